@@ -1,0 +1,50 @@
+//! `nat64-core`: a no-I/O IPv6/IPv4 translation engine.
+//!
+//! The crate owns the translation rules and nothing else: no sockets, no
+//! clock, no allocation per packet. Callers hand it bytes and a buffer and
+//! get back a typed [`Verdict`].
+//!
+//! - [`addr`]: RFC 6052 prefixes ([`Prefix64`]) and the section 3.1 check.
+//! - [`eamt`]: RFC 7757 explicit address mappings.
+//! - [`Translator`]: RFC 7915 stateless translation (SIIT), with RFC 6791
+//!   error sources and RFC 7757 hairpinning.
+//! - [`checksum`]: the one Internet checksum implementation.
+//!
+//! ```
+//! use nat64_core::{Config, Prefix64, Translator, Verdict, Direction};
+//! let mut t = Translator::new(Config::with_pool6("64:ff9b::/96".parse().unwrap())).unwrap();
+//! // An IPv6 UDP packet from 64:ff9b::c000:201 to 64:ff9b::cb00:7101... would
+//! // normally come from the network; an ICMPv6 echo request here:
+//! let mut pkt = vec![0x60, 0, 0, 0, 0, 8, 58, 64];
+//! pkt.extend_from_slice(&"64:ff9b::808:808".parse::<std::net::Ipv6Addr>().unwrap().octets());
+//! pkt.extend_from_slice(&"64:ff9b::101:101".parse::<std::net::Ipv6Addr>().unwrap().octets());
+//! pkt.extend_from_slice(&[128, 0, 0, 0, 0, 1, 0, 1]);
+//! let mut out = [0u8; 256];
+//! match t.translate(&pkt, &mut out) {
+//!     Verdict::Translated(e) => {
+//!         assert_eq!(e.direction, Direction::SixToFour);
+//!         assert_eq!(&out[12..20], &[8, 8, 8, 8, 1, 1, 1, 1]);
+//!     }
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod addr;
+pub mod checksum;
+mod config;
+pub mod eamt;
+pub mod icmp;
+mod translate;
+mod verdict;
+pub mod wire;
+
+pub use addr::{is_non_global_v4, Ipv4Prefix, Ipv6Prefix, Prefix64, PrefixError};
+pub use config::{Config, ConfigError, Ipv4IdPolicy, DEFAULT_MTU_PLATEAUS};
+pub use eamt::{Eam, Eamt, EamtError, HairpinMode};
+pub use translate::Translator;
+pub use verdict::{Counters, Direction, DropReason, Emitted, NotOurs, Verdict};

@@ -1,0 +1,959 @@
+//! The stateless IP/ICMP translator of RFC 7915 (SIIT), with RFC 7757 EAM
+//! hairpinning and RFC 6791 error sources.
+//!
+//! [`Translator::translate`] reads one packet and writes its translation
+//! (or an ICMP error for the sender) into the caller's buffer: check and view
+//! the input, map the fields, emit the output. It never allocates and never
+//! panics on any input.
+
+use alloc::{vec, vec::Vec};
+use core::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::addr::is_non_global_v4;
+use crate::checksum;
+use crate::config::{Config, ConfigError, Ipv4IdPolicy};
+use crate::eamt::HairpinMode;
+use crate::icmp::{self, Mapped, Rest};
+use crate::verdict::{Counters, Direction, DropReason, Emitted, NotOurs, Verdict};
+use crate::wire::{self, be16, be32, proto, walk_chain, ChainError, V4Header, V4Out, V6Header};
+
+/// RFC 792 / RFC 1812: an ICMPv4 error may be at most 576 bytes.
+const ICMP4_ERROR_MAX: usize = 576;
+/// RFC 4443 section 2.4 (c): an ICMPv6 error may be at most 1280 bytes.
+const ICMP6_ERROR_MAX: usize = 1280;
+/// RFC 4884 section 4: with an extension, the quoted datagram is padded to
+/// at least 128 bytes.
+const RFC4884_MIN_ORIGINAL: usize = 128;
+/// RFC 7915 section 5.1: above this size the translated IPv4 packet gets DF.
+const DF_THRESHOLD: usize = 1260;
+
+/// Why an address did not map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AddrMiss {
+    NotMapped,
+    Denylisted,
+    NonGlobal,
+}
+
+/// Which pass of translation this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// A packet from the wire.
+    Wire,
+    /// The 4->6 half of a hairpin (RFC 7757 section 4.2); `intrinsic`
+    /// takes the source from pool6.
+    Hairpin { intrinsic: bool },
+}
+
+/// The stateless translator: a configuration, counters and the little state
+/// RFC 7915 needs (the IPv4 Identification counter).
+#[derive(Debug)]
+pub struct Translator {
+    cfg: Config,
+    counters: Counters,
+    next_id: u16,
+    scratch: Vec<u8>,
+}
+
+impl Translator {
+    /// Checks the configuration and builds a translator.
+    pub fn new(cfg: Config) -> Result<Self, ConfigError> {
+        cfg.validate()?;
+        let next_id = match cfg.ipv4_id {
+            Ipv4IdPolicy::Counter(s) | Ipv4IdPolicy::Fixed(s) => s,
+        };
+        Ok(Translator { cfg, counters: Counters::default(), next_id, scratch: vec![0; 65536 + 128] })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Replaces the configuration (counters are kept).
+    pub fn set_config(&mut self, cfg: Config) -> Result<(), ConfigError> {
+        cfg.validate()?;
+        self.cfg = cfg;
+        Ok(())
+    }
+
+    /// Counters per verdict and per reason since creation.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Translates one IPv4 or IPv6 packet (its first byte is the IP version)
+    /// into `out`. See [`Verdict`] for what lands in `out`. `out` should be
+    /// at least `input.len() + 128` bytes (more when the translator may
+    /// fragment: 65 535 + 128 always suffices).
+    pub fn translate(&mut self, input: &[u8], out: &mut [u8]) -> Verdict {
+        let v = match input.first().map(|b| b >> 4) {
+            Some(6) => self.xlat64(input, out),
+            Some(4) => self.xlat46(input, out, Pass::Wire),
+            _ => Verdict::NotOurs(NotOurs::NotIp),
+        };
+        self.counters.record(&v);
+        v
+    }
+
+    /// RFC 6052 / RFC 7757 address lookup, IPv6 -> IPv4: EAMT first, then
+    /// pool6. `strict` applies the denylists and the RFC 6052 section 3.1
+    /// check (not for ICMP error sources and quoted packets, RFC 7915 s4.3).
+    fn addr64(&self, a: Ipv6Addr, strict: bool) -> Result<Ipv4Addr, AddrMiss> {
+        if let Some(v4) = self.cfg.eamt.to_v4(a) {
+            return Ok(v4);
+        }
+        let p = self.cfg.pool6.as_ref().ok_or(AddrMiss::NotMapped)?;
+        let v4 = p.extract(a).ok_or(AddrMiss::NotMapped)?;
+        if strict {
+            self.check_pool6_v4(v4, p.is_well_known())?;
+        }
+        Ok(v4)
+    }
+
+    /// IPv4 -> IPv6: EAMT first (unless `pool6_only`), then pool6.
+    fn addr46(&self, a: Ipv4Addr, strict: bool, pool6_only: bool) -> Result<Ipv6Addr, AddrMiss> {
+        if !pool6_only {
+            if let Some(v6) = self.cfg.eamt.to_v6(a) {
+                return Ok(v6);
+            }
+        }
+        let p = self.cfg.pool6.as_ref().ok_or(AddrMiss::NotMapped)?;
+        if strict {
+            self.check_pool6_v4(a, p.is_well_known())?;
+        }
+        Ok(p.embed(a))
+    }
+
+    /// The implicit denylist, denylist4, and RFC 6052 section 3.1.
+    fn check_pool6_v4(&self, a: Ipv4Addr, wkp: bool) -> Result<(), AddrMiss> {
+        let o = a.octets();
+        if o[0] == 0
+            || o[0] == 127
+            || (o[0] == 169 && o[1] == 254)
+            || (o[0] & 0xf0) == 224
+            || a == Ipv4Addr::BROADCAST
+            || Some(a) == self.cfg.own_ipv4
+            || self.cfg.denylist4.iter().any(|p| p.contains(a))
+        {
+            return Err(AddrMiss::Denylisted);
+        }
+        if wkp && self.cfg.wkp_forbids_non_global && is_non_global_v4(a) {
+            return Err(AddrMiss::NonGlobal);
+        }
+        Ok(())
+    }
+
+    fn next_ipv4_id(&mut self, df: bool) -> u16 {
+        match self.cfg.ipv4_id {
+            Ipv4IdPolicy::Fixed(v) => v,
+            Ipv4IdPolicy::Counter(_) if df => 0,
+            Ipv4IdPolicy::Counter(_) => {
+                let id = self.next_id;
+                self.next_id = self.next_id.wrapping_add(1);
+                id
+            }
+        }
+    }
+
+    /// RFC 6791: a source for a translated ICMP error whose own source does
+    /// not translate, from the pool, else the translator's own address.
+    fn rfc6791_v4(&self, key: u64, hop: u8) -> Option<Ipv4Addr> {
+        match self.cfg.rfc6791v4_prefix {
+            Some(p) => Some(p.nth(self.pool_index(key, hop, p.size()))),
+            None => self.cfg.own_ipv4,
+        }
+    }
+    fn rfc6791_v6(&self, key: u64, hop: u8) -> Option<Ipv6Addr> {
+        match self.cfg.rfc6791v6_prefix {
+            Some(p) => {
+                let host_bits = 128 - u32::from(p.len());
+                let size = if host_bits >= 32 { u32::MAX } else { 1u32 << host_bits };
+                Some(p.nth(u128::from(self.pool_index(key, hop, size))))
+            }
+            None => self.cfg.own_ipv6,
+        }
+    }
+    fn pool_index(&self, key: u64, hop: u8, size: u32) -> u32 {
+        if size <= 1 {
+            return 0;
+        }
+        if self.cfg.randomize_rfc6791_addresses {
+            (mix(key ^ self.cfg.seed) % u64::from(size)) as u32
+        } else {
+            u32::from(hop) % size
+        }
+    }
+
+    // ---------------------------------------------------------------- 6 -> 4
+
+    /// RFC 7915 section 5: IPv6 to IPv4.
+    fn xlat64(&mut self, inp: &[u8], out: &mut [u8]) -> Verdict {
+        let Some(h) = V6Header::parse(inp) else { return Verdict::Dropped(DropReason::Truncated) };
+        // Payload Length 0 with a Hop-by-Hop header is a jumbogram (RFC
+        // 2675); otherwise it is just empty (e.g. No Next Header).
+        if h.payload_len == 0 && h.next == proto::HOPOPT {
+            return Verdict::Dropped(DropReason::Jumbogram);
+        }
+        let end = 40 + usize::from(h.payload_len);
+        if end > inp.len() {
+            return Verdict::Dropped(DropReason::Truncated);
+        }
+        let pkt = &inp[..end];
+        let dst4 = match self.addr64(h.dst, true) {
+            Ok(a) => a,
+            Err(AddrMiss::NotMapped) => return Verdict::NotOurs(NotOurs::DestinationNotMapped),
+            Err(AddrMiss::Denylisted) => return Verdict::NotOurs(NotOurs::DestinationDenylisted),
+            Err(AddrMiss::NonGlobal) => return Verdict::Dropped(DropReason::NonGlobalWithWellKnownPrefix),
+        };
+        let chain = match walk_chain(pkt, end, h.next) {
+            Ok(c) => c,
+            Err(ChainError::SegmentsLeft(ptr)) => {
+                return self.reply_v6(pkt, 4, 0, ptr.to_be_bytes(), DropReason::SegmentsLeft, out)
+            }
+            Err(ChainError::FragmentThenExtension) => {
+                return self.reply_v6(pkt, 1, 1, [0; 4], DropReason::FragmentThenExtension, out)
+            }
+            Err(ChainError::Malformed) => return Verdict::Dropped(DropReason::BadExtensionHeaders),
+        };
+        if h.hop <= 1 {
+            return self.reply_v6(pkt, 3, 0, [0; 4], DropReason::HopLimitExceeded, out);
+        }
+        let hairpin = self.cfg.eam_hairpin_mode != HairpinMode::Off && self.cfg.eamt.contains4(dst4);
+        let l4 = &pkt[chain.l4_off..];
+        let is_icmp_error = chain.proto == proto::ICMPV6 && chain.is_first() && l4.first().is_some_and(|&t| icmp::is_icmp6_error(t));
+
+        if !hairpin {
+            let r = if is_icmp_error {
+                self.icmp6_error_to_4(pkt, &h, &chain, dst4, false, out)
+            } else {
+                self.xlat64_body(pkt, &h, &chain, dst4, false, out)
+            };
+            return r;
+        }
+        // RFC 7757 section 4.2: translate into scratch, then back to IPv6.
+        let mut scratch = core::mem::take(&mut self.scratch);
+        let r = if is_icmp_error {
+            self.icmp6_error_to_4(pkt, &h, &chain, dst4, true, &mut scratch)
+        } else {
+            self.xlat64_body(pkt, &h, &chain, dst4, true, &mut scratch)
+        };
+        let r = match r {
+            Verdict::Translated(e) => {
+                let intrinsic = self.cfg.eam_hairpin_mode == HairpinMode::Intrinsic;
+                match self.xlat46(&scratch[..e.len], out, Pass::Hairpin { intrinsic }) {
+                    Verdict::Translated(e2) => Verdict::Translated(Emitted { direction: Direction::SixToSix, ..e2 }),
+                    Verdict::IcmpError { reason, .. } => Verdict::Dropped(reason),
+                    other => other,
+                }
+            }
+            other => other,
+        };
+        self.scratch = scratch;
+        r
+    }
+
+    /// RFC 7915 sections 5.1 and 5.5: a non-error packet.
+    fn xlat64_body(
+        &mut self,
+        pkt: &[u8],
+        h: &V6Header,
+        chain: &wire::Chain,
+        dst4: Ipv4Addr,
+        hairpin: bool,
+        out: &mut [u8],
+    ) -> Verdict {
+        let src4 = match self.addr64(h.src, true) {
+            Ok(a) => a,
+            Err(_) => return Verdict::Dropped(DropReason::SourceUntranslatable),
+        };
+        let l4 = &pkt[chain.l4_off..];
+        let first = chain.is_first();
+        let fragmented = chain.is_fragment();
+        let total = 20 + l4.len();
+        if total > usize::from(u16::MAX) {
+            return Verdict::Dropped(DropReason::Jumbogram);
+        }
+        if out.len() < total {
+            return Verdict::Dropped(DropReason::OutputTooSmall);
+        }
+        let mtu4 = self.cfg.mtu4 as usize;
+        let df = chain.frag.is_none() && total > DF_THRESHOLD;
+        let mut fragment_v4 = false;
+        if !hairpin && total > mtu4 {
+            // RFC 7915 section 5 / RFC 8200 section 5: IPv6 senders expect
+            // Packet Too Big. Only when the IPv4 MTU is below what a PTB can
+            // express (a tunnel under 1260) and DF is clear do we fragment
+            // instead, so small links are not a black hole.
+            let ptb = self.cfg.mtu4 + 20;
+            if df || ptb >= 1280 {
+                let m = ptb.max(1280);
+                return self.reply_v6(pkt, 2, 0, m.to_be_bytes(), DropReason::PacketTooBig, out);
+            }
+            fragment_v4 = true;
+        }
+        let mut new_proto = chain.proto;
+        let body = &mut out[20..total];
+        body.copy_from_slice(l4);
+        match chain.proto {
+            proto::TCP | proto::UDP if first => {
+                let at = if chain.proto == proto::TCP { 16 } else { 6 };
+                if l4.len() < at + 2 || (chain.proto == proto::TCP && l4.len() < 20) {
+                    return Verdict::Dropped(DropReason::TransportTruncated);
+                }
+                let old = checksum::sum_v6(h.src) + checksum::sum_v6(h.dst);
+                let new = checksum::sum_v4(src4) + checksum::sum_v4(dst4);
+                let c = be16(l4, at);
+                let mut n = checksum::update(c, old, new);
+                if chain.proto == proto::UDP && n == 0 {
+                    n = 0xffff;
+                }
+                body[at..at + 2].copy_from_slice(&n.to_be_bytes());
+            }
+            proto::ICMPV6 => {
+                if fragmented {
+                    return Verdict::Dropped(DropReason::FragmentedIcmp);
+                }
+                if l4.len() < 8 {
+                    return Verdict::Dropped(DropReason::TransportTruncated);
+                }
+                let Ok(Mapped::Info { ty }) = icmp::map_6to4(l4[0], l4[1], 0) else {
+                    return Verdict::Dropped(DropReason::IcmpUntranslatableType);
+                };
+                let old = checksum::pseudo_v6(h.src, h.dst, proto::ICMPV6, l4.len() as u32)
+                    + u32::from(u16::from_be_bytes([l4[0], l4[1]]));
+                let new = u32::from(u16::from_be_bytes([ty, l4[1]]));
+                let n = checksum::update(be16(l4, 2), old, new);
+                body[0] = ty;
+                body[2..4].copy_from_slice(&n.to_be_bytes());
+                new_proto = proto::ICMP;
+            }
+            _ => {}
+        }
+        let (id, frag_off, mf) = match chain.frag {
+            Some(f) => (f.id as u16, f.offset, f.mf),
+            None => (self.next_ipv4_id(df), 0, false),
+        };
+        let hdr = V4Out {
+            tos: self.cfg.override_tos.unwrap_or(h.tc),
+            total_len: total as u16,
+            id,
+            df,
+            mf,
+            frag_off,
+            ttl: if hairpin { h.hop } else { h.hop - 1 },
+            proto: new_proto,
+            src: src4,
+            dst: dst4,
+        };
+        hdr.write(&mut out[..20]);
+        if fragment_v4 {
+            return fragment_ipv4(out, total, mtu4, hdr);
+        }
+        Verdict::Translated(Emitted::single(total, Direction::SixToFour))
+    }
+
+    /// RFC 7915 sections 5.2 and 5.3: an ICMPv6 error and its quoted packet.
+    fn icmp6_error_to_4(
+        &mut self,
+        pkt: &[u8],
+        h: &V6Header,
+        chain: &wire::Chain,
+        dst4: Ipv4Addr,
+        hairpin: bool,
+        out: &mut [u8],
+    ) -> Verdict {
+        let l4 = &pkt[chain.l4_off..];
+        if chain.is_fragment() {
+            return Verdict::Dropped(DropReason::FragmentedIcmp);
+        }
+        if l4.len() < 8 {
+            return Verdict::Dropped(DropReason::TransportTruncated);
+        }
+        let cs = checksum::add(checksum::pseudo_v6(h.src, h.dst, proto::ICMPV6, l4.len() as u32), checksum::sum(l4));
+        if checksum::fold(cs) != 0xffff {
+            return Verdict::Dropped(DropReason::IcmpChecksum);
+        }
+        let (ty, code, rest) = match icmp::map_6to4(l4[0], l4[1], be32(l4, 4)) {
+            Ok(Mapped::Error { ty, code, rest }) => (ty, code, rest),
+            Ok(Mapped::Info { .. }) => return Verdict::Dropped(DropReason::IcmpUntranslatableType),
+            Err(r) => return Verdict::Dropped(r),
+        };
+        // RFC 4884: Destination Unreachable and Time Exceeded carry the length
+        // of the quoted datagram (64-bit words) when an extension follows.
+        let (orig, ext) = split_rfc4884(&l4[8..], matches!(l4[0], 1 | 3), l4[4], 8);
+        let Some(ih) = V6Header::parse(orig) else { return Verdict::Dropped(DropReason::BadInnerPacket) };
+        let iend = (40 + usize::from(ih.payload_len)).min(orig.len());
+        let ichain = match walk_chain(orig, iend, ih.next) {
+            Ok(c) => c,
+            Err(_) => return Verdict::Dropped(DropReason::BadInnerPacket),
+        };
+        let il4 = &orig[ichain.l4_off..iend];
+        if ichain.proto == proto::ICMPV6 && ichain.is_first() && il4.first().is_some_and(|&t| icmp::is_icmp6_error(t)) {
+            return Verdict::Dropped(DropReason::IcmpErrorInIcmpError);
+        }
+        let (Ok(isrc), Ok(idst)) = (self.addr64(ih.src, false), self.addr64(ih.dst, false)) else {
+            return Verdict::Dropped(DropReason::InnerUntranslatable);
+        };
+        let src4 = match self.addr64(h.src, false) {
+            Ok(a) => a,
+            Err(_) => match self.rfc6791_v4(key6(ih.src, ih.dst), h.hop) {
+                Some(a) => a,
+                None => return Verdict::Dropped(DropReason::NoErrorSource),
+            },
+        };
+        let cap = ICMP4_ERROR_MAX.min(self.cfg.mtu4 as usize);
+        if out.len() < cap {
+            return Verdict::Dropped(DropReason::OutputTooSmall);
+        }
+        // The quoted packet, translated, at out[28..].
+        let ipl_declared = usize::from(ih.payload_len).saturating_sub(ichain.l4_off - 40);
+        let inner_total = 20 + ipl_declared;
+        let avail = il4.len().min(cap - 48);
+        let inner = &mut out[28..];
+        inner[20..20 + avail].copy_from_slice(&il4[..avail]);
+        let iproto = self.xlat_inner_l4_64(&mut inner[20..20 + avail], &ih, &ichain, ipl_declared, isrc, idst);
+        let (iid, ioff, imf) = match ichain.frag {
+            Some(f) => (f.id as u16, f.offset, f.mf),
+            None => (0, 0, false),
+        };
+        V4Out {
+            tos: self.cfg.override_tos.unwrap_or(ih.tc),
+            total_len: inner_total.min(usize::from(u16::MAX)) as u16,
+            id: iid,
+            df: ichain.frag.is_none() && inner_total > DF_THRESHOLD,
+            mf: imf,
+            frag_off: ioff,
+            ttl: ih.hop,
+            proto: iproto,
+            src: isrc,
+            dst: idst,
+        }
+        .write(&mut inner[..20]);
+        let (qlen, attr, ext_len) = fit_rfc4884(20 + avail, 20 + il4.len(), ext, cap - 28, 4);
+        if qlen > 20 + avail {
+            out[28 + 20 + avail..28 + qlen].fill(0);
+        }
+        if ext_len > 0 {
+            out[28 + qlen..28 + qlen + ext_len].copy_from_slice(&ext[..ext_len]);
+        }
+        let icmp_len = 8 + qlen + ext_len;
+        let o = &mut out[20..20 + icmp_len];
+        o[0] = ty;
+        o[1] = code;
+        o[2] = 0;
+        o[3] = 0;
+        o[4..8].copy_from_slice(&match rest {
+            Rest::Mtu => {
+                let m = icmp::fn_mtu_from_ptb(be32(l4, 4), self.cfg.mtu4, self.cfg.mtu6);
+                [0, 0, (m >> 8) as u8, m as u8]
+            }
+            Rest::Pointer(p) => [p, 0, 0, 0],
+            Rest::Unused => [0, attr, 0, 0],
+        });
+        let c = checksum::finish(checksum::sum(o));
+        o[2..4].copy_from_slice(&c.to_be_bytes());
+        let total = 20 + icmp_len;
+        let id = match chain.frag {
+            Some(f) => f.id as u16,
+            None => self.next_ipv4_id(false),
+        };
+        V4Out {
+            tos: self.cfg.override_tos.unwrap_or(h.tc),
+            total_len: total as u16,
+            id,
+            df: false,
+            mf: false,
+            frag_off: 0,
+            ttl: if hairpin { h.hop } else { h.hop - 1 },
+            proto: proto::ICMP,
+            src: src4,
+            dst: dst4,
+        }
+        .write(&mut out[..20]);
+        Verdict::Translated(Emitted::single(total, Direction::SixToFour))
+    }
+
+    /// The transport header of a quoted IPv6 packet, made IPv4 in place:
+    /// checksums updated where the bytes are present. Returns the protocol.
+    fn xlat_inner_l4_64(
+        &self,
+        b: &mut [u8],
+        ih: &V6Header,
+        ichain: &wire::Chain,
+        declared: usize,
+        src4: Ipv4Addr,
+        dst4: Ipv4Addr,
+    ) -> u8 {
+        if !ichain.is_first() {
+            return if ichain.proto == proto::ICMPV6 { proto::ICMP } else { ichain.proto };
+        }
+        let old = checksum::sum_v6(ih.src) + checksum::sum_v6(ih.dst);
+        let new = checksum::sum_v4(src4) + checksum::sum_v4(dst4);
+        match ichain.proto {
+            proto::TCP if b.len() >= 18 => patch_csum(b, 16, old, new, false),
+            proto::UDP if b.len() >= 8 && be16(b, 6) != 0 => patch_csum(b, 6, old, new, true),
+            proto::ICMPV6 => {
+                if b.len() >= 4 {
+                    if let Ok(Mapped::Info { ty }) = icmp::map_6to4(b[0], b[1], 0) {
+                        let old = checksum::pseudo_v6(ih.src, ih.dst, proto::ICMPV6, declared as u32)
+                            + u32::from(u16::from_be_bytes([b[0], b[1]]));
+                        let new = u32::from(u16::from_be_bytes([ty, b[1]]));
+                        b[0] = ty;
+                        patch_csum(b, 2, old, new, false);
+                    }
+                }
+                return proto::ICMP;
+            }
+            _ => {}
+        }
+        ichain.proto
+    }
+
+    // ---------------------------------------------------------------- 4 -> 6
+
+    /// RFC 7915 section 4: IPv4 to IPv6.
+    fn xlat46(&mut self, inp: &[u8], out: &mut [u8], pass: Pass) -> Verdict {
+        let Some(h) = V4Header::parse(inp) else {
+            return Verdict::Dropped(if inp.len() >= 20 { DropReason::BadIpv4Header } else { DropReason::Truncated });
+        };
+        let total = usize::from(h.total_len);
+        if total < h.hlen {
+            return Verdict::Dropped(DropReason::BadIpv4Header);
+        }
+        if total > inp.len() {
+            return Verdict::Dropped(DropReason::Truncated);
+        }
+        let pkt = &inp[..total];
+        if pass == Pass::Wire && checksum::fold(checksum::sum(&pkt[..h.hlen])) != 0xffff {
+            return Verdict::Dropped(DropReason::BadIpv4Checksum);
+        }
+        let intrinsic = matches!(pass, Pass::Hairpin { intrinsic: true });
+        let dst6 = match self.addr46(h.dst, true, false) {
+            Ok(a) => a,
+            Err(AddrMiss::NotMapped) => return Verdict::NotOurs(NotOurs::DestinationNotMapped),
+            Err(AddrMiss::Denylisted) => return Verdict::NotOurs(NotOurs::DestinationDenylisted),
+            Err(AddrMiss::NonGlobal) => return Verdict::Dropped(DropReason::NonGlobalWithWellKnownPrefix),
+        };
+        if pass != Pass::Wire && self.cfg.pool6.is_some_and(|p| p.contains(dst6)) {
+            return Verdict::Dropped(DropReason::HairpinLoop);
+        }
+        if h.hlen > 20 && wire::has_unexpired_source_route(&pkt[20..h.hlen]) {
+            return self.reply_v4(pkt, &h, 3, 5, [0; 4], DropReason::SourceRoute, out);
+        }
+        if h.ttl <= 1 {
+            return self.reply_v4(pkt, &h, 11, 0, [0; 4], DropReason::HopLimitExceeded, out);
+        }
+        let l4 = &pkt[h.hlen..];
+        let first = h.frag_off == 0;
+        if h.proto == proto::ICMP && first && l4.first().is_some_and(|&t| icmp::is_icmp4_error(t)) {
+            return self.icmp4_error_to_6(pkt, &h, dst6, pass, out);
+        }
+        let src6 = match self.addr46(h.src, true, intrinsic) {
+            Ok(a) => a,
+            Err(_) => return Verdict::Dropped(DropReason::SourceUntranslatable),
+        };
+        let fragmented = h.is_fragment();
+        let fh = if fragmented { 8 } else { 0 };
+        let plen = fh + l4.len();
+        let total6 = 40 + plen;
+        let mtu6 = self.cfg.mtu6 as usize;
+        if h.df && total6 > mtu6 && pass == Pass::Wire {
+            let m = (self.cfg.mtu6 - 20).min(u32::from(u16::MAX)) as u16;
+            return self.reply_v4(pkt, &h, 3, 4, [0, 0, (m >> 8) as u8, m as u8], DropReason::PacketTooBig, out);
+        }
+        let limit = if h.df { mtu6 } else { mtu6.min(self.cfg.lowest_ipv6_mtu as usize) };
+        let split = total6 > limit && !h.df;
+        let need = if split {
+            let chunk = ((limit - 48) / 8) * 8;
+            l4.len() + 48 * l4.len().div_ceil(chunk)
+        } else {
+            total6
+        };
+        if out.len() < need.max(48 + l4.len()) {
+            return Verdict::Dropped(DropReason::OutputTooSmall);
+        }
+        let mut next = h.proto;
+        let hdr_len = 40 + fh;
+        let body = &mut out[hdr_len..hdr_len + l4.len()];
+        body.copy_from_slice(l4);
+        match h.proto {
+            proto::TCP | proto::UDP if first => {
+                let at = if h.proto == proto::TCP { 16 } else { 6 };
+                if l4.len() < at + 2 || (h.proto == proto::TCP && l4.len() < 20) {
+                    return Verdict::Dropped(DropReason::TransportTruncated);
+                }
+                if h.proto == proto::UDP && be16(l4, 6) == 0 {
+                    if fragmented {
+                        return self.reply_v4(pkt, &h, 3, 13, [0; 4], DropReason::FragmentedUdpChecksumZero, out);
+                    }
+                    if !self.cfg.amend_udp_checksum_zero || pass != Pass::Wire {
+                        return self.reply_v4(pkt, &h, 3, 13, [0; 4], DropReason::UdpChecksumZero, out);
+                    }
+                    let s = checksum::add(
+                        checksum::pseudo_v6(src6, dst6, proto::UDP, l4.len() as u32),
+                        checksum::sum(l4),
+                    );
+                    let mut c = checksum::finish(s);
+                    if c == 0 {
+                        c = 0xffff;
+                    }
+                    body[6..8].copy_from_slice(&c.to_be_bytes());
+                } else {
+                    let old = checksum::sum_v4(h.src) + checksum::sum_v4(h.dst);
+                    let new = checksum::sum_v6(src6) + checksum::sum_v6(dst6);
+                    patch_csum(body, at, old, new, h.proto == proto::UDP);
+                }
+            }
+            proto::ICMP => {
+                if fragmented {
+                    return Verdict::Dropped(DropReason::FragmentedIcmp);
+                }
+                if l4.len() < 8 {
+                    return Verdict::Dropped(DropReason::TransportTruncated);
+                }
+                let ty = match icmp::map_4to6(l4[0], l4[1], 0) {
+                    Ok(Mapped::Info { ty }) => ty,
+                    _ => return Verdict::Dropped(DropReason::IcmpUntranslatableType),
+                };
+                let old = u32::from(u16::from_be_bytes([l4[0], l4[1]]));
+                let new = checksum::pseudo_v6(src6, dst6, proto::ICMPV6, l4.len() as u32)
+                    + u32::from(u16::from_be_bytes([ty, l4[1]]));
+                body[0] = ty;
+                patch_csum(body, 2, old, new, false);
+                next = proto::ICMPV6;
+            }
+            _ => {}
+        }
+        let tc = if self.cfg.zeroize_traffic_class { 0 } else { h.tos };
+        let hop = h.ttl - 1;
+        if fragmented {
+            wire::write_v6(out, tc, plen as u16, proto::FRAGMENT, hop, src6, dst6);
+            wire::write_frag(&mut out[40..48], next, h.frag_off, h.mf, u32::from(h.id));
+        } else {
+            wire::write_v6(out, tc, plen as u16, next, hop, src6, dst6);
+        }
+        let direction = if pass == Pass::Wire { Direction::FourToSix } else { Direction::SixToSix };
+        if split {
+            return fragment_ipv6(out, l4.len(), fragmented, limit, &h, next, direction);
+        }
+        Verdict::Translated(Emitted::single(total6, direction))
+    }
+
+    /// RFC 7915 sections 4.2 and 4.3: an ICMPv4 error and its quoted packet.
+    fn icmp4_error_to_6(&mut self, pkt: &[u8], h: &V4Header, dst6: Ipv6Addr, pass: Pass, out: &mut [u8]) -> Verdict {
+        let intrinsic = matches!(pass, Pass::Hairpin { intrinsic: true });
+        let l4 = &pkt[h.hlen..];
+        if h.is_fragment() {
+            return Verdict::Dropped(DropReason::FragmentedIcmp);
+        }
+        if l4.len() < 8 {
+            return Verdict::Dropped(DropReason::TransportTruncated);
+        }
+        if checksum::fold(checksum::sum(l4)) != 0xffff {
+            return Verdict::Dropped(DropReason::IcmpChecksum);
+        }
+        let (ty, code, rest) = match icmp::map_4to6(l4[0], l4[1], l4[4]) {
+            Ok(Mapped::Error { ty, code, rest }) => (ty, code, rest),
+            Ok(Mapped::Info { .. }) => return Verdict::Dropped(DropReason::IcmpUntranslatableType),
+            Err(r) => return Verdict::Dropped(r),
+        };
+        // RFC 4884: types 3, 11 and 12 carry a length in 32-bit words. Only
+        // ICMPv6 types 1 and 3 can carry the extension on (RFC 7915 s4.2).
+        let (orig, ext) = split_rfc4884(&l4[8..], matches!(l4[0], 3 | 11 | 12), l4[5], 4);
+        let ext = if matches!(ty, 1 | 3) { ext } else { &[][..] };
+        let Some(ih) = V4Header::parse(orig) else { return Verdict::Dropped(DropReason::BadInnerPacket) };
+        let iend = usize::from(ih.total_len).clamp(ih.hlen, orig.len());
+        let il4 = &orig[ih.hlen..iend];
+        if ih.proto == proto::ICMP && ih.frag_off == 0 && il4.first().is_some_and(|&t| icmp::is_icmp4_error(t)) {
+            return Verdict::Dropped(DropReason::IcmpErrorInIcmpError);
+        }
+        // The quoted packet went from the IPv6 side (its source) to the IPv4
+        // side; in an intrinsic hairpin its destination is the IPv6 node we
+        // answer through pool6.
+        let (Ok(isrc), Ok(idst)) = (self.addr46(ih.src, false, false), self.addr46(ih.dst, false, intrinsic)) else {
+            return Verdict::Dropped(DropReason::InnerUntranslatable);
+        };
+        let src6 = match self.addr46(h.src, false, intrinsic) {
+            Ok(a) => a,
+            Err(_) => match self.rfc6791_v6(key4(ih.src, ih.dst), h.ttl) {
+                Some(a) => a,
+                None => return Verdict::Dropped(DropReason::NoErrorSource),
+            },
+        };
+        let cap = ICMP6_ERROR_MAX.min(self.cfg.mtu6 as usize);
+        if out.len() < cap {
+            return Verdict::Dropped(DropReason::OutputTooSmall);
+        }
+        let ifrag = ih.is_fragment();
+        let ihl6 = if ifrag { 48 } else { 40 };
+        let ipl_declared = usize::from(ih.total_len).saturating_sub(ih.hlen);
+        let avail = il4.len().min(cap - 48 - ihl6);
+        {
+            let inner = &mut out[48..];
+            inner[ihl6..ihl6 + avail].copy_from_slice(&il4[..avail]);
+            let inext = self.xlat_inner_l4_46(&mut inner[ihl6..ihl6 + avail], &ih, ipl_declared, isrc, idst);
+            let tc = if self.cfg.zeroize_traffic_class { 0 } else { ih.tos };
+            let ipl = (ipl_declared + ihl6 - 40).min(usize::from(u16::MAX)) as u16;
+            if ifrag {
+                wire::write_v6(inner, tc, ipl, proto::FRAGMENT, ih.ttl, isrc, idst);
+                wire::write_frag(&mut inner[40..48], inext, ih.frag_off, ih.mf, u32::from(ih.id));
+            } else {
+                wire::write_v6(inner, tc, ipl, inext, ih.ttl, isrc, idst);
+            }
+        }
+        let (qlen, attr, ext_len) = fit_rfc4884(ihl6 + avail, ihl6 + il4.len(), ext, cap - 48, 8);
+        if qlen > ihl6 + avail {
+            out[48 + ihl6 + avail..48 + qlen].fill(0);
+        }
+        if ext_len > 0 {
+            out[48 + qlen..48 + qlen + ext_len].copy_from_slice(&ext[..ext_len]);
+        }
+        let icmp_len = 8 + qlen + ext_len;
+        let rest = match rest {
+            Rest::Mtu => {
+                icmp::ptb_mtu_from_fn(be16(l4, 6), ih.total_len, self.cfg.mtu6, self.cfg.mtu4, &self.cfg.mtu_plateaus)
+                    .to_be_bytes()
+            }
+            Rest::Pointer(p) => u32::from(p).to_be_bytes(),
+            Rest::Unused => [attr, 0, 0, 0],
+        };
+        let o = &mut out[40..40 + icmp_len];
+        o[0] = ty;
+        o[1] = code;
+        o[2] = 0;
+        o[3] = 0;
+        o[4..8].copy_from_slice(&rest);
+        let s = checksum::add(checksum::pseudo_v6(src6, dst6, proto::ICMPV6, icmp_len as u32), checksum::sum(o));
+        o[2..4].copy_from_slice(&checksum::finish(s).to_be_bytes());
+        let tc = if self.cfg.zeroize_traffic_class { 0 } else { h.tos };
+        wire::write_v6(out, tc, icmp_len as u16, proto::ICMPV6, h.ttl - 1, src6, dst6);
+        let direction = if pass == Pass::Wire { Direction::FourToSix } else { Direction::SixToSix };
+        Verdict::Translated(Emitted::single(40 + icmp_len, direction))
+    }
+
+    fn xlat_inner_l4_46(&self, b: &mut [u8], ih: &V4Header, declared: usize, src6: Ipv6Addr, dst6: Ipv6Addr) -> u8 {
+        if ih.frag_off != 0 {
+            return if ih.proto == proto::ICMP { proto::ICMPV6 } else { ih.proto };
+        }
+        let old = checksum::sum_v4(ih.src) + checksum::sum_v4(ih.dst);
+        let new = checksum::sum_v6(src6) + checksum::sum_v6(dst6);
+        match ih.proto {
+            proto::TCP if b.len() >= 18 => patch_csum(b, 16, old, new, false),
+            proto::UDP if b.len() >= 8 && be16(b, 6) != 0 => patch_csum(b, 6, old, new, true),
+            proto::ICMP => {
+                if b.len() >= 4 {
+                    if let Ok(Mapped::Info { ty }) = icmp::map_4to6(b[0], b[1], 0) {
+                        let old = u32::from(u16::from_be_bytes([b[0], b[1]]));
+                        let new = checksum::pseudo_v6(src6, dst6, proto::ICMPV6, declared as u32)
+                            + u32::from(u16::from_be_bytes([ty, b[1]]));
+                        b[0] = ty;
+                        patch_csum(b, 2, old, new, false);
+                    }
+                }
+                return proto::ICMPV6;
+            }
+            _ => {}
+        }
+        ih.proto
+    }
+
+    // ------------------------------------------------------ generated errors
+
+    /// An ICMPv4 error about `pkt` for its sender (RFC 7915 section 4, RFC
+    /// 1812 section 4.3.2.7 for when not to send one).
+    #[allow(clippy::too_many_arguments)]
+    fn reply_v4(&mut self, pkt: &[u8], h: &V4Header, ty: u8, code: u8, rest: [u8; 4], reason: DropReason, out: &mut [u8]) -> Verdict {
+        let Some(src) = self.cfg.own_ipv4 else { return Verdict::Dropped(reason) };
+        let l4 = &pkt[h.hlen..];
+        let about_error = h.proto == proto::ICMP && h.frag_off == 0 && l4.first().is_some_and(|&t| icmp::is_icmp4_error(t));
+        let s = h.src.octets();
+        if about_error || h.frag_off != 0 || s[0] == 0 || s[0] >= 224 || s[0] == 127 {
+            return Verdict::Dropped(reason);
+        }
+        let quote = pkt.len().min(ICMP4_ERROR_MAX - 28);
+        let total = 28 + quote;
+        if out.len() < total {
+            return Verdict::Dropped(DropReason::OutputTooSmall);
+        }
+        out[28..total].copy_from_slice(&pkt[..quote]);
+        let o = &mut out[20..total];
+        o[0] = ty;
+        o[1] = code;
+        o[2] = 0;
+        o[3] = 0;
+        o[4..8].copy_from_slice(&rest);
+        let c = checksum::finish(checksum::sum(o));
+        o[2..4].copy_from_slice(&c.to_be_bytes());
+        let id = self.next_ipv4_id(false);
+        V4Out {
+            tos: 0,
+            total_len: total as u16,
+            id,
+            df: false,
+            mf: false,
+            frag_off: 0,
+            ttl: self.cfg.error_hop_limit,
+            proto: proto::ICMP,
+            src,
+            dst: h.src,
+        }
+        .write(&mut out[..20]);
+        Verdict::IcmpError { len: total, reason }
+    }
+
+    /// An ICMPv6 error about `pkt` for its sender (RFC 4443 section 2.4).
+    fn reply_v6(&mut self, pkt: &[u8], ty: u8, code: u8, rest: [u8; 4], reason: DropReason, out: &mut [u8]) -> Verdict {
+        let Some(src) = self.cfg.own_ipv6 else { return Verdict::Dropped(reason) };
+        let Some(h) = V6Header::parse(pkt) else { return Verdict::Dropped(reason) };
+        if h.src.is_multicast() || h.src.is_unspecified() {
+            return Verdict::Dropped(reason);
+        }
+        // Never an error about an error (RFC 4443 section 2.4 (e)).
+        if let Ok(c) = walk_chain(pkt, pkt.len(), h.next) {
+            let l4 = &pkt[c.l4_off..];
+            if c.proto == proto::ICMPV6 && c.is_first() && l4.first().is_some_and(|&t| icmp::is_icmp6_error(t)) {
+                return Verdict::Dropped(reason);
+            }
+        }
+        let quote = pkt.len().min(ICMP6_ERROR_MAX - 48);
+        let total = 48 + quote;
+        if out.len() < total {
+            return Verdict::Dropped(DropReason::OutputTooSmall);
+        }
+        out[48..total].copy_from_slice(&pkt[..quote]);
+        let o = &mut out[40..total];
+        o[0] = ty;
+        o[1] = code;
+        o[2] = 0;
+        o[3] = 0;
+        o[4..8].copy_from_slice(&rest);
+        let s = checksum::add(checksum::pseudo_v6(src, h.src, proto::ICMPV6, (total - 40) as u32), checksum::sum(o));
+        o[2..4].copy_from_slice(&checksum::finish(s).to_be_bytes());
+        wire::write_v6(out, 0, (total - 40) as u16, proto::ICMPV6, self.cfg.error_hop_limit, src, h.src);
+        Verdict::IcmpError { len: total, reason }
+    }
+}
+
+/// Incremental checksum update of the 16-bit field at `at`.
+#[inline]
+fn patch_csum(b: &mut [u8], at: usize, old: u32, new: u32, udp: bool) {
+    let mut n = checksum::update(be16(b, at), old, new);
+    if udp && n == 0 {
+        n = 0xffff;
+    }
+    b[at..at + 2].copy_from_slice(&n.to_be_bytes());
+}
+
+/// Splits an ICMP error body into the quoted datagram and an RFC 4884
+/// extension. `words` is the length attribute, `unit` its unit in bytes.
+/// A length that does not fit means there is no (usable) extension.
+fn split_rfc4884(body: &[u8], has_attr: bool, words: u8, unit: usize) -> (&[u8], &[u8]) {
+    let n = usize::from(words) * unit;
+    if has_attr && n != 0 && n <= body.len() {
+        body.split_at(n)
+    } else {
+        (body, &[])
+    }
+}
+
+/// RFC 4884 section 5 with Jool's truncation priorities: the first 128
+/// bytes of the quoted packet, then the extension, then the rest of the
+/// quoted packet. Returns (quoted length incl. padding, length attribute,
+/// extension bytes kept). `have` is what was copied, `full` what the
+/// quoted packet holds; `room` the space after the ICMP header.
+fn fit_rfc4884(have: usize, full: usize, ext: &[u8], room: usize, unit: usize) -> (usize, u8, usize) {
+    if ext.is_empty() {
+        return (have.min(room), 0, 0);
+    }
+    let padded = full.div_ceil(unit) * unit;
+    let padded = padded.max(RFC4884_MIN_ORIGINAL);
+    if padded + ext.len() <= room {
+        let q = padded.min(have.div_ceil(unit) * unit).max(RFC4884_MIN_ORIGINAL);
+        return (q, (q / unit) as u8, ext.len());
+    }
+    if room >= ext.len() + RFC4884_MIN_ORIGINAL {
+        let q = ((room - ext.len()) / unit) * unit;
+        let q = q.min(padded);
+        return (q, (q / unit) as u8, ext.len());
+    }
+    (have.min(room), 0, 0)
+}
+
+/// Splits a translated IPv4 packet at `out[..total]` into fragments of at
+/// most `mtu` bytes (the translator acting as an IPv4 router, RFC 791).
+fn fragment_ipv4(out: &mut [u8], total: usize, mtu: usize, hdr: V4Out) -> Verdict {
+    let payload = total - 20;
+    let chunk = ((mtu - 20) / 8) * 8;
+    if chunk == 0 {
+        return Verdict::Dropped(DropReason::PacketTooBig);
+    }
+    let n = payload.div_ceil(chunk);
+    let len = payload + 20 * n;
+    if out.len() < len {
+        return Verdict::Dropped(DropReason::OutputTooSmall);
+    }
+    // Move chunks back to front so none is overwritten before it is moved.
+    for i in (0..n).rev() {
+        let src = 20 + i * chunk;
+        let size = chunk.min(payload - i * chunk);
+        let dst = i * (chunk + 20) + 20;
+        out.copy_within(src..src + size, dst);
+        let last = i + 1 == n;
+        V4Out {
+            total_len: (20 + size) as u16,
+            mf: if last { hdr.mf } else { true },
+            frag_off: hdr.frag_off + (i * chunk / 8) as u16,
+            ..hdr
+        }
+        .write(&mut out[dst - 20..dst]);
+    }
+    Verdict::Translated(Emitted { len, count: n, first_len: chunk + 20, direction: Direction::SixToFour })
+}
+
+/// RFC 7915 section 4 / Jool `lowest-ipv6-mtu`: splits the translated DF=0
+/// packet (IPv6 header at `out[..40]`, payload at `out[40+fh..]`) into IPv6
+/// fragments of at most `limit` bytes, keeping the IPv4 Identification.
+fn fragment_ipv6(out: &mut [u8], l4_len: usize, was_fragment: bool, limit: usize, h: &V4Header, next: u8, direction: Direction) -> Verdict {
+    let chunk = ((limit - 48) / 8) * 8;
+    let n = l4_len.div_ceil(chunk);
+    let len = l4_len + 48 * n;
+    if out.len() < len {
+        return Verdict::Dropped(DropReason::OutputTooSmall);
+    }
+    let mut base = [0u8; 40];
+    base.copy_from_slice(&out[..40]);
+    // The payload sits at 40 when there was no Fragment header yet.
+    if !was_fragment {
+        out.copy_within(40..40 + l4_len, 48);
+    }
+    for i in (0..n).rev() {
+        let src = 48 + i * chunk;
+        let size = chunk.min(l4_len - i * chunk);
+        let dst = i * (chunk + 48) + 48;
+        out.copy_within(src..src + size, dst);
+        let last = i + 1 == n;
+        let o = &mut out[dst - 48..dst];
+        o[..40].copy_from_slice(&base);
+        o[4..6].copy_from_slice(&((8 + size) as u16).to_be_bytes());
+        o[6] = proto::FRAGMENT;
+        wire::write_frag(&mut o[40..48], next, h.frag_off + (i * chunk / 8) as u16, if last { h.mf } else { true }, u32::from(h.id));
+    }
+    Verdict::Translated(Emitted { len, count: n, first_len: chunk + 48, direction })
+}
+
+/// A key for the RFC 6791 pool choice, from the quoted packet's addresses.
+fn key6(a: Ipv6Addr, b: Ipv6Addr) -> u64 {
+    let (a, b) = (u128::from(a), u128::from(b));
+    (a as u64) ^ ((a >> 64) as u64).rotate_left(17) ^ (b as u64).rotate_left(31) ^ ((b >> 64) as u64)
+}
+fn key4(a: Ipv4Addr, b: Ipv4Addr) -> u64 {
+    (u64::from(u32::from(a)) << 32) | u64::from(u32::from(b))
+}
+
+/// SplitMix64 finaliser: a cheap keyed spread for pool selection.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
