@@ -72,7 +72,10 @@ fn parse_differences(text: &str) -> Result<HashMap<String, (String, String)>, Co
     let mut m = HashMap::new();
     for d in f.difference {
         if d.rfc.trim().is_empty() {
-            return Err(ConformanceError::Differences(format!("entry {} cites no RFC clause", d.id)));
+            return Err(ConformanceError::Differences(format!(
+                "entry {} cites no RFC clause",
+                d.id
+            )));
         }
         m.insert(d.id, (d.rfc, d.why));
     }
@@ -107,24 +110,37 @@ pub fn load(path: &Path) -> Result<Vec<Case>, ConformanceError> {
         if preferred.is_file() {
             preferred
         } else {
-            let rd = std::fs::read_dir(path).map_err(|e| ConformanceError::Read { path: path.into(), source: e })?;
+            let rd = std::fs::read_dir(path).map_err(|e| ConformanceError::Read {
+                path: path.into(),
+                source: e,
+            })?;
             let mut found: Vec<PathBuf> = rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
                 .collect();
             found.sort();
-            found.into_iter().next().ok_or_else(|| ConformanceError::NoJsonl(path.into()))?
+            found
+                .into_iter()
+                .next()
+                .ok_or_else(|| ConformanceError::NoJsonl(path.into()))?
         }
     } else {
         path.to_path_buf()
     };
-    let text = std::fs::read_to_string(&file).map_err(|e| ConformanceError::Read { path: file.clone(), source: e })?;
+    let text = std::fs::read_to_string(&file).map_err(|e| ConformanceError::Read {
+        path: file.clone(),
+        source: e,
+    })?;
     let mut cases = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let bad = |why: String| ConformanceError::Record { path: file.clone(), line: i + 1, why };
+        let bad = |why: String| ConformanceError::Record {
+            path: file.clone(),
+            line: i + 1,
+            why,
+        };
         let v: Value = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
         let hexes = |k: &str| -> Result<Vec<Vec<u8>>, ConformanceError> {
@@ -132,7 +148,11 @@ pub fn load(path: &Path) -> Result<Vec<Case>, ConformanceError> {
                 .and_then(Value::as_array)
                 .ok_or_else(|| bad(format!("no {k} list")))?
                 .iter()
-                .map(|h| h.as_str().and_then(hex::decode).ok_or_else(|| bad(format!("{k} holds a non-hex string"))))
+                .map(|h| {
+                    h.as_str()
+                        .and_then(hex::decode)
+                        .ok_or_else(|| bad(format!("{k} holds a non-hex string")))
+                })
                 .collect()
         };
         cases.push(Case {
@@ -164,13 +184,19 @@ fn leading_addr(v: &Value) -> Option<&str> {
 /// Builds our configuration from a record's `config`, the way Jool
 /// behaved there (no RFC 6052 section 3.1 check, as Jool has none).
 pub fn config_from_record(c: &Value) -> Result<Config, String> {
-    let mut cfg = Config { wkp_forbids_non_global: false, ..Config::default() };
+    let mut cfg = Config {
+        wkp_forbids_non_global: false,
+        ..Config::default()
+    };
     if let Some(p) = c.get("pool6").and_then(Value::as_str) {
         cfg.pool6 = Some(p.parse::<Prefix64>().map_err(|e| format!("pool6: {e}"))?);
     }
     if let Some(rows) = c.get("eamt").and_then(Value::as_array) {
         for r in rows {
-            let pair = r.as_array().filter(|a| a.len() == 2).ok_or("eamt rows must be [v6, v4] pairs")?;
+            let pair = r
+                .as_array()
+                .filter(|a| a.len() == 2)
+                .ok_or("eamt rows must be [v6, v4] pairs")?;
             let (a, b) = (pair[0].as_str().unwrap_or(""), pair[1].as_str().unwrap_or(""));
             // Either order, as `jool eamt add` accepts.
             let (v4, v6) = if a.contains(':') { (b, a) } else { (a, b) };
@@ -206,10 +232,16 @@ pub fn config_from_record(c: &Value) -> Result<Config, String> {
         }
     }
     if let Some(a) = c.get("translator_ipv4_addr").and_then(leading_addr) {
-        cfg.own_ipv4 = Some(a.parse::<Ipv4Addr>().map_err(|e| format!("translator_ipv4_addr: {e}"))?);
+        cfg.own_ipv4 = Some(
+            a.parse::<Ipv4Addr>()
+                .map_err(|e| format!("translator_ipv4_addr: {e}"))?,
+        );
     }
     if let Some(a) = c.get("translator_ipv6_addr").and_then(leading_addr) {
-        cfg.own_ipv6 = Some(a.parse::<Ipv6Addr>().map_err(|e| format!("translator_ipv6_addr: {e}"))?);
+        cfg.own_ipv6 = Some(
+            a.parse::<Ipv6Addr>()
+                .map_err(|e| format!("translator_ipv6_addr: {e}"))?,
+        );
     }
     if let Some(m) = c.get("eam_hairpin_mode").and_then(Value::as_str) {
         cfg.eam_hairpin_mode = match m.split_whitespace().next().unwrap_or("") {
@@ -275,7 +307,12 @@ pub struct Summary {
 }
 
 /// Runs every case; prints a line per group and a final summary to `log`.
-pub fn run_cases(cases: &[Case], known: &HashMap<String, (String, String)>, verbose: bool, log: &mut String) -> Summary {
+pub fn run_cases(
+    cases: &[Case],
+    known: &HashMap<String, (String, String)>,
+    verbose: bool,
+    log: &mut String,
+) -> Summary {
     let mut sum = Summary::default();
     let mut groups: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
     for c in cases {
@@ -286,13 +323,20 @@ pub fn run_cases(cases: &[Case], known: &HashMap<String, (String, String)>, verb
             sum.skipped += 1;
             continue;
         }
-        let outcome = match config_from_record(&c.config).and_then(|cfg| Translator::new(cfg).map_err(|e| e.to_string())) {
-            Err(e) => Some(format!("cannot configure: {e}")),
-            Ok(mut t) => {
-                let (got, notes) = replay(&mut t, &c.inputs);
-                compare(&got, &c.expected, &c.ignore).map(|d| if notes.is_empty() { d } else { format!("{d} ({})", notes.join("; ")) })
-            }
-        };
+        let outcome =
+            match config_from_record(&c.config).and_then(|cfg| Translator::new(cfg).map_err(|e| e.to_string())) {
+                Err(e) => Some(format!("cannot configure: {e}")),
+                Ok(mut t) => {
+                    let (got, notes) = replay(&mut t, &c.inputs);
+                    compare(&got, &c.expected, &c.ignore).map(|d| {
+                        if notes.is_empty() {
+                            d
+                        } else {
+                            format!("{d} ({})", notes.join("; "))
+                        }
+                    })
+                }
+            };
         match outcome {
             None => {
                 g.0 += 1;
@@ -336,14 +380,21 @@ pub fn run_cases(cases: &[Case], known: &HashMap<String, (String, String)>, verb
 pub fn run_jool(path: &Path, known: Option<&Path>, verbose: bool) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let cases = load(path)?;
     let text = match known {
-        Some(p) => std::fs::read_to_string(p).map_err(|e| ConformanceError::Read { path: p.into(), source: e })?,
+        Some(p) => std::fs::read_to_string(p).map_err(|e| ConformanceError::Read {
+            path: p.into(),
+            source: e,
+        })?,
         None => BUILTIN_KNOWN_DIFFERENCES.to_owned(),
     };
     let known = parse_differences(&text)?;
     let mut log = String::new();
     let sum = run_cases(&cases, &known, verbose, &mut log);
     print!("{log}");
-    Ok(if sum.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if sum.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 #[cfg(test)]
@@ -360,7 +411,9 @@ mod tests {
     fn compare_reports_offsets() {
         assert_eq!(compare(&[vec![1, 2, 3]], &[vec![1, 2, 3]], &[]), None);
         assert_eq!(compare(&[vec![1, 9, 3]], &[vec![1, 2, 3]], &[1]), None);
-        assert!(compare(&[vec![1, 9, 3]], &[vec![1, 2, 3]], &[]).unwrap().contains("offset 1"));
+        assert!(compare(&[vec![1, 9, 3]], &[vec![1, 2, 3]], &[])
+            .unwrap()
+            .contains("offset 1"));
         assert!(compare(&[], &[vec![1]], &[]).is_some());
     }
 }

@@ -8,12 +8,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod config_file;
 mod conformance;
 mod hex;
 mod translate_cmd;
 
 #[derive(Parser)]
-#[command(name = "nat64", version, about = "IPv6/IPv4 translation toolkit (RFC 6052, 7915, 7757, 6791)")]
+#[command(
+    name = "nat64",
+    version,
+    about = "IPv6/IPv4 translation toolkit (RFC 6052, 7915, 7757, 6791)"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -47,9 +52,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Translate(a) => translate_cmd::run(a),
-        Cmd::Conformance(ConformanceCmd::Jool { path, known_differences, verbose }) => {
-            conformance::run_jool(&path, known_differences.as_deref(), verbose)
-        }
+        Cmd::Conformance(ConformanceCmd::Jool {
+            path,
+            known_differences,
+            verbose,
+        }) => conformance::run_jool(&path, known_differences.as_deref(), verbose),
     };
     match r {
         Ok(code) => code,

@@ -21,7 +21,11 @@ fn vectors() -> PathBuf {
 
 #[test]
 fn jool_graybox_siit_cases_all_pass() {
-    let out = Command::new(env!("CARGO_BIN_EXE_nat64")).args(["conformance", "jool"]).arg(vectors()).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nat64"))
+        .args(["conformance", "jool"])
+        .arg(vectors())
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     print!("{stdout}");
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
@@ -45,7 +49,11 @@ fn runner_fails_on_a_mismatching_case() {
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("one.jsonl");
     std::fs::write(&f, format!("{v}\n")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_nat64")).args(["conformance", "jool"]).arg(&f).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nat64"))
+        .args(["conformance", "jool"])
+        .arg(&f)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     std::fs::remove_dir_all(&dir).ok();
     assert!(!out.status.success(), "{stdout}");

@@ -90,7 +90,10 @@ impl fmt::Display for IpText {
 }
 
 fn split_prefix(s: &str) -> Result<(&str, u8), PrefixError> {
-    let (a, l) = s.trim().split_once('/').ok_or_else(|| PrefixError::Malformed(PrefixText::new(s)))?;
+    let (a, l) = s
+        .trim()
+        .split_once('/')
+        .ok_or_else(|| PrefixError::Malformed(PrefixText::new(s)))?;
     let l: u8 = l.parse().map_err(|_| PrefixError::Malformed(PrefixText::new(s)))?;
     Ok((a, l))
 }
@@ -106,11 +109,19 @@ impl Ipv4Prefix {
     /// A prefix; fails when `len > 32` or host bits are set.
     pub fn new(addr: Ipv4Addr, len: u8) -> Result<Self, PrefixError> {
         if len > 32 {
-            return Err(PrefixError::LengthTooLong { family: "IPv4", len, max: 32 });
+            return Err(PrefixError::LengthTooLong {
+                family: "IPv4",
+                len,
+                max: 32,
+            });
         }
         let masked = Ipv4Addr::from(u32::from(addr) & mask32(len));
         if masked != addr {
-            return Err(PrefixError::HostBitsSet { addr: IpText::V4(addr), len, masked: IpText::V4(masked) });
+            return Err(PrefixError::HostBitsSet {
+                addr: IpText::V4(addr),
+                len,
+                masked: IpText::V4(masked),
+            });
         }
         Ok(Ipv4Prefix { addr, len })
     }
@@ -122,8 +133,8 @@ impl Ipv4Prefix {
     pub const fn addr(&self) -> Ipv4Addr {
         self.addr
     }
-    /// The length in bits.
-    pub const fn len(&self) -> u8 {
+    /// The prefix length in bits.
+    pub const fn prefix_len(&self) -> u8 {
         self.len
     }
     /// Whether `a` lies inside.
@@ -155,7 +166,10 @@ impl FromStr for Ipv4Prefix {
     /// `a.b.c.d/len`, or a bare address meaning /32.
     fn from_str(s: &str) -> Result<Self, PrefixError> {
         if !s.contains('/') {
-            let a = s.trim().parse().map_err(|_| PrefixError::Malformed(PrefixText::new(s)))?;
+            let a = s
+                .trim()
+                .parse()
+                .map_err(|_| PrefixError::Malformed(PrefixText::new(s)))?;
             return Ok(Self::host(a));
         }
         let (a, l) = split_prefix(s)?;
@@ -185,11 +199,19 @@ impl Ipv6Prefix {
     /// A prefix; fails when `len > 128` or host bits are set.
     pub fn new(addr: Ipv6Addr, len: u8) -> Result<Self, PrefixError> {
         if len > 128 {
-            return Err(PrefixError::LengthTooLong { family: "IPv6", len, max: 128 });
+            return Err(PrefixError::LengthTooLong {
+                family: "IPv6",
+                len,
+                max: 128,
+            });
         }
         let masked = Ipv6Addr::from(u128::from(addr) & mask128(len));
         if masked != addr {
-            return Err(PrefixError::HostBitsSet { addr: IpText::V6(addr), len, masked: IpText::V6(masked) });
+            return Err(PrefixError::HostBitsSet {
+                addr: IpText::V6(addr),
+                len,
+                masked: IpText::V6(masked),
+            });
         }
         Ok(Ipv6Prefix { addr, len })
     }
@@ -201,8 +223,8 @@ impl Ipv6Prefix {
     pub const fn addr(&self) -> Ipv6Addr {
         self.addr
     }
-    /// The length in bits.
-    pub const fn len(&self) -> u8 {
+    /// The prefix length in bits.
+    pub const fn prefix_len(&self) -> u8 {
         self.len
     }
     /// Whether `a` lies inside.
@@ -226,7 +248,10 @@ impl FromStr for Ipv6Prefix {
     /// `addr/len`, or a bare address meaning /128.
     fn from_str(s: &str) -> Result<Self, PrefixError> {
         if !s.contains('/') {
-            let a = s.trim().parse().map_err(|_| PrefixError::Malformed(PrefixText::new(s)))?;
+            let a = s
+                .trim()
+                .parse()
+                .map_err(|_| PrefixError::Malformed(PrefixText::new(s)))?;
             return Ok(Self::host(a));
         }
         let (a, l) = split_prefix(s)?;
@@ -296,6 +321,10 @@ pub const LOCAL_USE_PREFIX: Ipv6Addr = Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, 0
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Prefix64 {
     prefix: Ipv6Prefix,
+    // The network and mask as integers, computed once: `contains` is on
+    // the per-packet path.
+    net: u128,
+    mask: u128,
 }
 
 impl Prefix64 {
@@ -308,18 +337,28 @@ impl Prefix64 {
         if addr.octets()[8] != 0 {
             return Err(PrefixError::UOctet(IpText::V6(addr)));
         }
-        Ok(Prefix64 { prefix })
+        Ok(Self::from_valid(prefix))
+    }
+    fn from_valid(prefix: Ipv6Prefix) -> Self {
+        Prefix64 {
+            prefix,
+            net: u128::from(prefix.addr),
+            mask: mask128(prefix.len),
+        }
     }
     /// 64:ff9b::/96.
     pub fn well_known() -> Self {
-        Prefix64 { prefix: Ipv6Prefix { addr: WELL_KNOWN_PREFIX, len: 96 } }
+        Self::from_valid(Ipv6Prefix {
+            addr: WELL_KNOWN_PREFIX,
+            len: 96,
+        })
     }
     /// The prefix as a plain IPv6 prefix.
     pub fn prefix(&self) -> Ipv6Prefix {
         self.prefix
     }
-    /// Length in bits.
-    pub fn len(&self) -> u8 {
+    /// The prefix length in bits.
+    pub fn prefix_len(&self) -> u8 {
         self.prefix.len
     }
     /// Whether this is the Well-Known Prefix 64:ff9b::/96, where RFC 6052
@@ -330,33 +369,29 @@ impl Prefix64 {
     /// Whether `a` is under this prefix.
     #[inline]
     pub fn contains(&self, a: Ipv6Addr) -> bool {
-        self.prefix.contains(a)
+        u128::from(a) & self.mask == self.net
     }
 
     /// RFC 6052 section 2.2: the IPv4-embedded IPv6 address of `v4`. The
     /// u-octet and the suffix are zero.
     #[inline]
     pub fn embed(&self, v4: Ipv4Addr) -> Ipv6Addr {
-        let mut o = self.prefix.addr.octets();
-        let b = v4.octets();
-        match self.prefix.len {
-            32 => o[4..8].copy_from_slice(&b),
-            40 => {
-                o[5..8].copy_from_slice(&b[..3]);
-                o[9] = b[3];
+        // Integer arithmetic rather than byte stores: the result is read as
+        // a whole right away, and byte-wise stores would stall that load.
+        let v = u128::from(u32::from(v4));
+        let len = u32::from(self.prefix.len);
+        let bits = match len {
+            96 => v,
+            64 => v << 24,
+            32 => v << 64,
+            _ => {
+                // The v4 bits before the u-octet end at bit 64; the rest
+                // start at bit 72.
+                let lo = len - 32;
+                ((v >> lo) << 64) | ((v & ((1 << lo) - 1)) << (56 - lo))
             }
-            48 => {
-                o[6..8].copy_from_slice(&b[..2]);
-                o[9..11].copy_from_slice(&b[2..]);
-            }
-            56 => {
-                o[7] = b[0];
-                o[9..12].copy_from_slice(&b[1..]);
-            }
-            64 => o[9..13].copy_from_slice(&b),
-            _ => o[12..16].copy_from_slice(&b),
-        }
-        Ipv6Addr::from(o)
+        };
+        Ipv6Addr::from(self.net | bits)
     }
 
     /// RFC 6052 section 2.3: the IPv4 address embedded in `v6`, or `None`
@@ -364,19 +399,23 @@ impl Prefix64 {
     /// as the section says.
     #[inline]
     pub fn extract(&self, v6: Ipv6Addr) -> Option<Ipv4Addr> {
-        if !self.prefix.contains(v6) {
+        let a = u128::from(v6);
+        if a & self.mask != self.net {
             return None;
         }
-        let o = v6.octets();
-        let b = match self.prefix.len {
-            32 => [o[4], o[5], o[6], o[7]],
-            40 => [o[5], o[6], o[7], o[9]],
-            48 => [o[6], o[7], o[9], o[10]],
-            56 => [o[7], o[9], o[10], o[11]],
-            64 => [o[9], o[10], o[11], o[12]],
-            _ => [o[12], o[13], o[14], o[15]],
+        let len = u32::from(self.prefix.len);
+        let v = match len {
+            96 => a,
+            64 => a >> 24,
+            32 => a >> 64,
+            _ => {
+                let lo = len - 32;
+                let hi_part = (a >> 64) & ((1 << (32 - lo)) - 1);
+                let lo_part = (a >> (56 - lo)) & ((1 << lo) - 1);
+                (hi_part << lo) | lo_part
+            }
         };
-        Some(Ipv4Addr::from(b))
+        Some(Ipv4Addr::from(v as u32))
     }
 }
 
@@ -460,9 +499,18 @@ mod tests {
     #[test]
     fn rejects_bad_lengths_and_u_octet() {
         assert_eq!("2001:db8::/33".parse::<Prefix64>(), Err(PrefixError::Rfc6052Length(33)));
-        assert!(matches!("2001:db8:0:0:ff00::/96".parse::<Prefix64>(), Err(PrefixError::UOctet(_))));
-        assert!(matches!("2001:db8::1/32".parse::<Prefix64>(), Err(PrefixError::HostBitsSet { .. })));
-        assert!(matches!("2001:db8::/129".parse::<Prefix64>(), Err(PrefixError::LengthTooLong { .. })));
+        assert!(matches!(
+            "2001:db8:0:0:ff00::/96".parse::<Prefix64>(),
+            Err(PrefixError::UOctet(_))
+        ));
+        assert!(matches!(
+            "2001:db8::1/32".parse::<Prefix64>(),
+            Err(PrefixError::HostBitsSet { .. })
+        ));
+        assert!(matches!(
+            "2001:db8::/129".parse::<Prefix64>(),
+            Err(PrefixError::LengthTooLong { .. })
+        ));
         assert!(matches!("nonsense".parse::<Prefix64>(), Err(PrefixError::Malformed(_))));
         let e = "2001:db8::1/32".parse::<Prefix64>().unwrap_err().to_string();
         assert!(e.contains("did you mean 2001:db8::/32"), "{e}");
@@ -478,12 +526,34 @@ mod tests {
 
     #[test]
     fn non_global_registry() {
-        for a in ["10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "100.64.0.2", "127.0.0.1",
-            "169.254.1.1", "0.1.2.3", "192.0.2.1", "198.51.100.1", "203.0.113.5", "198.18.0.1",
-            "240.0.0.1", "255.255.255.255", "192.0.0.8"] {
+        for a in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "100.64.0.2",
+            "127.0.0.1",
+            "169.254.1.1",
+            "0.1.2.3",
+            "192.0.2.1",
+            "198.51.100.1",
+            "203.0.113.5",
+            "198.18.0.1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "192.0.0.8",
+        ] {
             assert!(is_non_global_v4(a.parse().unwrap()), "{a}");
         }
-        for a in ["8.8.8.8", "1.1.1.1", "172.32.0.1", "192.0.0.9", "192.0.0.10", "100.128.0.1", "203.0.114.1"] {
+        for a in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "172.32.0.1",
+            "192.0.0.9",
+            "192.0.0.10",
+            "100.128.0.1",
+            "203.0.114.1",
+        ] {
             assert!(!is_non_global_v4(a.parse().unwrap()), "{a}");
         }
     }
@@ -496,6 +566,6 @@ mod tests {
         assert!(p.contains("203.0.113.15".parse().unwrap()));
         assert!(!p.contains("203.0.113.16".parse().unwrap()));
         let h: Ipv4Prefix = "203.0.113.8".parse().unwrap();
-        assert_eq!(h.len(), 32);
+        assert_eq!(h.prefix_len(), 32);
     }
 }

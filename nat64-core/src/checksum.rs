@@ -72,7 +72,13 @@ pub fn sum_v4(a: Ipv4Addr) -> u32 {
 /// Sum of an IPv6 address as eight 16-bit words.
 #[inline]
 pub fn sum_v6(a: Ipv6Addr) -> u32 {
-    a.segments().iter().map(|&s| u32::from(s)).sum()
+    let v = u128::from(a);
+    let (hi, lo) = ((v >> 64) as u64, v as u64);
+    // Four 32-bit halves summed in 64 bits cannot overflow; folded to 16
+    // bits so callers can add several sums in a u32.
+    u32::from(fold(fold64(
+        (hi >> 32) + (hi & 0xffff_ffff) + (lo >> 32) + (lo & 0xffff_ffff),
+    )))
 }
 
 /// Pseudo-header sum for IPv4 (RFC 768 / RFC 9293 section 3.1).
@@ -121,6 +127,14 @@ mod tests {
     }
 
     #[test]
+    fn address_sums_match_word_sums() {
+        let a: Ipv6Addr = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe".parse().unwrap();
+        let words: u32 = a.segments().iter().map(|&s| u32::from(s)).sum();
+        assert_eq!(fold(sum_v6(a)), fold(words));
+        assert!(sum_v6(a) <= 0xffff);
+    }
+
+    #[test]
     fn odd_length_pads_with_zero() {
         assert_eq!(fold(sum(&[0x12, 0x34, 0x56])), 0x1234 + 0x5600);
     }
@@ -130,7 +144,11 @@ mod tests {
         let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 + 3) as u8).collect();
         let mut naive: u32 = 0;
         for w in data.chunks(2) {
-            let v = if w.len() == 2 { u16::from_be_bytes([w[0], w[1]]) } else { u16::from(w[0]) << 8 };
+            let v = if w.len() == 2 {
+                u16::from_be_bytes([w[0], w[1]])
+            } else {
+                u16::from(w[0]) << 8
+            };
             naive = add(naive, u32::from(v));
         }
         assert_eq!(fold(sum(&data)), fold(naive));
@@ -139,7 +157,9 @@ mod tests {
     /// Incremental update equals recomputation when the input was correct.
     #[test]
     fn incremental_equals_full() {
-        let mut data = [0x45u8, 0, 0, 40, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 1, 198, 51, 100, 7];
+        let mut data = [
+            0x45u8, 0, 0, 40, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 1, 198, 51, 100, 7,
+        ];
         let c = ipv4_header(&data);
         data[10..12].copy_from_slice(&c.to_be_bytes());
         let old = sum(&data[12..20]);

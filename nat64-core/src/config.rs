@@ -133,7 +133,10 @@ impl Default for Config {
 impl Config {
     /// A configuration with this pool6 and defaults for everything else.
     pub fn with_pool6(pool6: Prefix64) -> Self {
-        Config { pool6: Some(pool6), ..Config::default() }
+        Config {
+            pool6: Some(pool6),
+            ..Config::default()
+        }
     }
 
     /// Checks that the configuration can work.
@@ -145,10 +148,18 @@ impl Config {
             return Err(ConfigError::LowestIpv6Mtu(self.lowest_ipv6_mtu));
         }
         if self.mtu6 < 1280 {
-            return Err(ConfigError::Mtu { which: "mtu6", value: self.mtu6, min: 1280 });
+            return Err(ConfigError::Mtu {
+                which: "mtu6",
+                value: self.mtu6,
+                min: 1280,
+            });
         }
         if self.mtu4 < 68 {
-            return Err(ConfigError::Mtu { which: "mtu4", value: self.mtu4, min: 68 });
+            return Err(ConfigError::Mtu {
+                which: "mtu4",
+                value: self.mtu4,
+                min: 68,
+            });
         }
         if self.mtu_plateaus.is_empty() {
             return Err(ConfigError::NoPlateaus);

@@ -93,17 +93,21 @@ impl Eam {
     /// IPv6 prefix; the remaining IPv6 bits are zero.
     #[inline]
     fn map4(&self, a: Ipv4Addr) -> Ipv6Addr {
-        let s4 = 32 - u32::from(self.v4.len());
-        let suffix = u128::from(u32::from(a) & !mask32(self.v4.len()));
-        let shift = 128 - u32::from(self.v6.len()) - s4;
+        let s4 = 32 - u32::from(self.v4.prefix_len());
+        let suffix = u128::from(u32::from(a) & !mask32(self.v4.prefix_len()));
+        let shift = 128 - u32::from(self.v6.prefix_len()) - s4;
         Ipv6Addr::from(u128::from(self.v6.addr()) | (suffix << shift))
     }
     #[inline]
     fn map6(&self, a: Ipv6Addr) -> Ipv4Addr {
-        let s4 = 32 - u32::from(self.v4.len());
-        let shift = 128 - u32::from(self.v6.len()) - s4;
-        let host = (u128::from(a) & !mask128(self.v6.len())) >> shift;
-        let host = if s4 == 0 { 0 } else { (host as u32) & !mask32(self.v4.len()) };
+        let s4 = 32 - u32::from(self.v4.prefix_len());
+        let shift = 128 - u32::from(self.v6.prefix_len()) - s4;
+        let host = (u128::from(a) & !mask128(self.v6.prefix_len())) >> shift;
+        let host = if s4 == 0 {
+            0
+        } else {
+            (host as u32) & !mask32(self.v4.prefix_len())
+        };
         Ipv4Addr::from(u32::from(self.v4.addr()) | host)
     }
 }
@@ -125,26 +129,43 @@ impl Eamt {
     /// Adds an entry (RFC 7757 section 3.2). Exact duplicates of either side
     /// are always refused; other overlaps only without `force`.
     pub fn add(&mut self, v4: Ipv4Prefix, v6: Ipv6Prefix, force: bool) -> Result<(), EamtError> {
-        let s4 = 32 - v4.len();
-        let s6 = 128 - v6.len();
+        let s4 = 32 - v4.prefix_len();
+        let s6 = 128 - v6.prefix_len();
         if s4 > s6 {
             return Err(EamtError::SuffixTooLong { v4, v6, s4, s6 });
         }
         for e in &self.by4 {
             if e.v4 == v4 {
-                return Err(EamtError::Duplicate { v4, v6, side: "the IPv4 prefix", e4: e.v4, e6: e.v6 });
+                return Err(EamtError::Duplicate {
+                    v4,
+                    v6,
+                    side: "the IPv4 prefix",
+                    e4: e.v4,
+                    e6: e.v6,
+                });
             }
             if e.v6 == v6 {
-                return Err(EamtError::Duplicate { v4, v6, side: "the IPv6 prefix", e4: e.v4, e6: e.v6 });
+                return Err(EamtError::Duplicate {
+                    v4,
+                    v6,
+                    side: "the IPv6 prefix",
+                    e4: e.v4,
+                    e6: e.v6,
+                });
             }
             if !force && (e.v4.overlaps(&v4) || e.v6.overlaps(&v6)) {
-                return Err(EamtError::Overlap { v4, v6, e4: e.v4, e6: e.v6 });
+                return Err(EamtError::Overlap {
+                    v4,
+                    v6,
+                    e4: e.v4,
+                    e6: e.v6,
+                });
             }
         }
         let eam = Eam { v4, v6 };
-        let i = self.by4.partition_point(|e| e.v4.len() >= v4.len());
+        let i = self.by4.partition_point(|e| e.v4.prefix_len() >= v4.prefix_len());
         self.by4.insert(i, eam);
-        let i = self.by6.partition_point(|e| e.v6.len() >= v6.len());
+        let i = self.by6.partition_point(|e| e.v6.prefix_len() >= v6.prefix_len());
         self.by6.insert(i, eam);
         Ok(())
     }
@@ -230,10 +251,19 @@ mod tests {
     fn validation() {
         let mut t = Eamt::new();
         t.add(p4("1.0.0.4/30"), p6("1::c/126"), false).unwrap();
-        assert!(matches!(t.add(p4("1.0.0.4/30"), p6("1::c/126"), true), Err(EamtError::Duplicate { .. })));
-        assert!(matches!(t.add(p4("1.0.0.6/31"), p6("2::a/127"), false), Err(EamtError::Overlap { .. })));
+        assert!(matches!(
+            t.add(p4("1.0.0.4/30"), p6("1::c/126"), true),
+            Err(EamtError::Duplicate { .. })
+        ));
+        assert!(matches!(
+            t.add(p4("1.0.0.6/31"), p6("2::a/127"), false),
+            Err(EamtError::Overlap { .. })
+        ));
         t.add(p4("1.0.0.6/31"), p6("2::a/127"), true).unwrap();
-        assert!(matches!(t.add(p4("5.0.0.0/24"), p6("5::/124"), false), Err(EamtError::SuffixTooLong { .. })));
+        assert!(matches!(
+            t.add(p4("5.0.0.0/24"), p6("5::/124"), false),
+            Err(EamtError::SuffixTooLong { .. })
+        ));
         t.add(p4("5.0.0.0/28"), p6("5::/120"), false).unwrap();
         // The longer prefix wins, so 1.0.0.6 now maps through the /31.
         assert_eq!(t.to_v6("1.0.0.6".parse().unwrap()), Some("2::a".parse().unwrap()));

@@ -40,22 +40,52 @@ pub(crate) fn is_icmp6_error(ty: u8) -> bool {
 /// RFC 7915 section 4.2: ICMPv4 -> ICMPv6. `ptr` is the Parameter Problem
 /// pointer (byte 4 of the message).
 pub(crate) fn map_4to6(ty: u8, code: u8, ptr: u8) -> Result<Mapped, DropReason> {
-    use DropReason::{IcmpUntranslatableCode as Code, IcmpUntranslatablePointer as Ptr, IcmpUntranslatableType as Type};
+    use DropReason::{
+        IcmpUntranslatableCode as Code, IcmpUntranslatablePointer as Ptr, IcmpUntranslatableType as Type,
+    };
     Ok(match ty {
         8 => Mapped::Info { ty: 128 },
         0 => Mapped::Info { ty: 129 },
         3 => match code {
-            0 | 1 | 5 | 6 | 7 | 8 | 11 | 12 => Mapped::Error { ty: 1, code: 0, rest: Rest::Unused },
+            0 | 1 | 5 | 6 | 7 | 8 | 11 | 12 => Mapped::Error {
+                ty: 1,
+                code: 0,
+                rest: Rest::Unused,
+            },
             // Protocol Unreachable: Parameter Problem pointing at Next Header.
-            2 => Mapped::Error { ty: 4, code: 1, rest: Rest::Pointer(6) },
-            3 => Mapped::Error { ty: 1, code: 4, rest: Rest::Unused },
-            4 => Mapped::Error { ty: 2, code: 0, rest: Rest::Mtu },
-            9 | 10 | 13 | 15 => Mapped::Error { ty: 1, code: 1, rest: Rest::Unused },
+            2 => Mapped::Error {
+                ty: 4,
+                code: 1,
+                rest: Rest::Pointer(6),
+            },
+            3 => Mapped::Error {
+                ty: 1,
+                code: 4,
+                rest: Rest::Unused,
+            },
+            4 => Mapped::Error {
+                ty: 2,
+                code: 0,
+                rest: Rest::Mtu,
+            },
+            9 | 10 | 13 | 15 => Mapped::Error {
+                ty: 1,
+                code: 1,
+                rest: Rest::Unused,
+            },
             _ => return Err(Code),
         },
-        11 => Mapped::Error { ty: 3, code, rest: Rest::Unused },
+        11 => Mapped::Error {
+            ty: 3,
+            code,
+            rest: Rest::Unused,
+        },
         12 => match code {
-            0 | 2 => Mapped::Error { ty: 4, code: 0, rest: Rest::Pointer(pointer_4to6(ptr).ok_or(Ptr)?) },
+            0 | 2 => Mapped::Error {
+                ty: 4,
+                code: 0,
+                rest: Rest::Pointer(pointer_4to6(ptr).ok_or(Ptr)?),
+            },
             _ => return Err(Code),
         },
         _ => return Err(Type),
@@ -65,22 +95,52 @@ pub(crate) fn map_4to6(ty: u8, code: u8, ptr: u8) -> Result<Mapped, DropReason> 
 /// RFC 7915 section 5.2: ICMPv6 -> ICMPv4. `ptr` is the low byte of the
 /// Parameter Problem pointer; `ptr_high` whether its upper bytes are set.
 pub(crate) fn map_6to4(ty: u8, code: u8, ptr: u32) -> Result<Mapped, DropReason> {
-    use DropReason::{IcmpUntranslatableCode as Code, IcmpUntranslatablePointer as Ptr, IcmpUntranslatableType as Type};
+    use DropReason::{
+        IcmpUntranslatableCode as Code, IcmpUntranslatablePointer as Ptr, IcmpUntranslatableType as Type,
+    };
     Ok(match ty {
         128 => Mapped::Info { ty: 8 },
         129 => Mapped::Info { ty: 0 },
         1 => match code {
-            0 | 2 | 3 => Mapped::Error { ty: 3, code: 1, rest: Rest::Unused },
-            1 => Mapped::Error { ty: 3, code: 10, rest: Rest::Unused },
-            4 => Mapped::Error { ty: 3, code: 3, rest: Rest::Unused },
+            0 | 2 | 3 => Mapped::Error {
+                ty: 3,
+                code: 1,
+                rest: Rest::Unused,
+            },
+            1 => Mapped::Error {
+                ty: 3,
+                code: 10,
+                rest: Rest::Unused,
+            },
+            4 => Mapped::Error {
+                ty: 3,
+                code: 3,
+                rest: Rest::Unused,
+            },
             _ => return Err(Code),
         },
-        2 => Mapped::Error { ty: 3, code: 4, rest: Rest::Mtu },
-        3 => Mapped::Error { ty: 11, code, rest: Rest::Unused },
+        2 => Mapped::Error {
+            ty: 3,
+            code: 4,
+            rest: Rest::Mtu,
+        },
+        3 => Mapped::Error {
+            ty: 11,
+            code,
+            rest: Rest::Unused,
+        },
         4 => match code {
-            0 => Mapped::Error { ty: 12, code: 0, rest: Rest::Pointer(pointer_6to4(ptr).ok_or(Ptr)?) },
+            0 => Mapped::Error {
+                ty: 12,
+                code: 0,
+                rest: Rest::Pointer(pointer_6to4(ptr).ok_or(Ptr)?),
+            },
             // Unrecognized Next Header: Protocol Unreachable.
-            1 => Mapped::Error { ty: 3, code: 2, rest: Rest::Unused },
+            1 => Mapped::Error {
+                ty: 3,
+                code: 2,
+                rest: Rest::Unused,
+            },
             _ => return Err(Code),
         },
         _ => return Err(Type),
@@ -121,7 +181,12 @@ pub(crate) fn pointer_6to4(p: u32) -> Option<u8> {
 /// quoted packet's Total Length.
 pub fn ptb_mtu_from_fn(fn_mtu: u16, inner_total_len: u16, mtu6: u32, mtu4: u32, plateaus: &[u16]) -> u32 {
     let base = if fn_mtu == 0 {
-        plateaus.iter().copied().filter(|&p| p < inner_total_len).max().unwrap_or(0)
+        plateaus
+            .iter()
+            .copied()
+            .filter(|&p| p < inner_total_len)
+            .max()
+            .unwrap_or(0)
     } else {
         fn_mtu
     };
@@ -156,7 +221,11 @@ mod tests {
             (0, 5500, 1400, 4500, 1400),
         ];
         for (fn_mtu, mtu4, mtu6, tl, want) in rows {
-            assert_eq!(ptb_mtu_from_fn(fn_mtu, tl, mtu6, mtu4, &pl), want, "{fn_mtu} {mtu4} {mtu6} {tl}");
+            assert_eq!(
+                ptb_mtu_from_fn(fn_mtu, tl, mtu6, mtu4, &pl),
+                want,
+                "{fn_mtu} {mtu4} {mtu6} {tl}"
+            );
         }
     }
 
@@ -184,12 +253,33 @@ mod tests {
 
     #[test]
     fn tables() {
-        assert_eq!(map_4to6(3, 3, 0), Ok(Mapped::Error { ty: 1, code: 4, rest: Rest::Unused }));
+        assert_eq!(
+            map_4to6(3, 3, 0),
+            Ok(Mapped::Error {
+                ty: 1,
+                code: 4,
+                rest: Rest::Unused
+            })
+        );
         assert_eq!(map_4to6(3, 14, 0), Err(DropReason::IcmpUntranslatableCode));
         assert_eq!(map_4to6(13, 0, 0), Err(DropReason::IcmpUntranslatableType));
         assert_eq!(map_4to6(12, 0, 5), Err(DropReason::IcmpUntranslatablePointer));
-        assert_eq!(map_6to4(1, 1, 0), Ok(Mapped::Error { ty: 3, code: 10, rest: Rest::Unused }));
-        assert_eq!(map_6to4(4, 1, 0), Ok(Mapped::Error { ty: 3, code: 2, rest: Rest::Unused }));
+        assert_eq!(
+            map_6to4(1, 1, 0),
+            Ok(Mapped::Error {
+                ty: 3,
+                code: 10,
+                rest: Rest::Unused
+            })
+        );
+        assert_eq!(
+            map_6to4(4, 1, 0),
+            Ok(Mapped::Error {
+                ty: 3,
+                code: 2,
+                rest: Rest::Unused
+            })
+        );
         assert_eq!(map_6to4(135, 0, 0), Err(DropReason::IcmpUntranslatableType));
     }
 }

@@ -27,6 +27,11 @@ const RFC4884_MIN_ORIGINAL: usize = 128;
 /// RFC 7915 section 5.1: above this size the translated IPv4 packet gets DF.
 const DF_THRESHOLD: usize = 1260;
 
+/// An output buffer this long holds the translation of any packet under any
+/// valid configuration: a 65 535-byte IPv6 packet fragmented for the smallest
+/// IPv4 MTU (68) becomes 1 365 fragments of 20 + 48 bytes (92 815 bytes).
+pub const OUTPUT_BUFFER_LEN: usize = 96 * 1024;
+
 /// Why an address did not map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AddrMiss {
@@ -62,7 +67,12 @@ impl Translator {
         let next_id = match cfg.ipv4_id {
             Ipv4IdPolicy::Counter(s) | Ipv4IdPolicy::Fixed(s) => s,
         };
-        Ok(Translator { cfg, counters: Counters::default(), next_id, scratch: vec![0; 65536 + 128] })
+        Ok(Translator {
+            cfg,
+            counters: Counters::default(),
+            next_id,
+            scratch: vec![0; 65536 + 128],
+        })
     }
 
     /// The configuration in force.
@@ -83,9 +93,9 @@ impl Translator {
     }
 
     /// Translates one IPv4 or IPv6 packet (its first byte is the IP version)
-    /// into `out`. See [`Verdict`] for what lands in `out`. `out` should be
-    /// at least `input.len() + 128` bytes (more when the translator may
-    /// fragment: 65 535 + 128 always suffices).
+    /// into `out`. See [`Verdict`] for what lands in `out`. An `out` of
+    /// [`OUTPUT_BUFFER_LEN`] bytes always suffices; a smaller one gives
+    /// `Dropped(OutputTooSmall)` for packets that do not fit.
     pub fn translate(&mut self, input: &[u8], out: &mut [u8]) -> Verdict {
         let v = match input.first().map(|b| b >> 4) {
             Some(6) => self.xlat64(input, out),
@@ -99,6 +109,7 @@ impl Translator {
     /// RFC 6052 / RFC 7757 address lookup, IPv6 -> IPv4: EAMT first, then
     /// pool6. `strict` applies the denylists and the RFC 6052 section 3.1
     /// check (not for ICMP error sources and quoted packets, RFC 7915 s4.3).
+    #[inline(always)]
     fn addr64(&self, a: Ipv6Addr, strict: bool) -> Result<Ipv4Addr, AddrMiss> {
         if let Some(v4) = self.cfg.eamt.to_v4(a) {
             return Ok(v4);
@@ -112,6 +123,7 @@ impl Translator {
     }
 
     /// IPv4 -> IPv6: EAMT first (unless `pool6_only`), then pool6.
+    #[inline(always)]
     fn addr46(&self, a: Ipv4Addr, strict: bool, pool6_only: bool) -> Result<Ipv6Addr, AddrMiss> {
         if !pool6_only {
             if let Some(v6) = self.cfg.eamt.to_v6(a) {
@@ -126,6 +138,7 @@ impl Translator {
     }
 
     /// The implicit denylist, denylist4, and RFC 6052 section 3.1.
+    #[inline(always)]
     fn check_pool6_v4(&self, a: Ipv4Addr, wkp: bool) -> Result<(), AddrMiss> {
         let o = a.octets();
         if o[0] == 0
@@ -167,7 +180,7 @@ impl Translator {
     fn rfc6791_v6(&self, key: u64, hop: u8) -> Option<Ipv6Addr> {
         match self.cfg.rfc6791v6_prefix {
             Some(p) => {
-                let host_bits = 128 - u32::from(p.len());
+                let host_bits = 128 - u32::from(p.prefix_len());
                 let size = if host_bits >= 32 { u32::MAX } else { 1u32 << host_bits };
                 Some(p.nth(u128::from(self.pool_index(key, hop, size))))
             }
@@ -189,7 +202,9 @@ impl Translator {
 
     /// RFC 7915 section 5: IPv6 to IPv4.
     fn xlat64(&mut self, inp: &[u8], out: &mut [u8]) -> Verdict {
-        let Some(h) = V6Header::parse(inp) else { return Verdict::Dropped(DropReason::Truncated) };
+        let Some(h) = V6Header::parse(inp) else {
+            return Verdict::Dropped(DropReason::Truncated);
+        };
         // Payload Length 0 with a Hop-by-Hop header is a jumbogram (RFC
         // 2675); otherwise it is just empty (e.g. No Next Header).
         if h.payload_len == 0 && h.next == proto::HOPOPT {
@@ -221,7 +236,8 @@ impl Translator {
         }
         let hairpin = self.cfg.eam_hairpin_mode != HairpinMode::Off && self.cfg.eamt.contains4(dst4);
         let l4 = &pkt[chain.l4_off..];
-        let is_icmp_error = chain.proto == proto::ICMPV6 && chain.is_first() && l4.first().is_some_and(|&t| icmp::is_icmp6_error(t));
+        let is_icmp_error =
+            chain.proto == proto::ICMPV6 && chain.is_first() && l4.first().is_some_and(|&t| icmp::is_icmp6_error(t));
 
         if !hairpin {
             let r = if is_icmp_error {
@@ -242,7 +258,10 @@ impl Translator {
             Verdict::Translated(e) => {
                 let intrinsic = self.cfg.eam_hairpin_mode == HairpinMode::Intrinsic;
                 match self.xlat46(&scratch[..e.len], out, Pass::Hairpin { intrinsic }) {
-                    Verdict::Translated(e2) => Verdict::Translated(Emitted { direction: Direction::SixToSix, ..e2 }),
+                    Verdict::Translated(e2) => Verdict::Translated(Emitted {
+                        direction: Direction::SixToSix,
+                        ..e2
+                    }),
                     Verdict::IcmpError { reason, .. } => Verdict::Dropped(reason),
                     other => other,
                 }
@@ -370,7 +389,10 @@ impl Translator {
         if l4.len() < 8 {
             return Verdict::Dropped(DropReason::TransportTruncated);
         }
-        let cs = checksum::add(checksum::pseudo_v6(h.src, h.dst, proto::ICMPV6, l4.len() as u32), checksum::sum(l4));
+        let cs = checksum::add(
+            checksum::pseudo_v6(h.src, h.dst, proto::ICMPV6, l4.len() as u32),
+            checksum::sum(l4),
+        );
         if checksum::fold(cs) != 0xffff {
             return Verdict::Dropped(DropReason::IcmpChecksum);
         }
@@ -382,7 +404,9 @@ impl Translator {
         // RFC 4884: Destination Unreachable and Time Exceeded carry the length
         // of the quoted datagram (64-bit words) when an extension follows.
         let (orig, ext) = split_rfc4884(&l4[8..], matches!(l4[0], 1 | 3), l4[4], 8);
-        let Some(ih) = V6Header::parse(orig) else { return Verdict::Dropped(DropReason::BadInnerPacket) };
+        let Some(ih) = V6Header::parse(orig) else {
+            return Verdict::Dropped(DropReason::BadInnerPacket);
+        };
         let iend = (40 + usize::from(ih.payload_len)).min(orig.len());
         let ichain = match walk_chain(orig, iend, ih.next) {
             Ok(c) => c,
@@ -486,7 +510,11 @@ impl Translator {
         dst4: Ipv4Addr,
     ) -> u8 {
         if !ichain.is_first() {
-            return if ichain.proto == proto::ICMPV6 { proto::ICMP } else { ichain.proto };
+            return if ichain.proto == proto::ICMPV6 {
+                proto::ICMP
+            } else {
+                ichain.proto
+            };
         }
         let old = checksum::sum_v6(ih.src) + checksum::sum_v6(ih.dst);
         let new = checksum::sum_v4(src4) + checksum::sum_v4(dst4);
@@ -515,7 +543,11 @@ impl Translator {
     /// RFC 7915 section 4: IPv4 to IPv6.
     fn xlat46(&mut self, inp: &[u8], out: &mut [u8], pass: Pass) -> Verdict {
         let Some(h) = V4Header::parse(inp) else {
-            return Verdict::Dropped(if inp.len() >= 20 { DropReason::BadIpv4Header } else { DropReason::Truncated });
+            return Verdict::Dropped(if inp.len() >= 20 {
+                DropReason::BadIpv4Header
+            } else {
+                DropReason::Truncated
+            });
         };
         let total = usize::from(h.total_len);
         if total < h.hlen {
@@ -560,9 +592,21 @@ impl Translator {
         let mtu6 = self.cfg.mtu6 as usize;
         if h.df && total6 > mtu6 && pass == Pass::Wire {
             let m = (self.cfg.mtu6 - 20).min(u32::from(u16::MAX)) as u16;
-            return self.reply_v4(pkt, &h, 3, 4, [0, 0, (m >> 8) as u8, m as u8], DropReason::PacketTooBig, out);
+            return self.reply_v4(
+                pkt,
+                &h,
+                3,
+                4,
+                [0, 0, (m >> 8) as u8, m as u8],
+                DropReason::PacketTooBig,
+                out,
+            );
         }
-        let limit = if h.df { mtu6 } else { mtu6.min(self.cfg.lowest_ipv6_mtu as usize) };
+        let limit = if h.df {
+            mtu6
+        } else {
+            mtu6.min(self.cfg.lowest_ipv6_mtu as usize)
+        };
         let split = total6 > limit && !h.df;
         let need = if split {
             let chunk = ((limit - 48) / 8) * 8;
@@ -633,7 +677,11 @@ impl Translator {
         } else {
             wire::write_v6(out, tc, plen as u16, next, hop, src6, dst6);
         }
-        let direction = if pass == Pass::Wire { Direction::FourToSix } else { Direction::SixToSix };
+        let direction = if pass == Pass::Wire {
+            Direction::FourToSix
+        } else {
+            Direction::SixToSix
+        };
         if split {
             return fragment_ipv6(out, l4.len(), fragmented, limit, &h, next, direction);
         }
@@ -662,7 +710,9 @@ impl Translator {
         // ICMPv6 types 1 and 3 can carry the extension on (RFC 7915 s4.2).
         let (orig, ext) = split_rfc4884(&l4[8..], matches!(l4[0], 3 | 11 | 12), l4[5], 4);
         let ext = if matches!(ty, 1 | 3) { ext } else { &[][..] };
-        let Some(ih) = V4Header::parse(orig) else { return Verdict::Dropped(DropReason::BadInnerPacket) };
+        let Some(ih) = V4Header::parse(orig) else {
+            return Verdict::Dropped(DropReason::BadInnerPacket);
+        };
         let iend = usize::from(ih.total_len).clamp(ih.hlen, orig.len());
         let il4 = &orig[ih.hlen..iend];
         if ih.proto == proto::ICMP && ih.frag_off == 0 && il4.first().is_some_and(|&t| icmp::is_icmp4_error(t)) {
@@ -711,10 +761,14 @@ impl Translator {
         }
         let icmp_len = 8 + qlen + ext_len;
         let rest = match rest {
-            Rest::Mtu => {
-                icmp::ptb_mtu_from_fn(be16(l4, 6), ih.total_len, self.cfg.mtu6, self.cfg.mtu4, &self.cfg.mtu_plateaus)
-                    .to_be_bytes()
-            }
+            Rest::Mtu => icmp::ptb_mtu_from_fn(
+                be16(l4, 6),
+                ih.total_len,
+                self.cfg.mtu6,
+                self.cfg.mtu4,
+                &self.cfg.mtu_plateaus,
+            )
+            .to_be_bytes(),
             Rest::Pointer(p) => u32::from(p).to_be_bytes(),
             Rest::Unused => [attr, 0, 0, 0],
         };
@@ -724,17 +778,28 @@ impl Translator {
         o[2] = 0;
         o[3] = 0;
         o[4..8].copy_from_slice(&rest);
-        let s = checksum::add(checksum::pseudo_v6(src6, dst6, proto::ICMPV6, icmp_len as u32), checksum::sum(o));
+        let s = checksum::add(
+            checksum::pseudo_v6(src6, dst6, proto::ICMPV6, icmp_len as u32),
+            checksum::sum(o),
+        );
         o[2..4].copy_from_slice(&checksum::finish(s).to_be_bytes());
         let tc = if self.cfg.zeroize_traffic_class { 0 } else { h.tos };
         wire::write_v6(out, tc, icmp_len as u16, proto::ICMPV6, h.ttl - 1, src6, dst6);
-        let direction = if pass == Pass::Wire { Direction::FourToSix } else { Direction::SixToSix };
+        let direction = if pass == Pass::Wire {
+            Direction::FourToSix
+        } else {
+            Direction::SixToSix
+        };
         Verdict::Translated(Emitted::single(40 + icmp_len, direction))
     }
 
     fn xlat_inner_l4_46(&self, b: &mut [u8], ih: &V4Header, declared: usize, src6: Ipv6Addr, dst6: Ipv6Addr) -> u8 {
         if ih.frag_off != 0 {
-            return if ih.proto == proto::ICMP { proto::ICMPV6 } else { ih.proto };
+            return if ih.proto == proto::ICMP {
+                proto::ICMPV6
+            } else {
+                ih.proto
+            };
         }
         let old = checksum::sum_v4(ih.src) + checksum::sum_v4(ih.dst);
         let new = checksum::sum_v6(src6) + checksum::sum_v6(dst6);
@@ -763,10 +828,22 @@ impl Translator {
     /// An ICMPv4 error about `pkt` for its sender (RFC 7915 section 4, RFC
     /// 1812 section 4.3.2.7 for when not to send one).
     #[allow(clippy::too_many_arguments)]
-    fn reply_v4(&mut self, pkt: &[u8], h: &V4Header, ty: u8, code: u8, rest: [u8; 4], reason: DropReason, out: &mut [u8]) -> Verdict {
-        let Some(src) = self.cfg.own_ipv4 else { return Verdict::Dropped(reason) };
+    fn reply_v4(
+        &mut self,
+        pkt: &[u8],
+        h: &V4Header,
+        ty: u8,
+        code: u8,
+        rest: [u8; 4],
+        reason: DropReason,
+        out: &mut [u8],
+    ) -> Verdict {
+        let Some(src) = self.cfg.own_ipv4 else {
+            return Verdict::Dropped(reason);
+        };
         let l4 = &pkt[h.hlen..];
-        let about_error = h.proto == proto::ICMP && h.frag_off == 0 && l4.first().is_some_and(|&t| icmp::is_icmp4_error(t));
+        let about_error =
+            h.proto == proto::ICMP && h.frag_off == 0 && l4.first().is_some_and(|&t| icmp::is_icmp4_error(t));
         let s = h.src.octets();
         if about_error || h.frag_off != 0 || s[0] == 0 || s[0] >= 224 || s[0] == 127 {
             return Verdict::Dropped(reason);
@@ -804,8 +881,12 @@ impl Translator {
 
     /// An ICMPv6 error about `pkt` for its sender (RFC 4443 section 2.4).
     fn reply_v6(&mut self, pkt: &[u8], ty: u8, code: u8, rest: [u8; 4], reason: DropReason, out: &mut [u8]) -> Verdict {
-        let Some(src) = self.cfg.own_ipv6 else { return Verdict::Dropped(reason) };
-        let Some(h) = V6Header::parse(pkt) else { return Verdict::Dropped(reason) };
+        let Some(src) = self.cfg.own_ipv6 else {
+            return Verdict::Dropped(reason);
+        };
+        let Some(h) = V6Header::parse(pkt) else {
+            return Verdict::Dropped(reason);
+        };
         if h.src.is_multicast() || h.src.is_unspecified() {
             return Verdict::Dropped(reason);
         }
@@ -828,9 +909,20 @@ impl Translator {
         o[2] = 0;
         o[3] = 0;
         o[4..8].copy_from_slice(&rest);
-        let s = checksum::add(checksum::pseudo_v6(src, h.src, proto::ICMPV6, (total - 40) as u32), checksum::sum(o));
+        let s = checksum::add(
+            checksum::pseudo_v6(src, h.src, proto::ICMPV6, (total - 40) as u32),
+            checksum::sum(o),
+        );
         o[2..4].copy_from_slice(&checksum::finish(s).to_be_bytes());
-        wire::write_v6(out, 0, (total - 40) as u16, proto::ICMPV6, self.cfg.error_hop_limit, src, h.src);
+        wire::write_v6(
+            out,
+            0,
+            (total - 40) as u16,
+            proto::ICMPV6,
+            self.cfg.error_hop_limit,
+            src,
+            h.src,
+        );
         Verdict::IcmpError { len: total, reason }
     }
 }
@@ -908,13 +1000,26 @@ fn fragment_ipv4(out: &mut [u8], total: usize, mtu: usize, hdr: V4Out) -> Verdic
         }
         .write(&mut out[dst - 20..dst]);
     }
-    Verdict::Translated(Emitted { len, count: n, first_len: chunk + 20, direction: Direction::SixToFour })
+    Verdict::Translated(Emitted {
+        len,
+        count: n,
+        first_len: chunk + 20,
+        direction: Direction::SixToFour,
+    })
 }
 
 /// RFC 7915 section 4 / Jool `lowest-ipv6-mtu`: splits the translated DF=0
 /// packet (IPv6 header at `out[..40]`, payload at `out[40+fh..]`) into IPv6
 /// fragments of at most `limit` bytes, keeping the IPv4 Identification.
-fn fragment_ipv6(out: &mut [u8], l4_len: usize, was_fragment: bool, limit: usize, h: &V4Header, next: u8, direction: Direction) -> Verdict {
+fn fragment_ipv6(
+    out: &mut [u8],
+    l4_len: usize,
+    was_fragment: bool,
+    limit: usize,
+    h: &V4Header,
+    next: u8,
+    direction: Direction,
+) -> Verdict {
     let chunk = ((limit - 48) / 8) * 8;
     let n = l4_len.div_ceil(chunk);
     let len = l4_len + 48 * n;
@@ -937,9 +1042,20 @@ fn fragment_ipv6(out: &mut [u8], l4_len: usize, was_fragment: bool, limit: usize
         o[..40].copy_from_slice(&base);
         o[4..6].copy_from_slice(&((8 + size) as u16).to_be_bytes());
         o[6] = proto::FRAGMENT;
-        wire::write_frag(&mut o[40..48], next, h.frag_off + (i * chunk / 8) as u16, if last { h.mf } else { true }, u32::from(h.id));
+        wire::write_frag(
+            &mut o[40..48],
+            next,
+            h.frag_off + (i * chunk / 8) as u16,
+            if last { h.mf } else { true },
+            u32::from(h.id),
+        );
     }
-    Verdict::Translated(Emitted { len, count: n, first_len: chunk + 48, direction })
+    Verdict::Translated(Emitted {
+        len,
+        count: n,
+        first_len: chunk + 48,
+        direction,
+    })
 }
 
 /// A key for the RFC 6791 pool choice, from the quoted packet's addresses.

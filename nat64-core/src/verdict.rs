@@ -44,7 +44,12 @@ pub struct Emitted {
 
 impl Emitted {
     pub(crate) fn single(len: usize, direction: Direction) -> Self {
-        Emitted { len, count: 1, first_len: len, direction }
+        Emitted {
+            len,
+            count: 1,
+            first_len: len,
+            direction,
+        }
     }
     /// Splits `out` into the packets written.
     pub fn packets<'a>(&self, out: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
@@ -189,7 +194,7 @@ reasons! {
             "an ICMP error was due but no translator address of that family is configured (set own_ipv4 / own_ipv6)";
         /// The caller's output buffer is too small.
         OutputTooSmall => "output_too_small",
-            "the output buffer is too small for the translated packet; pass one of at least input length + 128 bytes (65 535 + 128 always suffices)";
+            "the output buffer is too small for the translated packet (or its fragments); nat64_core::OUTPUT_BUFFER_LEN bytes always suffice";
     }
 }
 
@@ -268,10 +273,16 @@ impl Counters {
     }
     /// Nonzero drop counters, with their reasons.
     pub fn drop_reasons(&self) -> impl Iterator<Item = (DropReason, u64)> + '_ {
-        DropReason::ALL.iter().map(|&r| (r, self.dropped[r as usize])).filter(|&(_, n)| n > 0)
+        DropReason::ALL
+            .iter()
+            .map(|&r| (r, self.dropped[r as usize]))
+            .filter(|&(_, n)| n > 0)
     }
     /// Nonzero not-ours counters, with their reasons.
     pub fn not_ours_reasons(&self) -> impl Iterator<Item = (NotOurs, u64)> + '_ {
-        NotOurs::ALL.iter().map(|&r| (r, self.not_ours[r as usize])).filter(|&(_, n)| n > 0)
+        NotOurs::ALL
+            .iter()
+            .map(|&r| (r, self.not_ours[r as usize]))
+            .filter(|&(_, n)| n > 0)
     }
 }

@@ -128,8 +128,18 @@ impl V4Out {
         o[11] = 0;
         o[12..16].copy_from_slice(&self.src.octets());
         o[16..20].copy_from_slice(&self.dst.octets());
-        let c = checksum::ipv4_header(&o[..20]);
-        o[10..12].copy_from_slice(&c.to_be_bytes());
+        // Summed from the fields, not re-read from `o`: reading back the
+        // bytes just stored stalls store-to-load forwarding.
+        let s = 0x4500
+            + u32::from(self.tos)
+            + u32::from(self.total_len)
+            + u32::from(self.id)
+            + u32::from(ff)
+            + (u32::from(self.ttl) << 8)
+            + u32::from(self.proto)
+            + checksum::sum_v4(self.src)
+            + checksum::sum_v4(self.dst);
+        o[10..12].copy_from_slice(&checksum::finish(s).to_be_bytes());
     }
 }
 
@@ -261,14 +271,28 @@ pub(crate) fn walk_chain(b: &[u8], end: usize, first: u8) -> Result<Chain, Chain
                     return Err(ChainError::Malformed);
                 }
                 let fo = be16(b, off + 2);
-                let frag = Frag6 { offset: fo >> 3, mf: fo & 1 != 0, id: be32(b, off + 4) };
+                let frag = Frag6 {
+                    offset: fo >> 3,
+                    mf: fo & 1 != 0,
+                    id: be32(b, off + 4),
+                };
                 let after = b[off];
                 if matches!(after, proto::HOPOPT | proto::ROUTING | proto::DSTOPTS | proto::FRAGMENT) {
                     return Err(ChainError::FragmentThenExtension);
                 }
-                return Ok(Chain { proto: after, l4_off: off + 8, frag: Some(frag) });
+                return Ok(Chain {
+                    proto: after,
+                    l4_off: off + 8,
+                    frag: Some(frag),
+                });
             }
-            _ => return Ok(Chain { proto: next, l4_off: off, frag: None }),
+            _ => {
+                return Ok(Chain {
+                    proto: next,
+                    l4_off: off,
+                    frag: None,
+                })
+            }
         }
         seen += 1;
         if seen > MAX_EXTENSION_HEADERS {
