@@ -53,7 +53,7 @@ pub struct Args {
     /// Output capture (pcap): translated packets and the ICMP errors generated for senders.
     #[arg(value_name = "OUT")]
     pub output: PathBuf,
-    /// TOML file with a [translator] table (see examples/translator.toml).
+    /// TOML file with a `[translator]` table (see examples/translator.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The translator settings given as flags.

@@ -205,6 +205,12 @@ impl Translator {
         let Some(h) = V6Header::parse(inp) else {
             return Verdict::Dropped(DropReason::Truncated);
         };
+        let dst4 = match self.addr64(h.dst, true) {
+            Ok(a) => a,
+            Err(AddrMiss::NotMapped) => return Verdict::NotOurs(NotOurs::DestinationNotMapped),
+            Err(AddrMiss::Denylisted) => return Verdict::NotOurs(NotOurs::DestinationDenylisted),
+            Err(AddrMiss::NonGlobal) => return Verdict::Dropped(DropReason::NonGlobalWithWellKnownPrefix),
+        };
         // Payload Length 0 with a Hop-by-Hop header is a jumbogram (RFC
         // 2675); otherwise it is just empty (e.g. No Next Header).
         if h.payload_len == 0 && h.next == proto::HOPOPT {
@@ -215,12 +221,6 @@ impl Translator {
             return Verdict::Dropped(DropReason::Truncated);
         }
         let pkt = &inp[..end];
-        let dst4 = match self.addr64(h.dst, true) {
-            Ok(a) => a,
-            Err(AddrMiss::NotMapped) => return Verdict::NotOurs(NotOurs::DestinationNotMapped),
-            Err(AddrMiss::Denylisted) => return Verdict::NotOurs(NotOurs::DestinationDenylisted),
-            Err(AddrMiss::NonGlobal) => return Verdict::Dropped(DropReason::NonGlobalWithWellKnownPrefix),
-        };
         let chain = match walk_chain(pkt, end, h.next) {
             Ok(c) => c,
             Err(ChainError::SegmentsLeft(ptr)) => {
@@ -248,6 +248,12 @@ impl Translator {
             return r;
         }
         // RFC 7757 section 4.2: translate into scratch, then back to IPv6.
+        // The packet leaves on the IPv6 side with the same size it came in
+        // with, so the IPv6 egress MTU is checked here, against the sender.
+        let mtu6 = self.cfg.mtu6;
+        if pkt.len() - (chain.l4_off - if chain.frag.is_some() { 48 } else { 40 }) > mtu6 as usize {
+            return self.reply_v6(pkt, 2, 0, mtu6.to_be_bytes(), DropReason::PacketTooBig, out);
+        }
         let mut scratch = core::mem::take(&mut self.scratch);
         let r = if is_icmp_error {
             self.icmp6_error_to_4(pkt, &h, &chain, dst4, true, &mut scratch)
@@ -981,6 +987,9 @@ fn fragment_ipv4(out: &mut [u8], total: usize, mtu: usize, hdr: V4Out) -> Verdic
         return Verdict::Dropped(DropReason::PacketTooBig);
     }
     let n = payload.div_ceil(chunk);
+    if usize::from(hdr.frag_off) * 8 + payload > usize::from(u16::MAX) - 20 {
+        return Verdict::Dropped(DropReason::FragmentBeyondMaximum);
+    }
     let len = payload + 20 * n;
     if out.len() < len {
         return Verdict::Dropped(DropReason::OutputTooSmall);
@@ -1022,6 +1031,9 @@ fn fragment_ipv6(
 ) -> Verdict {
     let chunk = ((limit - 48) / 8) * 8;
     let n = l4_len.div_ceil(chunk);
+    if usize::from(h.frag_off) * 8 + l4_len > usize::from(u16::MAX) - 40 {
+        return Verdict::Dropped(DropReason::FragmentBeyondMaximum);
+    }
     let len = l4_len + 48 * n;
     if out.len() < len {
         return Verdict::Dropped(DropReason::OutputTooSmall);

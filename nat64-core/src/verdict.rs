@@ -186,6 +186,9 @@ reasons! {
         /// RFC 6052 section 3.1.
         NonGlobalWithWellKnownPrefix => "non_global_with_wkp",
             "RFC 6052 section 3.1 forbids non-global IPv4 addresses (private, loopback, documentation, ...) under 64:ff9b::/96; use a network-specific prefix or 64:ff9b:1::/48, or turn off the check";
+        /// A fragment that would end past 65 535 bytes.
+        FragmentBeyondMaximum => "fragment_beyond_maximum",
+            "the fragment's offset plus its length runs past the 65 535-byte maximum datagram, so it cannot be re-fragmented; the sender is broken or hostile";
         /// Hairpinning would go around again.
         HairpinLoop => "hairpin_loop",
             "the packet would be hairpinned twice; the configuration maps an address back onto the translator";
