@@ -450,7 +450,7 @@ mod tests {
                 };
                 assert_eq!(e.direction, case.direction, "{}", case.name);
                 assert_eq!(e.count, 1, "{}: fragmented", case.name);
-                let o = &out[..e.len];
+                let o = &out[..e.total_len()];
                 let is_error = case.name.starts_with("icmp_error");
                 // 20 bytes of header difference, twice for an error (outer
                 // and quoted packet).
@@ -464,7 +464,7 @@ mod tests {
                             "{}",
                             case.name
                         );
-                        assert_eq!(e.len, case.packet.len() - delta, "{}", case.name);
+                        assert_eq!(e.total_len(), case.packet.len() - delta, "{}", case.name);
                         if is_error {
                             assert_eq!((proto, l4[0], l4[1]), (ICMP, 3, 3), "{}", case.name);
                             let (iproto, _) =
@@ -480,7 +480,7 @@ mod tests {
                             "{}",
                             case.name
                         );
-                        assert_eq!(e.len, case.packet.len() + delta, "{}", case.name);
+                        assert_eq!(e.total_len(), case.packet.len() + delta, "{}", case.name);
                         if is_error {
                             assert_eq!((next, l4[0], l4[1]), (ICMPV6, 1, 4), "{}", case.name);
                             let (inext, _) =

@@ -262,7 +262,7 @@ pub fn replay(t: &mut Translator, inputs: &[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<Stri
         match t.translate(p, &mut buf) {
             Verdict::Translated(e) => outs.extend(e.packets(&buf).map(<[u8]>::to_vec)),
             Verdict::IcmpError { len, reason } => {
-                outs.push(buf[..len].to_vec());
+                outs.push(buf[..len as usize].to_vec());
                 notes.push(format!("answered with an ICMP error: {}", reason.label()));
             }
             Verdict::Dropped(r) => notes.push(format!("dropped: {}", r.label())),

@@ -944,7 +944,9 @@ impl Session {
             Verdict::IcmpError { len, reason } => {
                 self.tally.icmp_errors += 1;
                 self.tally.dropped.entry(reason).or_default().1 += 1;
-                self.out.write(ts, macs, true, &self.buf[..len]).map_err(wrap)?;
+                self.out
+                    .write(ts, macs, true, &self.buf[..len as usize])
+                    .map_err(wrap)?;
                 self.tally.written += 1;
             }
             Verdict::Dropped(reason) => {

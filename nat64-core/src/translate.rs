@@ -263,7 +263,7 @@ impl Translator {
         let r = match r {
             Verdict::Translated(e) => {
                 let intrinsic = self.cfg.eam_hairpin_mode == HairpinMode::Intrinsic;
-                match self.xlat46(&scratch[..e.len], out, Pass::Hairpin { intrinsic }) {
+                match self.xlat46(&scratch[..e.total_len()], out, Pass::Hairpin { intrinsic }) {
                     Verdict::Translated(e2) => Verdict::Translated(Emitted {
                         direction: Direction::SixToSix,
                         ..e2
@@ -882,7 +882,10 @@ impl Translator {
             dst: h.src,
         }
         .write(&mut out[..20]);
-        Verdict::IcmpError { len: total, reason }
+        Verdict::IcmpError {
+            len: total as u32,
+            reason,
+        }
     }
 
     /// An ICMPv6 error about `pkt` for its sender (RFC 4443 section 2.4).
@@ -929,7 +932,10 @@ impl Translator {
             src,
             h.src,
         );
-        Verdict::IcmpError { len: total, reason }
+        Verdict::IcmpError {
+            len: total as u32,
+            reason,
+        }
     }
 }
 
@@ -1009,12 +1015,7 @@ fn fragment_ipv4(out: &mut [u8], total: usize, mtu: usize, hdr: V4Out) -> Verdic
         }
         .write(&mut out[dst - 20..dst]);
     }
-    Verdict::Translated(Emitted {
-        len,
-        count: n,
-        first_len: chunk + 20,
-        direction: Direction::SixToFour,
-    })
+    Verdict::Translated(Emitted::split(len, n, chunk + 20, Direction::SixToFour))
 }
 
 /// RFC 7915 section 4 / Jool `lowest-ipv6-mtu`: splits the translated DF=0
@@ -1062,12 +1063,7 @@ fn fragment_ipv6(
             u32::from(h.id),
         );
     }
-    Verdict::Translated(Emitted {
-        len,
-        count: n,
-        first_len: chunk + 48,
-        direction,
-    })
+    Verdict::Translated(Emitted::split(len, n, chunk + 48, direction))
 }
 
 /// A key for the RFC 6791 pool choice, from the quoted packet's addresses.

@@ -30,14 +30,17 @@ impl Direction {
 ///
 /// Packets are laid out back to back from `out[0]`. When a packet had to be
 /// fragmented, every packet but the last is `first_len` bytes long.
+///
+/// The fields are small so that a whole [`Verdict`] fits in two registers:
+/// returned through memory, it cost a store-forwarding stall per packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Emitted {
     /// Total bytes written.
-    pub len: usize,
+    pub len: u32,
     /// How many packets (1 unless fragmented).
-    pub count: usize,
+    pub count: u16,
     /// Length of each packet but the last.
-    pub first_len: usize,
+    pub first_len: u16,
     /// Which way.
     pub direction: Direction,
 }
@@ -45,15 +48,28 @@ pub struct Emitted {
 impl Emitted {
     pub(crate) fn single(len: usize, direction: Direction) -> Self {
         Emitted {
-            len,
+            len: len as u32,
             count: 1,
-            first_len: len,
+            first_len: len as u16,
             direction,
         }
     }
+    pub(crate) fn split(len: usize, count: usize, first_len: usize, direction: Direction) -> Self {
+        Emitted {
+            len: len as u32,
+            count: count as u16,
+            first_len: first_len as u16,
+            direction,
+        }
+    }
+    /// Total bytes written, as a `usize` for slicing.
+    #[inline]
+    pub fn total_len(&self) -> usize {
+        self.len as usize
+    }
     /// Splits `out` into the packets written.
     pub fn packets<'a>(&self, out: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let (len, count, first) = (self.len, self.count, self.first_len);
+        let (len, count, first) = (self.len as usize, usize::from(self.count), usize::from(self.first_len));
         (0..count).map(move |i| {
             let start = i * first;
             let end = if i + 1 == count { len } else { start + first };
@@ -72,7 +88,7 @@ pub enum Verdict {
     /// It is in `out[..len]`, in the sender's own IP family.
     IcmpError {
         /// Length of the error packet.
-        len: usize,
+        len: u32,
         /// Why the packet was not translated.
         reason: DropReason,
     },
@@ -260,7 +276,7 @@ impl Counters {
                     Direction::FourToSix => self.translated_4to6 += 1,
                     Direction::SixToSix => self.hairpinned += 1,
                 }
-                self.fragments_emitted += (e.count as u64).saturating_sub(1);
+                self.fragments_emitted += u64::from(e.count).saturating_sub(1);
             }
             Verdict::IcmpError { reason, .. } => {
                 self.icmp_errors_generated += 1;
@@ -287,5 +303,20 @@ impl Counters {
             .iter()
             .map(|&r| (r, self.not_ours[r as usize]))
             .filter(|&(_, n)| n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A verdict must stay small enough to come back in registers.
+    #[test]
+    fn verdict_fits_in_two_registers() {
+        assert!(
+            core::mem::size_of::<Verdict>() <= 16,
+            "{}",
+            core::mem::size_of::<Verdict>()
+        );
     }
 }

@@ -138,7 +138,7 @@ proptest! {
         } else {
             prop_assert_eq!(seen.len(), 1);
             prop_assert!(seen[0].frag.is_none(), "no Fragment header unless needed (RFC 7915 section 4.1)");
-            prop_assert_eq!(e.len, total6);
+            prop_assert_eq!(e.total_len(), total6);
             seen[0].payload.clone()
         };
         prop_assert_eq!(l4.len(), pkt.len() - 20);
@@ -275,7 +275,7 @@ fn fuzz_one(t: &mut Translator, input: &[u8], out: &mut [u8]) {
     assert_eq!(counted(t.counters()), before + 1, "one counter per verdict: {v:?}");
     match v {
         Verdict::Translated(e) => {
-            assert!(e.count >= 1 && e.len <= out.len());
+            assert!(e.count >= 1 && e.total_len() <= out.len());
             let (mtu4, mtu6) = (t.config().mtu4 as usize, t.config().mtu6 as usize);
             let pkts = emitted(&e, out);
             for p in pkts {
@@ -289,6 +289,7 @@ fn fuzz_one(t: &mut Translator, input: &[u8], out: &mut [u8]) {
             }
         }
         Verdict::IcmpError { len, .. } => {
+            let len = len as usize;
             let p = &out[..len];
             let is_v6 = input[0] >> 4 == 6;
             check_any_output(p, is_v6);
@@ -501,12 +502,12 @@ proptest! {
         let v = t.translate(&pkt, &mut out);
         match v {
             Verdict::Translated(e) => {
-                prop_assert!(e.len <= len);
+                prop_assert!(e.total_len() <= len);
                 for p in e.packets(&out) {
                     check_any_output(p, e.direction.output_is_v6());
                 }
             }
-            Verdict::IcmpError { len: l, .. } => prop_assert!(l <= len),
+            Verdict::IcmpError { len: l, .. } => prop_assert!(l as usize <= len),
             _ => {}
         }
     }

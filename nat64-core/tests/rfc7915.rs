@@ -54,7 +54,7 @@ fn go(t: &mut Translator, pkt: &[u8]) -> (Verdict, Vec<Vec<u8>>) {
     let v = t.translate(pkt, &mut out);
     let pkts = match v {
         Verdict::Translated(e) => emitted(&e, &out).into_iter().map(<[u8]>::to_vec).collect(),
-        Verdict::IcmpError { len, .. } => vec![out[..len].to_vec()],
+        Verdict::IcmpError { len, .. } => vec![out[..len as usize].to_vec()],
         _ => Vec::new(),
     };
     (v, pkts)
@@ -758,7 +758,7 @@ fn s4_5_checksum_update_is_incremental() {
     let mut out = vec![0u8; OUT_LEN];
     let v = t.translate(&pkt, &mut out);
     let Verdict::Translated(e) = v else { panic!("{v:?}") };
-    let l4 = &out[40..e.len];
+    let l4 = &out[40..e.total_len()];
     assert_eq!(
         ones_sum(&[Ips::V6(s6(), h6()).pseudo(UDP, l4.len()), l4.to_vec()].concat()),
         0xfffe

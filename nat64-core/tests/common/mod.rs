@@ -689,8 +689,8 @@ pub fn reassemble_v4(frags: &[Seen4]) -> Vec<u8> {
 /// The packets a verdict emitted.
 pub fn emitted<'a>(e: &Emitted, out: &'a [u8]) -> Vec<&'a [u8]> {
     let v: Vec<&[u8]> = e.packets(out).collect();
-    assert_eq!(v.len(), e.count);
-    assert_eq!(v.iter().map(|p| p.len()).sum::<usize>(), e.len);
+    assert_eq!(v.len(), usize::from(e.count));
+    assert_eq!(v.iter().map(|p| p.len()).sum::<usize>(), e.total_len());
     v
 }
 
@@ -699,7 +699,7 @@ pub fn single(v: Verdict, out: &[u8]) -> Vec<u8> {
     match v {
         Verdict::Translated(e) => {
             assert_eq!(e.count, 1, "expected one packet: {e:?}");
-            out[..e.len].to_vec()
+            out[..e.total_len()].to_vec()
         }
         other => panic!("expected a translation, got {other:?}"),
     }
