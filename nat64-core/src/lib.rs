@@ -39,6 +39,7 @@ pub mod checksum;
 mod config;
 pub mod eamt;
 pub mod icmp;
+pub mod nat64;
 mod translate;
 mod verdict;
 pub mod wire;

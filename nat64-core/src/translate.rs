@@ -34,7 +34,7 @@ pub const OUTPUT_BUFFER_LEN: usize = 96 * 1024;
 
 /// Why an address did not map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AddrMiss {
+pub(crate) enum AddrMiss {
     NotMapped,
     Denylisted,
     NonGlobal,
@@ -42,7 +42,7 @@ enum AddrMiss {
 
 /// Which pass of translation this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pass {
+pub(crate) enum Pass {
     /// A packet from the wire.
     Wire,
     /// The 4->6 half of a hairpin (RFC 7757 section 4.2); `intrinsic`
@@ -50,14 +50,137 @@ enum Pass {
     Hairpin { intrinsic: bool },
 }
 
-/// The stateless translator: a configuration, counters and the little state
-/// RFC 7915 needs (the IPv4 Identification counter).
+/// The stateless translator (SIIT): the shared [`Engine`] with RFC 6052 /
+/// RFC 7757 address mapping, counters, and a scratch buffer for hairpins.
 #[derive(Debug)]
 pub struct Translator {
-    cfg: Config,
+    eng: Engine,
     counters: Counters,
-    next_id: u16,
     scratch: Vec<u8>,
+}
+
+/// The RFC 7915 header and ICMP translation shared by the stateless and the
+/// stateful translators: the configuration and the IPv4 Identification
+/// counter. Address (and port) mapping is decided by the caller and handed
+/// in as a [`Map64`] / [`Map46`], or through [`ErrorMap`] for ICMP errors,
+/// whose mapping depends on the quoted packet.
+#[derive(Debug)]
+pub(crate) struct Engine {
+    pub(crate) cfg: Config,
+    next_id: u16,
+}
+
+/// Where an IPv6 -> IPv4 packet goes: its IPv4 addresses, and the source
+/// port (or ICMP identifier) and destination port to write, if they change.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Map64 {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub sport: Option<u16>,
+    pub dport: Option<u16>,
+}
+
+/// Where an IPv4 -> IPv6 packet goes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Map46 {
+    pub src: Ipv6Addr,
+    pub dst: Ipv6Addr,
+    pub sport: Option<u16>,
+    pub dport: Option<u16>,
+}
+
+impl Map64 {
+    pub(crate) fn addrs(src: Ipv4Addr, dst: Ipv4Addr) -> Self {
+        Map64 {
+            src,
+            dst,
+            sport: None,
+            dport: None,
+        }
+    }
+}
+impl Map46 {
+    pub(crate) fn addrs(src: Ipv6Addr, dst: Ipv6Addr) -> Self {
+        Map46 {
+            src,
+            dst,
+            sport: None,
+            dport: None,
+        }
+    }
+}
+
+/// How the addresses of a translated ICMP error and of the packet it quotes
+/// are mapped: (outer, inner). SIIT uses pool6/EAMT and RFC 6791; the
+/// stateful NAT64 finds the session through the quoted packet (RFC 6146
+/// section 3.5.3).
+pub(crate) trait ErrorMap {
+    /// ICMPv6 error `h` quoting `ih` (upper layer `iproto`, bytes `il4`).
+    fn error64(
+        &mut self,
+        eng: &Engine,
+        h: &V6Header,
+        ih: &V6Header,
+        iproto: u8,
+        il4: &[u8],
+    ) -> Result<(Map64, Map64), DropReason>;
+    /// ICMPv4 error `h` quoting `ih` (upper layer bytes `il4`).
+    fn error46(&mut self, eng: &Engine, h: &V4Header, ih: &V4Header, il4: &[u8]) -> Result<(Map46, Map46), DropReason>;
+}
+
+/// SIIT's error mapping: EAMT then pool6, leniently (RFC 7915 sections 4.3
+/// and 5.3), with the RFC 6791 pool for an untranslatable outer source.
+struct SiitErrors {
+    dst4: Ipv4Addr,
+    dst6: Ipv6Addr,
+    intrinsic: bool,
+}
+
+impl ErrorMap for SiitErrors {
+    fn error64(
+        &mut self,
+        eng: &Engine,
+        h: &V6Header,
+        ih: &V6Header,
+        _iproto: u8,
+        _il4: &[u8],
+    ) -> Result<(Map64, Map64), DropReason> {
+        let (Ok(isrc), Ok(idst)) = (eng.addr64(ih.src, false), eng.addr64(ih.dst, false)) else {
+            return Err(DropReason::InnerUntranslatable);
+        };
+        let src4 = match eng.addr64(h.src, false) {
+            Ok(a) => a,
+            Err(_) => eng
+                .rfc6791_v4(key6(ih.src, ih.dst), h.hop)
+                .ok_or(DropReason::NoErrorSource)?,
+        };
+        Ok((Map64::addrs(src4, self.dst4), Map64::addrs(isrc, idst)))
+    }
+
+    fn error46(
+        &mut self,
+        eng: &Engine,
+        h: &V4Header,
+        ih: &V4Header,
+        _il4: &[u8],
+    ) -> Result<(Map46, Map46), DropReason> {
+        // The quoted packet went from the IPv6 side (its source) to the IPv4
+        // side; in an intrinsic hairpin its destination is the IPv6 node we
+        // answer through pool6.
+        let (Ok(isrc), Ok(idst)) = (
+            eng.addr46(ih.src, false, false),
+            eng.addr46(ih.dst, false, self.intrinsic),
+        ) else {
+            return Err(DropReason::InnerUntranslatable);
+        };
+        let src6 = match eng.addr46(h.src, false, self.intrinsic) {
+            Ok(a) => a,
+            Err(_) => eng
+                .rfc6791_v6(key4(ih.src, ih.dst), h.ttl)
+                .ok_or(DropReason::NoErrorSource)?,
+        };
+        Ok((Map46::addrs(src6, self.dst6), Map46::addrs(isrc, idst)))
+    }
 }
 
 impl Translator {
@@ -68,22 +191,21 @@ impl Translator {
             Ipv4IdPolicy::Counter(s) | Ipv4IdPolicy::Fixed(s) => s,
         };
         Ok(Translator {
-            cfg,
+            eng: Engine { cfg, next_id },
             counters: Counters::default(),
-            next_id,
             scratch: vec![0; 65536 + 128],
         })
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &Config {
-        &self.cfg
+        &self.eng.cfg
     }
 
     /// Replaces the configuration (counters are kept).
     pub fn set_config(&mut self, cfg: Config) -> Result<(), ConfigError> {
         cfg.validate()?;
-        self.cfg = cfg;
+        self.eng.cfg = cfg;
         Ok(())
     }
 
@@ -105,12 +227,14 @@ impl Translator {
         self.counters.record(&v);
         v
     }
+}
 
+impl Engine {
     /// RFC 6052 / RFC 7757 address lookup, IPv6 -> IPv4: EAMT first, then
     /// pool6. `strict` applies the denylists and the RFC 6052 section 3.1
     /// check (not for ICMP error sources and quoted packets, RFC 7915 s4.3).
     #[inline(always)]
-    fn addr64(&self, a: Ipv6Addr, strict: bool) -> Result<Ipv4Addr, AddrMiss> {
+    pub(crate) fn addr64(&self, a: Ipv6Addr, strict: bool) -> Result<Ipv4Addr, AddrMiss> {
         if let Some(v4) = self.cfg.eamt.to_v4(a) {
             return Ok(v4);
         }
@@ -124,7 +248,7 @@ impl Translator {
 
     /// IPv4 -> IPv6: EAMT first (unless `pool6_only`), then pool6.
     #[inline(always)]
-    fn addr46(&self, a: Ipv4Addr, strict: bool, pool6_only: bool) -> Result<Ipv6Addr, AddrMiss> {
+    pub(crate) fn addr46(&self, a: Ipv4Addr, strict: bool, pool6_only: bool) -> Result<Ipv6Addr, AddrMiss> {
         if !pool6_only {
             if let Some(v6) = self.cfg.eamt.to_v6(a) {
                 return Ok(v6);
@@ -139,7 +263,7 @@ impl Translator {
 
     /// The implicit denylist, denylist4, and RFC 6052 section 3.1.
     #[inline(always)]
-    fn check_pool6_v4(&self, a: Ipv4Addr, wkp: bool) -> Result<(), AddrMiss> {
+    pub(crate) fn check_pool6_v4(&self, a: Ipv4Addr, wkp: bool) -> Result<(), AddrMiss> {
         let o = a.octets();
         if o[0] == 0
             || o[0] == 127
@@ -157,7 +281,7 @@ impl Translator {
         Ok(())
     }
 
-    fn next_ipv4_id(&mut self, df: bool) -> u16 {
+    pub(crate) fn next_ipv4_id(&mut self, df: bool) -> u16 {
         match self.cfg.ipv4_id {
             Ipv4IdPolicy::Fixed(v) => v,
             Ipv4IdPolicy::Counter(_) if df => 0,
@@ -171,13 +295,13 @@ impl Translator {
 
     /// RFC 6791: a source for a translated ICMP error whose own source does
     /// not translate, from the pool, else the translator's own address.
-    fn rfc6791_v4(&self, key: u64, hop: u8) -> Option<Ipv4Addr> {
+    pub(crate) fn rfc6791_v4(&self, key: u64, hop: u8) -> Option<Ipv4Addr> {
         match self.cfg.rfc6791v4_prefix {
             Some(p) => Some(p.nth(self.pool_index(key, hop, p.size()))),
             None => self.cfg.own_ipv4,
         }
     }
-    fn rfc6791_v6(&self, key: u64, hop: u8) -> Option<Ipv6Addr> {
+    pub(crate) fn rfc6791_v6(&self, key: u64, hop: u8) -> Option<Ipv6Addr> {
         match self.cfg.rfc6791v6_prefix {
             Some(p) => {
                 let host_bits = 128 - u32::from(p.prefix_len());
@@ -187,7 +311,7 @@ impl Translator {
             None => self.cfg.own_ipv6,
         }
     }
-    fn pool_index(&self, key: u64, hop: u8, size: u32) -> u32 {
+    pub(crate) fn pool_index(&self, key: u64, hop: u8, size: u32) -> u32 {
         if size <= 1 {
             return 0;
         }
@@ -197,7 +321,9 @@ impl Translator {
             u32::from(hop) % size
         }
     }
+}
 
+impl Translator {
     // ---------------------------------------------------------------- 6 -> 4
 
     /// RFC 7915 section 5: IPv6 to IPv4.
@@ -205,7 +331,7 @@ impl Translator {
         let Some(h) = V6Header::parse(inp) else {
             return Verdict::Dropped(DropReason::Truncated);
         };
-        let dst4 = match self.addr64(h.dst, true) {
+        let dst4 = match self.eng.addr64(h.dst, true) {
             Ok(a) => a,
             Err(AddrMiss::NotMapped) => return Verdict::NotOurs(NotOurs::DestinationNotMapped),
             Err(AddrMiss::Denylisted) => return Verdict::NotOurs(NotOurs::DestinationDenylisted),
@@ -224,45 +350,63 @@ impl Translator {
         let chain = match walk_chain(pkt, end, h.next) {
             Ok(c) => c,
             Err(ChainError::SegmentsLeft(ptr)) => {
-                return self.reply_v6(pkt, 4, 0, ptr.to_be_bytes(), DropReason::SegmentsLeft, out)
+                return self
+                    .eng
+                    .reply_v6(pkt, 4, 0, ptr.to_be_bytes(), DropReason::SegmentsLeft, out)
             }
             Err(ChainError::FragmentThenExtension) => {
-                return self.reply_v6(pkt, 1, 1, [0; 4], DropReason::FragmentThenExtension, out)
+                return self
+                    .eng
+                    .reply_v6(pkt, 1, 1, [0; 4], DropReason::FragmentThenExtension, out)
             }
             Err(ChainError::Malformed) => return Verdict::Dropped(DropReason::BadExtensionHeaders),
         };
         if h.hop <= 1 {
-            return self.reply_v6(pkt, 3, 0, [0; 4], DropReason::HopLimitExceeded, out);
+            return self.eng.reply_v6(pkt, 3, 0, [0; 4], DropReason::HopLimitExceeded, out);
         }
-        let hairpin = self.cfg.eam_hairpin_mode != HairpinMode::Off && self.cfg.eamt.contains4(dst4);
+        let hairpin = self.eng.cfg.eam_hairpin_mode != HairpinMode::Off && self.eng.cfg.eamt.contains4(dst4);
         let l4 = &pkt[chain.l4_off..];
+        let mut errs = SiitErrors {
+            dst4,
+            dst6: h.src,
+            intrinsic: false,
+        };
         let is_icmp_error =
             chain.proto == proto::ICMPV6 && chain.is_first() && l4.first().is_some_and(|&t| icmp::is_icmp6_error(t));
 
         if !hairpin {
-            let r = if is_icmp_error {
-                self.icmp6_error_to_4(pkt, &h, &chain, dst4, false, out)
+            return if is_icmp_error {
+                self.eng.error64(pkt, &h, &chain, &mut errs, false, out)
             } else {
-                self.xlat64_body(pkt, &h, &chain, dst4, false, out)
+                match self.eng.addr64(h.src, true) {
+                    Ok(src4) => self.eng.body64(pkt, &h, &chain, Map64::addrs(src4, dst4), false, out),
+                    Err(_) => Verdict::Dropped(DropReason::SourceUntranslatable),
+                }
             };
-            return r;
         }
         // RFC 7757 section 4.2: translate into scratch, then back to IPv6.
         // The packet leaves on the IPv6 side with the same size it came in
         // with, so the IPv6 egress MTU is checked here, against the sender.
-        let mtu6 = self.cfg.mtu6;
+        let mtu6 = self.eng.cfg.mtu6;
         if pkt.len() - (chain.l4_off - if chain.frag.is_some() { 48 } else { 40 }) > mtu6 as usize {
-            return self.reply_v6(pkt, 2, 0, mtu6.to_be_bytes(), DropReason::PacketTooBig, out);
+            return self
+                .eng
+                .reply_v6(pkt, 2, 0, mtu6.to_be_bytes(), DropReason::PacketTooBig, out);
         }
         let mut scratch = core::mem::take(&mut self.scratch);
         let r = if is_icmp_error {
-            self.icmp6_error_to_4(pkt, &h, &chain, dst4, true, &mut scratch)
+            self.eng.error64(pkt, &h, &chain, &mut errs, true, &mut scratch)
         } else {
-            self.xlat64_body(pkt, &h, &chain, dst4, true, &mut scratch)
+            match self.eng.addr64(h.src, true) {
+                Ok(src4) => self
+                    .eng
+                    .body64(pkt, &h, &chain, Map64::addrs(src4, dst4), true, &mut scratch),
+                Err(_) => Verdict::Dropped(DropReason::SourceUntranslatable),
+            }
         };
         let r = match r {
             Verdict::Translated(e) => {
-                let intrinsic = self.cfg.eam_hairpin_mode == HairpinMode::Intrinsic;
+                let intrinsic = self.eng.cfg.eam_hairpin_mode == HairpinMode::Intrinsic;
                 match self.xlat46(&scratch[..e.total_len()], out, Pass::Hairpin { intrinsic }) {
                     Verdict::Translated(e2) => Verdict::Translated(Emitted {
                         direction: Direction::SixToSix,
@@ -277,21 +421,20 @@ impl Translator {
         self.scratch = scratch;
         r
     }
+}
 
+impl Engine {
     /// RFC 7915 sections 5.1 and 5.5: a non-error packet.
-    fn xlat64_body(
+    pub(crate) fn body64(
         &mut self,
         pkt: &[u8],
         h: &V6Header,
         chain: &wire::Chain,
-        dst4: Ipv4Addr,
+        m: Map64,
         hairpin: bool,
         out: &mut [u8],
     ) -> Verdict {
-        let src4 = match self.addr64(h.src, true) {
-            Ok(a) => a,
-            Err(_) => return Verdict::Dropped(DropReason::SourceUntranslatable),
-        };
+        let (src4, dst4) = (m.src, m.dst);
         let l4 = &pkt[chain.l4_off..];
         let first = chain.is_first();
         let fragmented = chain.is_fragment();
@@ -328,12 +471,8 @@ impl Translator {
                 }
                 let old = checksum::sum_v6(h.src) + checksum::sum_v6(h.dst);
                 let new = checksum::sum_v4(src4) + checksum::sum_v4(dst4);
-                let c = be16(l4, at);
-                let mut n = checksum::update(c, old, new);
-                if chain.proto == proto::UDP && n == 0 {
-                    n = 0xffff;
-                }
-                body[at..at + 2].copy_from_slice(&n.to_be_bytes());
+                let (old, new) = rewrite_ports(body, 0, 2, m.sport, m.dport, old, new);
+                patch_csum(body, at, old, new, chain.proto == proto::UDP);
             }
             proto::ICMPV6 => {
                 if fragmented {
@@ -348,9 +487,9 @@ impl Translator {
                 let old = checksum::pseudo_v6(h.src, h.dst, proto::ICMPV6, l4.len() as u32)
                     + u32::from(u16::from_be_bytes([l4[0], l4[1]]));
                 let new = u32::from(u16::from_be_bytes([ty, l4[1]]));
-                let n = checksum::update(be16(l4, 2), old, new);
+                let (old, new) = rewrite_ports(body, 4, 4, m.sport.or(m.dport), None, old, new);
                 body[0] = ty;
-                body[2..4].copy_from_slice(&n.to_be_bytes());
+                patch_csum(body, 2, old, new, false);
                 new_proto = proto::ICMP;
             }
             _ => {}
@@ -379,12 +518,12 @@ impl Translator {
     }
 
     /// RFC 7915 sections 5.2 and 5.3: an ICMPv6 error and its quoted packet.
-    fn icmp6_error_to_4(
+    pub(crate) fn error64<M: ErrorMap>(
         &mut self,
         pkt: &[u8],
         h: &V6Header,
         chain: &wire::Chain,
-        dst4: Ipv4Addr,
+        map: &mut M,
         hairpin: bool,
         out: &mut [u8],
     ) -> Verdict {
@@ -422,16 +561,11 @@ impl Translator {
         if ichain.proto == proto::ICMPV6 && ichain.is_first() && il4.first().is_some_and(|&t| icmp::is_icmp6_error(t)) {
             return Verdict::Dropped(DropReason::IcmpErrorInIcmpError);
         }
-        let (Ok(isrc), Ok(idst)) = (self.addr64(ih.src, false), self.addr64(ih.dst, false)) else {
-            return Verdict::Dropped(DropReason::InnerUntranslatable);
+        let (outer, imap) = match map.error64(self, h, &ih, ichain.proto, il4) {
+            Ok(m) => m,
+            Err(r) => return Verdict::Dropped(r),
         };
-        let src4 = match self.addr64(h.src, false) {
-            Ok(a) => a,
-            Err(_) => match self.rfc6791_v4(key6(ih.src, ih.dst), h.hop) {
-                Some(a) => a,
-                None => return Verdict::Dropped(DropReason::NoErrorSource),
-            },
-        };
+        let (src4, dst4, isrc, idst) = (outer.src, outer.dst, imap.src, imap.dst);
         let cap = ICMP4_ERROR_MAX.min(self.cfg.mtu4 as usize);
         if out.len() < cap {
             return Verdict::Dropped(DropReason::OutputTooSmall);
@@ -442,7 +576,7 @@ impl Translator {
         let avail = il4.len().min(cap - 48);
         let inner = &mut out[28..];
         inner[20..20 + avail].copy_from_slice(&il4[..avail]);
-        let iproto = self.xlat_inner_l4_64(&mut inner[20..20 + avail], &ih, &ichain, ipl_declared, isrc, idst);
+        let iproto = inner_l4_64(&mut inner[20..20 + avail], &ih, &ichain, ipl_declared, &imap);
         let (iid, ioff, imf) = match ichain.frag {
             Some(f) => (f.id as u16, f.offset, f.mf),
             None => (0, 0, false),
@@ -503,47 +637,9 @@ impl Translator {
         .write(&mut out[..20]);
         Verdict::Translated(Emitted::single(total, Direction::SixToFour))
     }
+}
 
-    /// The transport header of a quoted IPv6 packet, made IPv4 in place:
-    /// checksums updated where the bytes are present. Returns the protocol.
-    fn xlat_inner_l4_64(
-        &self,
-        b: &mut [u8],
-        ih: &V6Header,
-        ichain: &wire::Chain,
-        declared: usize,
-        src4: Ipv4Addr,
-        dst4: Ipv4Addr,
-    ) -> u8 {
-        if !ichain.is_first() {
-            return if ichain.proto == proto::ICMPV6 {
-                proto::ICMP
-            } else {
-                ichain.proto
-            };
-        }
-        let old = checksum::sum_v6(ih.src) + checksum::sum_v6(ih.dst);
-        let new = checksum::sum_v4(src4) + checksum::sum_v4(dst4);
-        match ichain.proto {
-            proto::TCP if b.len() >= 18 => patch_csum(b, 16, old, new, false),
-            proto::UDP if b.len() >= 8 && be16(b, 6) != 0 => patch_csum(b, 6, old, new, true),
-            proto::ICMPV6 => {
-                if b.len() >= 4 {
-                    if let Ok(Mapped::Info { ty }) = icmp::map_6to4(b[0], b[1], 0) {
-                        let old = checksum::pseudo_v6(ih.src, ih.dst, proto::ICMPV6, declared as u32)
-                            + u32::from(u16::from_be_bytes([b[0], b[1]]));
-                        let new = u32::from(u16::from_be_bytes([ty, b[1]]));
-                        b[0] = ty;
-                        patch_csum(b, 2, old, new, false);
-                    }
-                }
-                return proto::ICMP;
-            }
-            _ => {}
-        }
-        ichain.proto
-    }
-
+impl Translator {
     // ---------------------------------------------------------------- 4 -> 6
 
     /// RFC 7915 section 4: IPv4 to IPv6.
@@ -567,30 +663,47 @@ impl Translator {
             return Verdict::Dropped(DropReason::BadIpv4Checksum);
         }
         let intrinsic = matches!(pass, Pass::Hairpin { intrinsic: true });
-        let dst6 = match self.addr46(h.dst, true, false) {
+        let dst6 = match self.eng.addr46(h.dst, true, false) {
             Ok(a) => a,
             Err(AddrMiss::NotMapped) => return Verdict::NotOurs(NotOurs::DestinationNotMapped),
             Err(AddrMiss::Denylisted) => return Verdict::NotOurs(NotOurs::DestinationDenylisted),
             Err(AddrMiss::NonGlobal) => return Verdict::Dropped(DropReason::NonGlobalWithWellKnownPrefix),
         };
-        if pass != Pass::Wire && self.cfg.pool6.is_some_and(|p| p.contains(dst6)) {
+        if pass != Pass::Wire && self.eng.cfg.pool6.is_some_and(|p| p.contains(dst6)) {
             return Verdict::Dropped(DropReason::HairpinLoop);
         }
         if h.hlen > 20 && wire::has_unexpired_source_route(&pkt[20..h.hlen]) {
-            return self.reply_v4(pkt, &h, 3, 5, [0; 4], DropReason::SourceRoute, out);
+            return self.eng.reply_v4(pkt, &h, 3, 5, [0; 4], DropReason::SourceRoute, out);
         }
         if h.ttl <= 1 {
-            return self.reply_v4(pkt, &h, 11, 0, [0; 4], DropReason::HopLimitExceeded, out);
+            return self
+                .eng
+                .reply_v4(pkt, &h, 11, 0, [0; 4], DropReason::HopLimitExceeded, out);
         }
         let l4 = &pkt[h.hlen..];
         let first = h.frag_off == 0;
         if h.proto == proto::ICMP && first && l4.first().is_some_and(|&t| icmp::is_icmp4_error(t)) {
-            return self.icmp4_error_to_6(pkt, &h, dst6, pass, out);
+            let mut errs = SiitErrors {
+                dst4: h.dst,
+                dst6,
+                intrinsic,
+            };
+            return self.eng.error46(pkt, &h, &mut errs, pass, out);
         }
-        let src6 = match self.addr46(h.src, true, intrinsic) {
-            Ok(a) => a,
-            Err(_) => return Verdict::Dropped(DropReason::SourceUntranslatable),
-        };
+        match self.eng.addr46(h.src, true, intrinsic) {
+            Ok(src6) => self.eng.body46(pkt, &h, Map46::addrs(src6, dst6), pass, out),
+            Err(_) => Verdict::Dropped(DropReason::SourceUntranslatable),
+        }
+    }
+}
+
+impl Engine {
+    /// RFC 7915 sections 4.1 and 4.5: a non-error packet whose addresses
+    /// (and ports) are decided.
+    pub(crate) fn body46(&mut self, pkt: &[u8], h: &V4Header, m: Map46, pass: Pass, out: &mut [u8]) -> Verdict {
+        let (src6, dst6) = (m.src, m.dst);
+        let l4 = &pkt[h.hlen..];
+        let first = h.frag_off == 0;
         let fragmented = h.is_fragment();
         let fh = if fragmented { 8 } else { 0 };
         let plen = fh + l4.len();
@@ -635,10 +748,10 @@ impl Translator {
                 }
                 if h.proto == proto::UDP && be16(l4, 6) == 0 {
                     if fragmented {
-                        return self.reply_v4(pkt, &h, 3, 13, [0; 4], DropReason::FragmentedUdpChecksumZero, out);
+                        return self.reply_v4(pkt, h, 3, 13, [0; 4], DropReason::FragmentedUdpChecksumZero, out);
                     }
                     if !self.cfg.amend_udp_checksum_zero || pass != Pass::Wire {
-                        return self.reply_v4(pkt, &h, 3, 13, [0; 4], DropReason::UdpChecksumZero, out);
+                        return self.reply_v4(pkt, h, 3, 13, [0; 4], DropReason::UdpChecksumZero, out);
                     }
                     let s = checksum::add(
                         checksum::pseudo_v6(src6, dst6, proto::UDP, l4.len() as u32),
@@ -652,6 +765,7 @@ impl Translator {
                 } else {
                     let old = checksum::sum_v4(h.src) + checksum::sum_v4(h.dst);
                     let new = checksum::sum_v6(src6) + checksum::sum_v6(dst6);
+                    let (old, new) = rewrite_ports(body, 0, 2, m.sport, m.dport, old, new);
                     patch_csum(body, at, old, new, h.proto == proto::UDP);
                 }
             }
@@ -669,6 +783,7 @@ impl Translator {
                 let old = u32::from(u16::from_be_bytes([l4[0], l4[1]]));
                 let new = checksum::pseudo_v6(src6, dst6, proto::ICMPV6, l4.len() as u32)
                     + u32::from(u16::from_be_bytes([ty, l4[1]]));
+                let (old, new) = rewrite_ports(body, 4, 4, m.sport.or(m.dport), None, old, new);
                 body[0] = ty;
                 patch_csum(body, 2, old, new, false);
                 next = proto::ICMPV6;
@@ -689,14 +804,20 @@ impl Translator {
             Direction::SixToSix
         };
         if split {
-            return fragment_ipv6(out, l4.len(), fragmented, limit, &h, next, direction);
+            return fragment_ipv6(out, l4.len(), fragmented, limit, h, next, direction);
         }
         Verdict::Translated(Emitted::single(total6, direction))
     }
 
     /// RFC 7915 sections 4.2 and 4.3: an ICMPv4 error and its quoted packet.
-    fn icmp4_error_to_6(&mut self, pkt: &[u8], h: &V4Header, dst6: Ipv6Addr, pass: Pass, out: &mut [u8]) -> Verdict {
-        let intrinsic = matches!(pass, Pass::Hairpin { intrinsic: true });
+    pub(crate) fn error46<M: ErrorMap>(
+        &mut self,
+        pkt: &[u8],
+        h: &V4Header,
+        map: &mut M,
+        pass: Pass,
+        out: &mut [u8],
+    ) -> Verdict {
         let l4 = &pkt[h.hlen..];
         if h.is_fragment() {
             return Verdict::Dropped(DropReason::FragmentedIcmp);
@@ -724,19 +845,11 @@ impl Translator {
         if ih.proto == proto::ICMP && ih.frag_off == 0 && il4.first().is_some_and(|&t| icmp::is_icmp4_error(t)) {
             return Verdict::Dropped(DropReason::IcmpErrorInIcmpError);
         }
-        // The quoted packet went from the IPv6 side (its source) to the IPv4
-        // side; in an intrinsic hairpin its destination is the IPv6 node we
-        // answer through pool6.
-        let (Ok(isrc), Ok(idst)) = (self.addr46(ih.src, false, false), self.addr46(ih.dst, false, intrinsic)) else {
-            return Verdict::Dropped(DropReason::InnerUntranslatable);
+        let (outer, imap) = match map.error46(self, h, &ih, il4) {
+            Ok(m) => m,
+            Err(r) => return Verdict::Dropped(r),
         };
-        let src6 = match self.addr46(h.src, false, intrinsic) {
-            Ok(a) => a,
-            Err(_) => match self.rfc6791_v6(key4(ih.src, ih.dst), h.ttl) {
-                Some(a) => a,
-                None => return Verdict::Dropped(DropReason::NoErrorSource),
-            },
-        };
+        let (src6, dst6, isrc, idst) = (outer.src, outer.dst, imap.src, imap.dst);
         let cap = ICMP6_ERROR_MAX.min(self.cfg.mtu6 as usize);
         if out.len() < cap {
             return Verdict::Dropped(DropReason::OutputTooSmall);
@@ -748,7 +861,7 @@ impl Translator {
         {
             let inner = &mut out[48..];
             inner[ihl6..ihl6 + avail].copy_from_slice(&il4[..avail]);
-            let inext = self.xlat_inner_l4_46(&mut inner[ihl6..ihl6 + avail], &ih, ipl_declared, isrc, idst);
+            let inext = inner_l4_46(&mut inner[ihl6..ihl6 + avail], &ih, ipl_declared, &imap);
             let tc = if self.cfg.zeroize_traffic_class { 0 } else { ih.tos };
             let ipl = (ipl_declared + ihl6 - 40).min(usize::from(u16::MAX)) as u16;
             if ifrag {
@@ -799,42 +912,12 @@ impl Translator {
         Verdict::Translated(Emitted::single(40 + icmp_len, direction))
     }
 
-    fn xlat_inner_l4_46(&self, b: &mut [u8], ih: &V4Header, declared: usize, src6: Ipv6Addr, dst6: Ipv6Addr) -> u8 {
-        if ih.frag_off != 0 {
-            return if ih.proto == proto::ICMP {
-                proto::ICMPV6
-            } else {
-                ih.proto
-            };
-        }
-        let old = checksum::sum_v4(ih.src) + checksum::sum_v4(ih.dst);
-        let new = checksum::sum_v6(src6) + checksum::sum_v6(dst6);
-        match ih.proto {
-            proto::TCP if b.len() >= 18 => patch_csum(b, 16, old, new, false),
-            proto::UDP if b.len() >= 8 && be16(b, 6) != 0 => patch_csum(b, 6, old, new, true),
-            proto::ICMP => {
-                if b.len() >= 4 {
-                    if let Ok(Mapped::Info { ty }) = icmp::map_4to6(b[0], b[1], 0) {
-                        let old = u32::from(u16::from_be_bytes([b[0], b[1]]));
-                        let new = checksum::pseudo_v6(src6, dst6, proto::ICMPV6, declared as u32)
-                            + u32::from(u16::from_be_bytes([ty, b[1]]));
-                        b[0] = ty;
-                        patch_csum(b, 2, old, new, false);
-                    }
-                }
-                return proto::ICMPV6;
-            }
-            _ => {}
-        }
-        ih.proto
-    }
-
     // ------------------------------------------------------ generated errors
 
     /// An ICMPv4 error about `pkt` for its sender (RFC 7915 section 4, RFC
     /// 1812 section 4.3.2.7 for when not to send one).
     #[allow(clippy::too_many_arguments)]
-    fn reply_v4(
+    pub(crate) fn reply_v4(
         &mut self,
         pkt: &[u8],
         h: &V4Header,
@@ -889,7 +972,15 @@ impl Translator {
     }
 
     /// An ICMPv6 error about `pkt` for its sender (RFC 4443 section 2.4).
-    fn reply_v6(&mut self, pkt: &[u8], ty: u8, code: u8, rest: [u8; 4], reason: DropReason, out: &mut [u8]) -> Verdict {
+    pub(crate) fn reply_v6(
+        &mut self,
+        pkt: &[u8],
+        ty: u8,
+        code: u8,
+        rest: [u8; 4],
+        reason: DropReason,
+        out: &mut [u8],
+    ) -> Verdict {
         let Some(src) = self.cfg.own_ipv6 else {
             return Verdict::Dropped(reason);
         };
@@ -937,6 +1028,115 @@ impl Translator {
             reason,
         }
     }
+}
+
+/// Writes new ports (or an ICMP identifier) at `b[s..]` and `b[d..]` and
+/// adds the old and new words to the checksum sums.
+#[inline]
+fn rewrite_ports(
+    b: &mut [u8],
+    s: usize,
+    d: usize,
+    sport: Option<u16>,
+    dport: Option<u16>,
+    mut old: u32,
+    mut new: u32,
+) -> (u32, u32) {
+    if let Some(p) = sport {
+        old += u32::from(be16(b, s));
+        new += u32::from(p);
+        b[s..s + 2].copy_from_slice(&p.to_be_bytes());
+    }
+    if let Some(p) = dport {
+        old += u32::from(be16(b, d));
+        new += u32::from(p);
+        b[d..d + 2].copy_from_slice(&p.to_be_bytes());
+    }
+    (old, new)
+}
+
+/// The transport header of a quoted IPv6 packet, made IPv4 in place:
+/// checksums updated where the bytes are present, ports rewritten when the
+/// mapping says so. Returns the protocol.
+fn inner_l4_64(b: &mut [u8], ih: &V6Header, ichain: &wire::Chain, declared: usize, m: &Map64) -> u8 {
+    if !ichain.is_first() {
+        return if ichain.proto == proto::ICMPV6 {
+            proto::ICMP
+        } else {
+            ichain.proto
+        };
+    }
+    let old = checksum::sum_v6(ih.src) + checksum::sum_v6(ih.dst);
+    let new = checksum::sum_v4(m.src) + checksum::sum_v4(m.dst);
+    match ichain.proto {
+        proto::TCP | proto::UDP if b.len() >= 4 => {
+            let at = if ichain.proto == proto::TCP { 16 } else { 6 };
+            let (old, new) = rewrite_ports(b, 0, 2, m.sport, m.dport, old, new);
+            if b.len() >= at + 2 && (ichain.proto == proto::TCP || be16(b, 6) != 0) {
+                patch_csum(b, at, old, new, ichain.proto == proto::UDP);
+            }
+        }
+        proto::ICMPV6 => {
+            if b.len() >= 4 {
+                if let Ok(Mapped::Info { ty }) = icmp::map_6to4(b[0], b[1], 0) {
+                    let old = checksum::pseudo_v6(ih.src, ih.dst, proto::ICMPV6, declared as u32)
+                        + u32::from(u16::from_be_bytes([b[0], b[1]]));
+                    let new = u32::from(u16::from_be_bytes([ty, b[1]]));
+                    let (old, new) = if b.len() >= 6 {
+                        rewrite_ports(b, 4, 4, m.sport.or(m.dport), None, old, new)
+                    } else {
+                        (old, new)
+                    };
+                    b[0] = ty;
+                    patch_csum(b, 2, old, new, false);
+                }
+            }
+            return proto::ICMP;
+        }
+        _ => {}
+    }
+    ichain.proto
+}
+
+/// The transport header of a quoted IPv4 packet, made IPv6 in place.
+fn inner_l4_46(b: &mut [u8], ih: &V4Header, declared: usize, m: &Map46) -> u8 {
+    if ih.frag_off != 0 {
+        return if ih.proto == proto::ICMP {
+            proto::ICMPV6
+        } else {
+            ih.proto
+        };
+    }
+    let old = checksum::sum_v4(ih.src) + checksum::sum_v4(ih.dst);
+    let new = checksum::sum_v6(m.src) + checksum::sum_v6(m.dst);
+    match ih.proto {
+        proto::TCP | proto::UDP if b.len() >= 4 => {
+            let at = if ih.proto == proto::TCP { 16 } else { 6 };
+            let (old, new) = rewrite_ports(b, 0, 2, m.sport, m.dport, old, new);
+            if b.len() >= at + 2 && (ih.proto == proto::TCP || be16(b, 6) != 0) {
+                patch_csum(b, at, old, new, ih.proto == proto::UDP);
+            }
+        }
+        proto::ICMP => {
+            if b.len() >= 4 {
+                if let Ok(Mapped::Info { ty }) = icmp::map_4to6(b[0], b[1], 0) {
+                    let old = u32::from(u16::from_be_bytes([b[0], b[1]]));
+                    let new = checksum::pseudo_v6(m.src, m.dst, proto::ICMPV6, declared as u32)
+                        + u32::from(u16::from_be_bytes([ty, b[1]]));
+                    let (old, new) = if b.len() >= 6 {
+                        rewrite_ports(b, 4, 4, m.sport.or(m.dport), None, old, new)
+                    } else {
+                        (old, new)
+                    };
+                    b[0] = ty;
+                    patch_csum(b, 2, old, new, false);
+                }
+            }
+            return proto::ICMPV6;
+        }
+        _ => {}
+    }
+    ih.proto
 }
 
 /// Incremental checksum update of the 16-bit field at `at`.
