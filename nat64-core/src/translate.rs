@@ -713,7 +713,7 @@ impl Engine {
             let m = (self.cfg.mtu6 - 20).min(u32::from(u16::MAX)) as u16;
             return self.reply_v4(
                 pkt,
-                &h,
+                h,
                 3,
                 4,
                 [0, 0, (m >> 8) as u8, m as u8],

@@ -25,6 +25,7 @@ impl Instant {
         self.0
     }
     /// `self + d`, saturating.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, d: Duration) -> Self {
         Instant(self.0.saturating_add(d.as_micros().min(u128::from(u64::MAX)) as u64))
     }
