@@ -267,6 +267,7 @@ pub fn replay(t: &mut Translator, inputs: &[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<Stri
             }
             Verdict::Dropped(r) => notes.push(format!("dropped: {}", r.label())),
             Verdict::NotOurs(r) => notes.push(format!("not ours: {}", r.label())),
+            Verdict::Held(w) => notes.push(format!("held: {w:?}")),
         }
     }
     (outs, notes)

@@ -954,6 +954,7 @@ impl Session {
                 self.tally.dropped.entry(reason).or_default().0 += 1;
             }
             Verdict::NotOurs(why) => *self.tally.not_ours.entry(why).or_default() += 1,
+            Verdict::Held(_) => self.tally.held += 1,
         }
         Ok(())
     }
@@ -968,6 +969,8 @@ struct Tally {
     extra_fragments: u64,
     icmp_errors: u64,
     silent_drops: u64,
+    /// Kept by the stateful translator (fragments, unsolicited SYNs).
+    held: u64,
     /// Per reason: (dropped silently, answered with an ICMP error).
     dropped: BTreeMap<DropReason, (u64, u64)>,
     not_ours: BTreeMap<NotOurs, u64>,
@@ -1006,6 +1009,12 @@ impl Tally {
             "not ours            {:>10}   (outside the configuration; not written)",
             not_ours
         );
+        if self.held > 0 {
+            println!(
+                "held                {:>10}   (kept by the stateful translator: fragments, unsolicited SYNs)",
+                self.held
+            );
+        }
         if !self.dropped.is_empty() {
             println!();
             println!("not translated, per reason:");

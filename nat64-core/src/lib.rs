@@ -48,4 +48,4 @@ pub use addr::{is_non_global_v4, Ipv4Prefix, Ipv6Prefix, Prefix64, PrefixError};
 pub use config::{Config, ConfigError, Ipv4IdPolicy, DEFAULT_MTU_PLATEAUS};
 pub use eamt::{Eam, Eamt, EamtError, HairpinMode};
 pub use translate::{Translator, OUTPUT_BUFFER_LEN};
-pub use verdict::{Counters, Direction, DropReason, Emitted, NotOurs, Verdict};
+pub use verdict::{Counters, Direction, DropReason, Emitted, Held, NotOurs, Verdict};

@@ -337,33 +337,10 @@ impl Translator {
             Err(AddrMiss::Denylisted) => return Verdict::NotOurs(NotOurs::DestinationDenylisted),
             Err(AddrMiss::NonGlobal) => return Verdict::Dropped(DropReason::NonGlobalWithWellKnownPrefix),
         };
-        // Payload Length 0 with a Hop-by-Hop header is a jumbogram (RFC
-        // 2675); otherwise it is just empty (e.g. No Next Header).
-        if h.payload_len == 0 && h.next == proto::HOPOPT {
-            return Verdict::Dropped(DropReason::Jumbogram);
-        }
-        let end = 40 + usize::from(h.payload_len);
-        if end > inp.len() {
-            return Verdict::Dropped(DropReason::Truncated);
-        }
-        let pkt = &inp[..end];
-        let chain = match walk_chain(pkt, end, h.next) {
-            Ok(c) => c,
-            Err(ChainError::SegmentsLeft(ptr)) => {
-                return self
-                    .eng
-                    .reply_v6(pkt, 4, 0, ptr.to_be_bytes(), DropReason::SegmentsLeft, out)
-            }
-            Err(ChainError::FragmentThenExtension) => {
-                return self
-                    .eng
-                    .reply_v6(pkt, 1, 1, [0; 4], DropReason::FragmentThenExtension, out)
-            }
-            Err(ChainError::Malformed) => return Verdict::Dropped(DropReason::BadExtensionHeaders),
+        let (pkt, chain) = match self.eng.checks64(&h, inp, out) {
+            Ok(x) => x,
+            Err(v) => return v,
         };
-        if h.hop <= 1 {
-            return self.eng.reply_v6(pkt, 3, 0, [0; 4], DropReason::HopLimitExceeded, out);
-        }
         let hairpin = self.eng.cfg.eam_hairpin_mode != HairpinMode::Off && self.eng.cfg.eamt.contains4(dst4);
         let l4 = &pkt[chain.l4_off..];
         let mut errs = SiitErrors {
@@ -424,6 +401,54 @@ impl Translator {
 }
 
 impl Engine {
+    /// RFC 7915 section 5.1 checks every IPv6 packet passes once its
+    /// destination is known to be ours: length, extension headers (with the
+    /// ICMPv6 errors they call for) and hop limit. Returns the packet cut to
+    /// its Payload Length and its extension header chain.
+    pub(crate) fn checks64<'a>(
+        &mut self,
+        h: &V6Header,
+        inp: &'a [u8],
+        out: &mut [u8],
+    ) -> Result<(&'a [u8], wire::Chain), Verdict> {
+        // Payload Length 0 with a Hop-by-Hop header is a jumbogram (RFC
+        // 2675); otherwise it is just empty (e.g. No Next Header).
+        if h.payload_len == 0 && h.next == proto::HOPOPT {
+            return Err(Verdict::Dropped(DropReason::Jumbogram));
+        }
+        let end = 40 + usize::from(h.payload_len);
+        if end > inp.len() {
+            return Err(Verdict::Dropped(DropReason::Truncated));
+        }
+        let pkt = &inp[..end];
+        let chain = match walk_chain(pkt, end, h.next) {
+            Ok(c) => c,
+            Err(ChainError::SegmentsLeft(ptr)) => {
+                return Err(self.reply_v6(pkt, 4, 0, ptr.to_be_bytes(), DropReason::SegmentsLeft, out))
+            }
+            Err(ChainError::FragmentThenExtension) => {
+                return Err(self.reply_v6(pkt, 1, 1, [0; 4], DropReason::FragmentThenExtension, out))
+            }
+            Err(ChainError::Malformed) => return Err(Verdict::Dropped(DropReason::BadExtensionHeaders)),
+        };
+        if h.hop <= 1 {
+            return Err(self.reply_v6(pkt, 3, 0, [0; 4], DropReason::HopLimitExceeded, out));
+        }
+        Ok((pkt, chain))
+    }
+
+    /// RFC 7915 section 4.1 checks on an IPv4 packet that is ours: an
+    /// unexpired source route and the TTL.
+    pub(crate) fn checks46(&mut self, h: &V4Header, pkt: &[u8], out: &mut [u8]) -> Result<(), Verdict> {
+        if h.hlen > 20 && wire::has_unexpired_source_route(&pkt[20..h.hlen]) {
+            return Err(self.reply_v4(pkt, h, 3, 5, [0; 4], DropReason::SourceRoute, out));
+        }
+        if h.ttl <= 1 {
+            return Err(self.reply_v4(pkt, h, 11, 0, [0; 4], DropReason::HopLimitExceeded, out));
+        }
+        Ok(())
+    }
+
     /// RFC 7915 sections 5.1 and 5.5: a non-error packet.
     pub(crate) fn body64(
         &mut self,
@@ -644,24 +669,10 @@ impl Translator {
 
     /// RFC 7915 section 4: IPv4 to IPv6.
     fn xlat46(&mut self, inp: &[u8], out: &mut [u8], pass: Pass) -> Verdict {
-        let Some(h) = V4Header::parse(inp) else {
-            return Verdict::Dropped(if inp.len() >= 20 {
-                DropReason::BadIpv4Header
-            } else {
-                DropReason::Truncated
-            });
+        let (h, pkt) = match parse46(inp, pass == Pass::Wire) {
+            Ok(x) => x,
+            Err(v) => return v,
         };
-        let total = usize::from(h.total_len);
-        if total < h.hlen {
-            return Verdict::Dropped(DropReason::BadIpv4Header);
-        }
-        if total > inp.len() {
-            return Verdict::Dropped(DropReason::Truncated);
-        }
-        let pkt = &inp[..total];
-        if pass == Pass::Wire && checksum::fold(checksum::sum(&pkt[..h.hlen])) != 0xffff {
-            return Verdict::Dropped(DropReason::BadIpv4Checksum);
-        }
         let intrinsic = matches!(pass, Pass::Hairpin { intrinsic: true });
         let dst6 = match self.eng.addr46(h.dst, true, false) {
             Ok(a) => a,
@@ -672,13 +683,8 @@ impl Translator {
         if pass != Pass::Wire && self.eng.cfg.pool6.is_some_and(|p| p.contains(dst6)) {
             return Verdict::Dropped(DropReason::HairpinLoop);
         }
-        if h.hlen > 20 && wire::has_unexpired_source_route(&pkt[20..h.hlen]) {
-            return self.eng.reply_v4(pkt, &h, 3, 5, [0; 4], DropReason::SourceRoute, out);
-        }
-        if h.ttl <= 1 {
-            return self
-                .eng
-                .reply_v4(pkt, &h, 11, 0, [0; 4], DropReason::HopLimitExceeded, out);
+        if let Err(v) = self.eng.checks46(&h, pkt, out) {
+            return v;
         }
         let l4 = &pkt[h.hlen..];
         let first = h.frag_off == 0;
@@ -1028,6 +1034,27 @@ impl Engine {
             reason,
         }
     }
+}
+
+/// Views an IPv4 packet: header sane, Total Length within the buffer (the
+/// packet is cut to it), and (for packets from the wire) the header
+/// checksum right.
+pub(crate) fn parse46(inp: &[u8], verify: bool) -> Result<(V4Header, &[u8]), Verdict> {
+    let Some(h) = V4Header::parse(inp) else {
+        return Err(Verdict::Dropped(if inp.len() >= 20 { DropReason::BadIpv4Header } else { DropReason::Truncated }));
+    };
+    let total = usize::from(h.total_len);
+    if total < h.hlen {
+        return Err(Verdict::Dropped(DropReason::BadIpv4Header));
+    }
+    if total > inp.len() {
+        return Err(Verdict::Dropped(DropReason::Truncated));
+    }
+    let pkt = &inp[..total];
+    if verify && checksum::fold(checksum::sum(&pkt[..h.hlen])) != 0xffff {
+        return Err(Verdict::Dropped(DropReason::BadIpv4Checksum));
+    }
+    Ok((h, pkt))
 }
 
 /// Writes new ports (or an ICMP identifier) at `b[s..]` and `b[d..]` and

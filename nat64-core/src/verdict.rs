@@ -97,6 +97,20 @@ pub enum Verdict {
     /// Outside this translator's configuration: hand the packet back to the
     /// host's own stack untouched. Distinct from a drop.
     NotOurs(NotOurs),
+    /// Kept by the stateful translator for now (a fragment awaiting the rest
+    /// of its datagram, or an unsolicited IPv4 SYN awaiting a simultaneous
+    /// open, RFC 6146 section 3.5.2.2); nothing to send yet.
+    Held(Held),
+}
+
+/// What a [`Verdict::Held`] packet is waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Held {
+    /// A fragment waiting for the rest of its datagram.
+    Fragment,
+    /// An unsolicited IPv4 SYN, kept 6 s for a simultaneous open.
+    SimultaneousOpen,
 }
 
 macro_rules! reasons {
@@ -208,6 +222,42 @@ reasons! {
         /// Hairpinning would go around again.
         HairpinLoop => "hairpin_loop",
             "the packet would be hairpinned twice; the configuration maps an address back onto the translator";
+        /// Stateful: an IPv4 packet for a pool4 address with no BIB entry.
+        NoBinding => "no_binding",
+            "no BIB entry for this pool4 address and port: nobody on the IPv6 side opened it (RFC 6146 section 3.5); add a static BIB entry to publish a service";
+        /// Stateful: no free pool4 address and port.
+        Pool4Exhausted => "pool4_exhausted",
+            "pool4 has no free address and port for this protocol; add addresses or ports to pool4, or lower the timeouts";
+        /// Stateful: the session table is at its cap.
+        SessionTableFull => "session_table_full",
+            "the session table is full; raise max_sessions or lower the timeouts";
+        /// Stateful: this client is at its quota.
+        ClientQuota => "client_quota",
+            "this IPv6 client (address or prefix) holds its quota of sessions; raise max_sessions_per_client if it is legitimate";
+        /// Stateful: address-dependent filtering refused the packet.
+        AddressDependentFiltering => "address_dependent_filtering",
+            "address-dependent filtering is on and no session of this binding talks to that IPv4 address (RFC 6146 section 3.5)";
+        /// Stateful: only TCP, UDP and ICMP queries have BIBs.
+        UnsupportedProtocol => "unsupported_protocol",
+            "stateful NAT64 translates only TCP, UDP and ICMP echo (RFC 6146 section 3.1); other protocols cannot share an IPv4 address";
+        /// Stateful: a TCP segment that is not a SYN, with no session.
+        TcpNoSession => "tcp_no_session",
+            "a TCP segment other than a SYN arrived with no session (RFC 6146 section 3.5.2.2); the connection expired or never went through this translator";
+        /// Stateful: externally initiated TCP is refused by configuration.
+        ExternallyInitiatedTcp => "externally_initiated_tcp",
+            "drop_externally_initiated_tcp is on: IPv4 hosts may not open TCP connections to the IPv6 side (RFC 6146 section 3.5.2.2)";
+        /// Stateful: too many unsolicited SYNs held.
+        SimultaneousOpenFull => "simultaneous_open_full",
+            "maximum_simultaneous_opens unsolicited IPv4 SYNs are already held; answered with ICMP port unreachable";
+        /// Stateful: an unsolicited SYN waited 6 s for nothing.
+        SimultaneousOpenTimeout => "simultaneous_open_timeout",
+            "an unsolicited IPv4 SYN waited TCP_INCOMING_SYN (6 s) with no matching IPv6 SYN (RFC 6146 section 3.5.2.2); answered with ICMP port unreachable";
+        /// Stateful: the fragment could not be reassembled.
+        FragmentReassembly => "fragment_reassembly",
+            "a fragment was dropped by reassembly (overlap, too many fragments, over 65 535 bytes, reassembly memory full, or timed out); see the reassembly counters";
+        /// Stateful: ICMP informational message filtered by configuration.
+        Icmpv6InfoFiltered => "icmpv6_info_filtered",
+            "drop_icmpv6_info is on: IPv6 pings are not translated (RFC 6146 section 3.5.3)";
         /// No address to source a generated ICMP error from.
         NoErrorSource => "no_error_source",
             "an ICMP error was due but no translator address of that family is configured (set own_ipv4 / own_ipv6)";
@@ -251,6 +301,8 @@ pub struct Counters {
     pub dropped: [u64; DropReason::COUNT],
     /// Packets handed back, per reason.
     pub not_ours: [u64; NotOurs::COUNT],
+    /// Packets held (fragments, unsolicited SYNs).
+    pub held: u64,
 }
 
 impl Default for Counters {
@@ -263,6 +315,7 @@ impl Default for Counters {
             icmp_errors_generated: 0,
             dropped: [0; DropReason::COUNT],
             not_ours: [0; NotOurs::COUNT],
+            held: 0,
         }
     }
 }
@@ -284,6 +337,7 @@ impl Counters {
             }
             Verdict::Dropped(r) => self.dropped[*r as usize] += 1,
             Verdict::NotOurs(r) => self.not_ours[*r as usize] += 1,
+            Verdict::Held(_) => self.held += 1,
         }
     }
     /// The count for one drop reason.

@@ -315,6 +315,7 @@ fn fuzz_one(t: &mut Translator, input: &[u8], out: &mut [u8]) {
             }
         }
         Verdict::Dropped(_) | Verdict::NotOurs(_) => {}
+        Verdict::Held(_) => panic!("the stateless translator never holds a packet"),
     }
 }
 
