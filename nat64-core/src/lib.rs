@@ -37,6 +37,7 @@ extern crate alloc;
 pub mod addr;
 pub mod checksum;
 mod config;
+pub mod dns64;
 pub mod eamt;
 pub mod icmp;
 pub mod nat64;

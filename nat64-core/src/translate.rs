@@ -50,7 +50,7 @@ pub(crate) enum Pass {
     Hairpin { intrinsic: bool },
 }
 
-/// The stateless translator (SIIT): the shared [`Engine`] with RFC 6052 /
+/// The stateless translator (SIIT): the RFC 7915 engine shared with the stateful NAT64, with RFC 6052 /
 /// RFC 7757 address mapping, counters, and a scratch buffer for hairpins.
 #[derive(Debug)]
 pub struct Translator {
@@ -187,11 +187,8 @@ impl Translator {
     /// Checks the configuration and builds a translator.
     pub fn new(cfg: Config) -> Result<Self, ConfigError> {
         cfg.validate()?;
-        let next_id = match cfg.ipv4_id {
-            Ipv4IdPolicy::Counter(s) | Ipv4IdPolicy::Fixed(s) => s,
-        };
         Ok(Translator {
-            eng: Engine { cfg, next_id },
+            eng: Engine::new(cfg),
             counters: Counters::default(),
             scratch: vec![0; 65536 + 128],
         })
@@ -230,6 +227,13 @@ impl Translator {
 }
 
 impl Engine {
+    pub(crate) fn new(cfg: Config) -> Self {
+        let next_id = match cfg.ipv4_id {
+            Ipv4IdPolicy::Counter(s) | Ipv4IdPolicy::Fixed(s) => s,
+        };
+        Engine { cfg, next_id }
+    }
+
     /// RFC 6052 / RFC 7757 address lookup, IPv6 -> IPv4: EAMT first, then
     /// pool6. `strict` applies the denylists and the RFC 6052 section 3.1
     /// check (not for ICMP error sources and quoted packets, RFC 7915 s4.3).
@@ -1041,7 +1045,11 @@ impl Engine {
 /// checksum right.
 pub(crate) fn parse46(inp: &[u8], verify: bool) -> Result<(V4Header, &[u8]), Verdict> {
     let Some(h) = V4Header::parse(inp) else {
-        return Err(Verdict::Dropped(if inp.len() >= 20 { DropReason::BadIpv4Header } else { DropReason::Truncated }));
+        return Err(Verdict::Dropped(if inp.len() >= 20 {
+            DropReason::BadIpv4Header
+        } else {
+            DropReason::Truncated
+        }));
     };
     let total = usize::from(h.total_len);
     if total < h.hlen {

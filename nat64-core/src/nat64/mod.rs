@@ -1,6 +1,17 @@
 //! Stateful NAT64 (RFC 6146): BIBs and sessions behind the
 //! [`table::SessionTable`] trait, pool4, the TCP state machine, filtering,
-//! and the translator that drives them with time passed in.
+//! fragment reassembly, and the translator that drives them with time passed
+//! in.
 
 pub mod default_table;
+pub mod pool4;
+pub mod reassembly;
+mod stateful;
 pub mod table;
+pub mod tcp;
+
+pub use default_table::{DefaultTable, TableLimits};
+pub use pool4::{Pool4, Pool4Entry, Pool4Error};
+pub use reassembly::{Reassembler, ReassemblyLimits, ReassemblyStats};
+pub use stateful::{Nat64, Nat64Config, Nat64ConfigError, Nat64Stats, SessionFilter, Timeouts, UDP_MIN};
+pub use table::{Bib, InsertError, Instant, Proto, Session, SessionTable, Taddr4, Taddr6, TcpState};

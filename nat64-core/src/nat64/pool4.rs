@@ -27,7 +27,12 @@ pub struct Pool4Entry {
 impl Pool4Entry {
     /// All three protocols, Jool's default ports.
     pub fn new(prefix: Ipv4Prefix) -> Self {
-        Pool4Entry { prefix, first_port: DEFAULT_PORTS.0, last_port: DEFAULT_PORTS.1, protocols: [true; 3] }
+        Pool4Entry {
+            prefix,
+            first_port: DEFAULT_PORTS.0,
+            last_port: DEFAULT_PORTS.1,
+            protocols: [true; 3],
+        }
     }
 }
 
@@ -80,7 +85,11 @@ impl Pool4 {
         let mut p = Pool4::default();
         for e in entries {
             if e.first_port > e.last_port {
-                return Err(Pool4Error::EmptyRange { prefix: e.prefix, first: e.first_port, last: e.last_port });
+                return Err(Pool4Error::EmptyRange {
+                    prefix: e.prefix,
+                    first: e.first_port,
+                    last: e.last_port,
+                });
             }
             let ports = u32::from(e.last_port - e.first_port) + 1;
             let hosts = u64::from(e.prefix.size()).max(1);
@@ -95,7 +104,11 @@ impl Pool4 {
                     return Err(Pool4Error::PortZero { prefix: e.prefix });
                 }
                 for h in 0..hosts {
-                    p.ranges[i].push(Range { addr: e.prefix.nth(h as u32), first: e.first_port, count: ports });
+                    p.ranges[i].push(Range {
+                        addr: e.prefix.nth(h as u32),
+                        first: e.first_port,
+                        count: ports,
+                    });
                     p.total[i] += u64::from(ports);
                 }
             }
@@ -123,12 +136,18 @@ impl Pool4 {
     fn nth(&self, proto: Proto, mut n: u64) -> Taddr4 {
         for r in &self.ranges[proto.index()] {
             if n < u64::from(r.count) {
-                return Taddr4 { addr: r.addr, port: r.first + n as u16 };
+                return Taddr4 {
+                    addr: r.addr,
+                    port: r.first + n as u16,
+                };
             }
             n -= u64::from(r.count);
         }
         // Unreachable for n < total; a harmless answer otherwise.
-        Taddr4 { addr: Ipv4Addr::UNSPECIFIED, port: 0 }
+        Taddr4 {
+            addr: Ipv4Addr::UNSPECIFIED,
+            port: 0,
+        }
     }
 
     /// RFC 6056 section 3.3.3 (Algorithm 3, "Simple Hash-Based"): the
@@ -203,9 +222,27 @@ mod tests {
         e.last_port = 1009;
         let p = Pool4::new(&[e]).unwrap();
         assert_eq!(p.size(Proto::Udp), 20);
-        assert_eq!(p.nth(Proto::Udp, 10), Taddr4 { addr: "192.0.2.1".parse().unwrap(), port: 1000 });
-        assert!(p.contains(Proto::Tcp, Taddr4 { addr: "192.0.2.1".parse().unwrap(), port: 1009 }));
-        assert!(!p.contains(Proto::Tcp, Taddr4 { addr: "192.0.2.1".parse().unwrap(), port: 1010 }));
+        assert_eq!(
+            p.nth(Proto::Udp, 10),
+            Taddr4 {
+                addr: "192.0.2.1".parse().unwrap(),
+                port: 1000
+            }
+        );
+        assert!(p.contains(
+            Proto::Tcp,
+            Taddr4 {
+                addr: "192.0.2.1".parse().unwrap(),
+                port: 1009
+            }
+        ));
+        assert!(!p.contains(
+            Proto::Tcp,
+            Taddr4 {
+                addr: "192.0.2.1".parse().unwrap(),
+                port: 1010
+            }
+        ));
         assert!(p.contains_addr("192.0.2.0".parse().unwrap()));
     }
 

@@ -20,7 +20,12 @@ impl Segment {
     /// Reads the flags of a TCP header (at least 14 bytes).
     pub fn parse(tcp: &[u8], from_v6: bool) -> Option<Segment> {
         let f = *tcp.get(13)?;
-        Some(Segment { from_v6, syn: f & 0x02 != 0, fin: f & 0x01 != 0, rst: f & 0x04 != 0 })
+        Some(Segment {
+            from_v6,
+            syn: f & 0x02 != 0,
+            fin: f & 0x01 != 0,
+            rst: f & 0x04 != 0,
+        })
     }
 }
 
@@ -38,8 +43,10 @@ pub enum Lifetime {
 /// RFC 6146 section 3.5.2.2. `rst_in_fin_rcv` is Jool's
 /// `handle-rst-during-fin-rcv`: an RST in V4/V6 FIN RCV goes to TRANS.
 pub fn transition(state: TcpState, seg: Segment, rst_in_fin_rcv: bool) -> (TcpState, Lifetime) {
-    use Lifetime::*;
-    use TcpState::*;
+    use Lifetime::{Keep, Transitory};
+    use TcpState::{Closed, None, Trans, V4FinRcv, V4FinV6FinRcv, V4Init, V6FinRcv, V6Init};
+    const EST: TcpState = TcpState::Established;
+    const LEST: Lifetime = Lifetime::Established;
     match state {
         None | Closed => {
             if seg.syn {
@@ -50,27 +57,27 @@ pub fn transition(state: TcpState, seg: Segment, rst_in_fin_rcv: bool) -> (TcpSt
         }
         V4Init => {
             if seg.from_v6 && seg.syn {
-                (Established, Established)
+                (EST, LEST)
             } else {
                 (V4Init, Keep)
             }
         }
         V6Init => {
             if !seg.from_v6 && seg.syn {
-                (Established, Established)
+                (EST, LEST)
             } else if seg.from_v6 && seg.syn {
                 (V6Init, Transitory)
             } else {
                 (V6Init, Keep)
             }
         }
-        TcpState::Established => {
+        EST => {
             if seg.rst {
                 (Trans, Transitory)
             } else if seg.fin {
-                (if seg.from_v6 { V6FinRcv } else { V4FinRcv }, Established)
+                (if seg.from_v6 { V6FinRcv } else { V4FinRcv }, LEST)
             } else {
-                (TcpState::Established, Lifetime::Established)
+                (EST, LEST)
             }
         }
         V4FinRcv => {
@@ -79,7 +86,7 @@ pub fn transition(state: TcpState, seg: Segment, rst_in_fin_rcv: bool) -> (TcpSt
             } else if seg.rst && rst_in_fin_rcv {
                 (Trans, Transitory)
             } else {
-                (V4FinRcv, Lifetime::Established)
+                (V4FinRcv, LEST)
             }
         }
         V6FinRcv => {
@@ -88,7 +95,7 @@ pub fn transition(state: TcpState, seg: Segment, rst_in_fin_rcv: bool) -> (TcpSt
             } else if seg.rst && rst_in_fin_rcv {
                 (Trans, Transitory)
             } else {
-                (V6FinRcv, Lifetime::Established)
+                (V6FinRcv, LEST)
             }
         }
         V4FinV6FinRcv => (V4FinV6FinRcv, Keep),
@@ -96,7 +103,7 @@ pub fn transition(state: TcpState, seg: Segment, rst_in_fin_rcv: bool) -> (TcpSt
             if seg.rst {
                 (Trans, Keep)
             } else {
-                (TcpState::Established, Lifetime::Established)
+                (EST, LEST)
             }
         }
     }
@@ -108,7 +115,12 @@ mod tests {
     use TcpState::*;
 
     fn s(from_v6: bool, flags: &str) -> Segment {
-        Segment { from_v6, syn: flags.contains('S'), fin: flags.contains('F'), rst: flags.contains('R') }
+        Segment {
+            from_v6,
+            syn: flags.contains('S'),
+            fin: flags.contains('F'),
+            rst: flags.contains('R'),
+        }
     }
 
     /// Every arrow of the RFC 6146 section 3.5.2.2 state machine.

@@ -1,0 +1,1086 @@
+//! DNS64 (RFC 6147): AAAA records synthesized from A records, on DNS wire
+//! format, with no I/O and no clock.
+//!
+//! The caller (a resolver such as `nat64 dns64`) owns the sockets and the
+//! cache; this module owns the rules. For each client query:
+//!
+//! 1. [`Query::parse`] checks it (or says which error RCODE to answer).
+//! 2. [`Dns64::plan`] says what to do: forward it unchanged ([`Plan::Forward`],
+//!    RFC 6147 section 5.3.3), answer it here ([`Plan::Local`], RFC 8880),
+//!    resolve a AAAA query with synthesis ([`Plan::Aaaa`], section 5.1) or a
+//!    PTR query under a pool6 prefix ([`Plan::Ptr`], section 5.3.1).
+//! 3. For [`Plan::Aaaa`]: send [`Dns64::upstream_query`] for AAAA, give the
+//!    answer (or `None` after a timeout, section 5.1.3) to
+//!    [`Dns64::needs_a_query`]; on [`Decision::QueryA`] also ask for A; then
+//!    [`Dns64::synthesize`] writes the response into the caller's buffer.
+//!
+//! Every function that writes a response honours the length of the buffer it
+//! is given: when the full response does not fit, it writes a truncated one
+//! (TC set, RFC 1035 section 4.2.1 / RFC 2181 section 9) so the client retries
+//! over TCP. [`Dns64::response_limit`] gives the right length for UDP
+//! (RFC 6891 section 6.2.5) and TCP.
+//!
+//! ```
+//! use nat64_core::dns64::{Decision, Dns64, Dns64Config, Plan, Query};
+//! # use nat64_core::dns64::testing::{a_response, aaaa_nodata, query};
+//! let dns64 = Dns64::new(Dns64Config::default()).unwrap(); // 64:ff9b::/96
+//! let q = query(0x1234, "example.net", 28); // AAAA
+//! let q = Query::parse(&q).unwrap();
+//! assert_eq!(dns64.plan(&q, "2001:db8::1".parse().unwrap()), Plan::Aaaa);
+//! let aaaa = aaaa_nodata("example.net", 300);
+//! assert_eq!(dns64.needs_a_query(&q, Some(&aaaa)).unwrap(), Decision::QueryA);
+//! let a = a_response("example.net", &["198.51.100.7".parse().unwrap()], 3600);
+//! let mut out = [0u8; 512];
+//! let w = dns64.synthesize(&q, Some(&aaaa), Some(&a), &mut out).unwrap();
+//! // The answer holds 64:ff9b::c633:6407 with TTL min(3600, 300).
+//! assert!(out[..w.len].ends_with(&[0, 0, 1, 44, 0, 16, 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 198, 51, 100, 7]));
+//! ```
+
+pub mod discovery;
+pub mod reverse;
+pub mod testing;
+pub mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use alloc::vec::Vec;
+use core::fmt;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use core::str::FromStr;
+
+use crate::addr::{is_non_global_v4, Ipv4Prefix, Ipv6Prefix, Prefix64, PrefixError};
+use discovery::{IPV4ONLY_ARPA, WELL_KNOWN_IPV4};
+use reverse::{parse_in_addr_arpa, parse_ip6_arpa, InAddrName};
+use wire::{
+    flags, name_eq, negative_ttl, rcode, rtype, strip_suffix, CopyError, Edns, Message, Section, WireError, Writer,
+    CLASS_IN, HEADER_LEN, MIN_UDP_PAYLOAD,
+};
+
+/// RFC 6147 section 5.1.7: without an SOA in the negative AAAA answer, a
+/// synthesized record lives at most 600 seconds.
+pub const NO_SOA_TTL_CAP: u32 = 600;
+
+/// TTL of the records this module answers for the RFC 8880 names.
+pub const LOCAL_TTL: u32 = 86400;
+
+/// The EDNS UDP payload size we advertise and accept by default: the 2020
+/// DNS Flag Day value, which avoids IP fragmentation on common paths.
+pub const DEFAULT_EDNS_UDP_SIZE: u16 = 1232;
+
+/// `::ffff:0:0/96`, excluded from AAAA answers by default (RFC 6147 section
+/// 5.1.4).
+pub const IPV4_MAPPED: Ipv6Addr = Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0);
+
+/// A client address range for the client ACL (BIND's `clients`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClientPrefix {
+    /// IPv4 clients.
+    V4(Ipv4Prefix),
+    /// IPv6 clients.
+    V6(Ipv6Prefix),
+}
+
+impl ClientPrefix {
+    /// Whether `a` is inside. IPv4-mapped IPv6 addresses (a dual-stack
+    /// socket's view of IPv4 clients) count as IPv4.
+    pub fn contains(&self, a: IpAddr) -> bool {
+        match (self, unmap(a)) {
+            (ClientPrefix::V4(p), IpAddr::V4(a)) => p.contains(a),
+            (ClientPrefix::V6(p), IpAddr::V6(a)) => p.contains(a),
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for ClientPrefix {
+    type Err = PrefixError;
+    /// `192.0.2.0/24`, `2001:db8::/32`, or a bare address.
+    fn from_str(s: &str) -> Result<Self, PrefixError> {
+        if s.contains(':') {
+            s.parse().map(ClientPrefix::V6)
+        } else {
+            s.parse().map(ClientPrefix::V4)
+        }
+    }
+}
+
+impl fmt::Display for ClientPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientPrefix::V4(p) => p.fmt(f),
+            ClientPrefix::V6(p) => p.fmt(f),
+        }
+    }
+}
+impl fmt::Debug for ClientPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+fn unmap(a: IpAddr) -> IpAddr {
+    match a {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => a,
+        },
+        v4 => v4,
+    }
+}
+
+/// One synthesis prefix and the IPv4 addresses it is used for (RFC 6147
+/// section 5: "mapping of separate IPv4 address ranges to separate IPv6
+/// prefixes"; BIND's `mapped`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrefixRule {
+    /// The RFC 6052 prefix (any of its lengths, section 5.2: at most /96).
+    pub prefix: Prefix64,
+    /// The IPv4 ranges synthesized under this prefix; empty means all.
+    pub mapped: Vec<Ipv4Prefix>,
+}
+
+impl PrefixRule {
+    /// A prefix used for every IPv4 address.
+    pub fn new(prefix: Prefix64) -> Self {
+        PrefixRule {
+            prefix,
+            mapped: Vec::new(),
+        }
+    }
+}
+
+/// What the DNS64 does, set once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dns64Config {
+    /// Synthesis prefixes; none means the Well-Known Prefix 64:ff9b::/96
+    /// (RFC 6147 section 5.2). Each A record is synthesized under every rule
+    /// whose `mapped` ranges hold it.
+    pub prefixes: Vec<PrefixRule>,
+    /// AAAA records inside these ranges are treated as absent (RFC 6147
+    /// section 5.1.4; BIND's `exclude`). Replaces the default
+    /// `[::ffff:0:0/96]`.
+    pub exclude: Vec<Ipv6Prefix>,
+    /// Only these clients get synthesis; the others are served as by a plain
+    /// resolver (BIND's `clients`). Empty means every client.
+    pub clients: Vec<ClientPrefix>,
+    /// Synthesize even when real AAAA records exist, replacing them
+    /// (CoreDNS `translate_all`, unbound `dns64-synthall`; RFC 6147 section
+    /// 5.1.1 allows it only as a non-default option).
+    pub translate_all: bool,
+    /// Also synthesize for clients that ask over IPv4 (CoreDNS
+    /// `allow_ipv4`). Off by default, as in CoreDNS: a client that reaches us
+    /// over IPv4 has IPv4 (RFC 6147 section 6.3.2).
+    pub allow_ipv4: bool,
+    /// Synthesize non-global IPv4 addresses (RFC 6890 registry) under the
+    /// Well-Known Prefix too, which RFC 6052 section 3.1 forbids unless the
+    /// operator says so.
+    pub allow_non_global: bool,
+    /// Our EDNS(0) UDP payload size (RFC 6891 section 6.2.5): the most we
+    /// send to clients over UDP and advertise upstream.
+    pub edns_udp_size: u16,
+}
+
+impl Default for Dns64Config {
+    fn default() -> Self {
+        Dns64Config {
+            prefixes: Vec::new(),
+            exclude: alloc::vec![default_exclude()],
+            clients: Vec::new(),
+            translate_all: false,
+            allow_ipv4: false,
+            allow_non_global: false,
+            edns_udp_size: DEFAULT_EDNS_UDP_SIZE,
+        }
+    }
+}
+
+/// `::ffff:0:0/96`.
+pub fn default_exclude() -> Ipv6Prefix {
+    Ipv6Prefix::new(IPV4_MAPPED, 96).unwrap_or(Ipv6Prefix::host(IPV4_MAPPED))
+}
+
+/// A configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Dns64ConfigError {
+    /// RFC 6891 section 6.2.5: values below 512 are treated as 512.
+    #[error("edns_udp_size {0} is below 512, the DNS minimum: use 1232 (the usual value) or more")]
+    EdnsTooSmall(u16),
+    /// A prefix is listed twice.
+    #[error("prefix {0} is listed twice: merge the two entries (list every IPv4 range under one `mapped`)")]
+    DuplicatePrefix(Prefix64),
+}
+
+/// What an error of [`Dns64`] means for the response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Dns64Error {
+    /// An upstream response is not valid DNS.
+    #[error("the upstream {which} response is not valid DNS ({err}): answer SERVFAIL or try another upstream")]
+    UpstreamMalformed {
+        /// Which response (`"AAAA"`, `"A"`, `"PTR"`, `"forwarded"`).
+        which: &'static str,
+        /// What is wrong.
+        err: WireError,
+    },
+    /// An upstream message is a query, not a response.
+    #[error("the upstream {which} message has QR clear: it is a query, not a response; discard it")]
+    NotAResponse {
+        /// Which response.
+        which: &'static str,
+    },
+    /// An upstream response does not answer the question we asked.
+    #[error(
+        "the upstream {which} response answers another question than the one asked: \
+         discard it (spoofed, or a broken upstream) and wait for the real one"
+    )]
+    QuestionMismatch {
+        /// Which response.
+        which: &'static str,
+    },
+    /// Neither upstream answer is there.
+    #[error("no upstream answer to build a response from: answer SERVFAIL (RFC 6147 section 5.1.3)")]
+    NoAnswer,
+    /// The output buffer is too small even for a truncated response.
+    #[error("output buffer of {len} bytes cannot hold even a truncated response: pass at least 512 bytes")]
+    BufferTooSmall {
+        /// Its length.
+        len: usize,
+    },
+}
+
+/// Why a client message gets no normal answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// Shorter than a header, or a response: never answered (answering
+    /// responses invites loops, RFC 1035 section 7.3).
+    #[error("not a DNS query (shorter than 12 bytes, or QR set): dropped without an answer")]
+    Ignore,
+    /// Malformed: answer FORMERR.
+    #[error("malformed query ({0}): answer FORMERR")]
+    FormErr(WireError),
+    /// An OPCODE other than QUERY: answer NOTIMP.
+    #[error("opcode {0} is not QUERY (0): answer NOTIMP")]
+    NotImp(u8),
+    /// EDNS version above 0: answer BADVERS (RFC 6891 section 6.1.3).
+    #[error("EDNS version {0} is not supported (only 0): answer BADVERS")]
+    BadVers(u8),
+}
+
+impl QueryError {
+    /// The RCODE to answer with, or `None` to stay silent.
+    pub fn rcode(&self) -> Option<u16> {
+        match self {
+            QueryError::Ignore => None,
+            QueryError::FormErr(_) => Some(rcode::FORMERR),
+            QueryError::NotImp(_) => Some(rcode::NOTIMP),
+            QueryError::BadVers(_) => Some(rcode::BADVERS),
+        }
+    }
+}
+
+/// A checked client query: one question, opcode QUERY, at most one OPT
+/// record of EDNS version 0.
+#[derive(Debug, Clone, Copy)]
+pub struct Query<'a> {
+    msg: Message<'a>,
+}
+
+impl<'a> Query<'a> {
+    /// Checks a client's message.
+    pub fn parse(buf: &'a [u8]) -> Result<Self, QueryError> {
+        if buf.len() < HEADER_LEN || buf[2] & 0x80 != 0 {
+            return Err(QueryError::Ignore);
+        }
+        let opcode = (buf[2] >> 3) & 0xf;
+        if opcode != 0 {
+            return Err(QueryError::NotImp(opcode));
+        }
+        let msg = Message::parse(buf).map_err(QueryError::FormErr)?;
+        if !msg.has_question() {
+            return Err(QueryError::FormErr(WireError {
+                what: "query without a question",
+                offset: 4,
+            }));
+        }
+        if let Some(e) = msg.edns() {
+            if e.version != 0 {
+                return Err(QueryError::BadVers(e.version));
+            }
+        }
+        Ok(Query { msg })
+    }
+    /// The message.
+    pub fn message(&self) -> &Message<'a> {
+        &self.msg
+    }
+    /// ID.
+    pub fn id(&self) -> u16 {
+        self.msg.id()
+    }
+    /// QTYPE.
+    pub fn qtype(&self) -> u16 {
+        self.msg.qtype()
+    }
+    /// QCLASS.
+    pub fn qclass(&self) -> u16 {
+        self.msg.qclass()
+    }
+    /// QNAME in wire format, as the client spelt it.
+    pub fn qname_wire(&self) -> &'a [u8] {
+        self.msg.qname_wire()
+    }
+    /// EDNS(0) parameters.
+    pub fn edns(&self) -> Option<Edns> {
+        self.msg.edns()
+    }
+    /// DNSSEC OK (RFC 3225).
+    pub fn dnssec_ok(&self) -> bool {
+        self.edns().is_some_and(|e| e.dnssec_ok)
+    }
+    /// Checking Disabled (RFC 4035 section 3.2.2).
+    pub fn checking_disabled(&self) -> bool {
+        self.msg.flags() & flags::CD != 0
+    }
+    /// Recursion Desired.
+    pub fn recursion_desired(&self) -> bool {
+        self.msg.flags() & flags::RD != 0
+    }
+}
+
+/// What to do with a client query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Not DNS64's business (another type or class, a client DNS64 does not
+    /// serve, or CD and DO both set, RFC 6147 section 5.5 item 3): forward
+    /// and [`Dns64::relay`] the answer (section 5.3.3).
+    Forward,
+    /// An RFC 8880 name: [`Dns64::answer_local`] answers it without asking
+    /// anyone; `synthesize` says whether AAAA records are synthesized.
+    Local {
+        /// Whether this client gets DNS64.
+        synthesize: bool,
+    },
+    /// A AAAA query in class IN: RFC 6147 section 5.1.
+    Aaaa,
+    /// A PTR query for an address under a synthesis prefix (section
+    /// 5.3.1): resolve PTR for this `in-addr.arpa` name, then
+    /// [`Dns64::synthesize_ptr`].
+    Ptr(InAddrName),
+}
+
+/// After the AAAA answer: what next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The AAAA answer is the basis of the response: real AAAA records
+    /// (section 5.1.1, excluded ones removed, 5.1.4) or NXDOMAIN (5.1.2).
+    /// Call [`Dns64::synthesize`] with no A response.
+    Respond,
+    /// No usable AAAA: ask for A records of the same name (sections 5.1.2,
+    /// 5.1.4, 5.1.5, 5.1.6), then call [`Dns64::synthesize`].
+    QueryA,
+}
+
+/// What a written response holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// An upstream response relayed (RFC 6147 sections 5.1.1, 5.1.2, 5.3.3).
+    Relayed,
+    /// The upstream AAAA response without `removed` excluded AAAA records
+    /// (section 5.1.4).
+    Filtered {
+        /// How many were removed.
+        removed: u16,
+    },
+    /// `records` synthesized AAAA records (section 5.1.7).
+    Synthesized {
+        /// How many.
+        records: u16,
+    },
+    /// Nothing to synthesize: the empty answer or error of the A query (or
+    /// of the AAAA query) is the response (section 5.1.6).
+    Empty,
+    /// A CNAME from `ip6.arpa` to `in-addr.arpa` (section 5.3.1).
+    PtrCname,
+    /// An RFC 8880 name answered here.
+    Local,
+    /// An error response written by [`Dns64::error_response`].
+    Error,
+}
+
+/// A response written into the caller's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// Its length.
+    pub len: usize,
+    /// Whether it did not fit and was truncated (TC set, sections empty).
+    pub truncated: bool,
+    /// What it holds.
+    pub answer: Answer,
+}
+
+/// The DNS64 function, configured once and then shared (it holds no state
+/// that changes).
+#[derive(Clone, Debug)]
+pub struct Dns64 {
+    cfg: Dns64Config,
+}
+
+/// The records of a response body: answer, authority, additional counts.
+type Counts = [u16; 3];
+
+#[derive(Clone, Copy)]
+enum Special {
+    /// `ipv4only.arpa.` itself.
+    Ipv4Only,
+    /// A name below it: does not exist.
+    BelowIpv4Only,
+    /// `170.0.0.192.in-addr.arpa.` or `171.0.0.192.in-addr.arpa.`
+    Reverse,
+}
+
+fn special(name: &[u8]) -> Option<Special> {
+    match strip_suffix(name, 0, IPV4ONLY_ARPA) {
+        Some(0) => return Some(Special::Ipv4Only),
+        Some(_) => return Some(Special::BelowIpv4Only),
+        None => {}
+    }
+    match parse_in_addr_arpa(name, 0) {
+        Some(a) if WELL_KNOWN_IPV4.contains(&a) => Some(Special::Reverse),
+        _ => None,
+    }
+}
+
+impl Dns64 {
+    /// Checks the configuration.
+    pub fn new(mut cfg: Dns64Config) -> Result<Self, Dns64ConfigError> {
+        if cfg.edns_udp_size < 512 {
+            return Err(Dns64ConfigError::EdnsTooSmall(cfg.edns_udp_size));
+        }
+        for (i, r) in cfg.prefixes.iter().enumerate() {
+            if cfg.prefixes[..i].iter().any(|o| o.prefix == r.prefix) {
+                return Err(Dns64ConfigError::DuplicatePrefix(r.prefix));
+            }
+        }
+        if cfg.prefixes.is_empty() {
+            // RFC 6147 section 5.2: without a configured prefix, the
+            // Well-Known Prefix.
+            cfg.prefixes.push(PrefixRule::new(Prefix64::well_known()));
+        }
+        Ok(Dns64 { cfg })
+    }
+
+    /// The configuration in force (the Well-Known Prefix filled in).
+    pub fn config(&self) -> &Dns64Config {
+        &self.cfg
+    }
+
+    /// Whether a client gets DNS64: the client ACL, and for IPv4 clients
+    /// `allow_ipv4`.
+    pub fn serves(&self, client: IpAddr) -> bool {
+        let c = unmap(client);
+        if c.is_ipv4() && !self.cfg.allow_ipv4 {
+            return false;
+        }
+        self.cfg.clients.is_empty() || self.cfg.clients.iter().any(|p| p.contains(c))
+    }
+
+    /// The largest response for this query: 65535 over TCP; over UDP 512, or
+    /// with EDNS the client's size bounded by ours (RFC 6891 section 6.2.5).
+    pub fn response_limit(&self, query: &Query<'_>, tcp: bool) -> usize {
+        if tcp {
+            return 65535;
+        }
+        match query.edns() {
+            Some(e) => usize::from(e.udp_size.clamp(512, self.cfg.edns_udp_size)),
+            None => MIN_UDP_PAYLOAD,
+        }
+    }
+
+    /// What to do with a query from `client`.
+    pub fn plan(&self, query: &Query<'_>, client: IpAddr) -> Plan {
+        let serves = self.serves(client) && !(query.checking_disabled() && query.dnssec_ok());
+        if query.qclass() != CLASS_IN {
+            // RFC 6147 section 5.1: other classes behave as with no DNS64.
+            return Plan::Forward;
+        }
+        let qname = query.qname_wire();
+        if special(qname).is_some() {
+            return Plan::Local { synthesize: serves };
+        }
+        if !serves {
+            return Plan::Forward;
+        }
+        match query.qtype() {
+            rtype::AAAA => Plan::Aaaa,
+            rtype::PTR => match parse_ip6_arpa(qname, 0)
+                .and_then(|a| self.cfg.prefixes.iter().find_map(|r| r.prefix.extract(a)))
+            {
+                Some(v4) => Plan::Ptr(InAddrName::new(v4)),
+                None => Plan::Forward,
+            },
+            _ => Plan::Forward,
+        }
+    }
+
+    /// The query to send upstream for `qname`/`qtype` on behalf of `query`:
+    /// RD set, CD and DO as the client set them (RFC 6147 section 5.5), our
+    /// EDNS UDP size. Returns its length.
+    pub fn upstream_query(
+        &self,
+        query: &Query<'_>,
+        id: u16,
+        qname: &[u8],
+        qtype: u16,
+        out: &mut [u8],
+    ) -> Result<usize, Dns64Error> {
+        let len = out.len();
+        let mut w = Writer::new(out);
+        let f = flags::RD | (query.message().flags() & (flags::CD | flags::AD));
+        let ok = (|| {
+            w.header(id, f)?;
+            w.name(qname, 0, false)?;
+            w.u16(qtype)?;
+            w.u16(query.qclass())?;
+            w.opt(self.cfg.edns_udp_size, 0, query.dnssec_ok())
+        })();
+        if ok.is_err() {
+            return Err(Dns64Error::BufferTooSmall { len });
+        }
+        w.set_counts(1, 0, 0, 1);
+        Ok(w.finish())
+    }
+
+    fn excluded(&self, a: Ipv6Addr) -> bool {
+        self.cfg.exclude.iter().any(|p| p.contains(a))
+    }
+
+    fn aaaa_of(buf: &[u8], rr: &wire::Rr) -> Option<Ipv6Addr> {
+        let rd = rr.rdata(buf);
+        if rr.rtype != rtype::AAAA || rr.class != CLASS_IN || rd.len() != 16 {
+            return None;
+        }
+        let mut o = [0u8; 16];
+        o.copy_from_slice(rd);
+        Some(Ipv6Addr::from(o))
+    }
+
+    fn a_of(buf: &[u8], rr: &wire::Rr) -> Option<Ipv4Addr> {
+        let rd = rr.rdata(buf);
+        if rr.rtype != rtype::A || rr.class != CLASS_IN || rd.len() != 4 {
+            return None;
+        }
+        Some(Ipv4Addr::new(rd[0], rd[1], rd[2], rd[3]))
+    }
+
+    /// The prefixes an IPv4 address is synthesized under: the rules whose
+    /// `mapped` ranges hold it (section 5.1.7), less the Well-Known Prefix
+    /// for non-global addresses (RFC 6052 section 3.1).
+    fn rules_for(&self, v4: Ipv4Addr) -> impl Iterator<Item = &PrefixRule> + '_ {
+        let non_global = !self.cfg.allow_non_global && is_non_global_v4(v4);
+        self.cfg.prefixes.iter().filter(move |r| {
+            (r.mapped.is_empty() || r.mapped.iter().any(|m| m.contains(v4)))
+                && !(non_global && r.prefix.is_well_known())
+        })
+    }
+
+    fn check<'r>(
+        query: &Query<'_>,
+        bytes: &'r [u8],
+        qname: &[u8],
+        qtype: u16,
+        which: &'static str,
+    ) -> Result<Message<'r>, Dns64Error> {
+        let m = Message::parse(bytes).map_err(|err| Dns64Error::UpstreamMalformed { which, err })?;
+        if !m.is_response() {
+            return Err(Dns64Error::NotAResponse { which });
+        }
+        if !m.question_is(qname, qtype, query.qclass()) {
+            return Err(Dns64Error::QuestionMismatch { which });
+        }
+        Ok(m)
+    }
+
+    fn aaaa_decision(&self, m: &Message<'_>) -> Decision {
+        match m.rcode() {
+            // Section 5.1.2: NXDOMAIN is returned as it is.
+            rcode::NXDOMAIN => return Decision::Respond,
+            rcode::NOERROR => {}
+            // Section 5.1.2: any other RCODE is an empty NOERROR answer.
+            _ => return Decision::QueryA,
+        }
+        if self.cfg.translate_all {
+            return Decision::QueryA;
+        }
+        let buf = m.bytes();
+        // Sections 5.1.1 and 5.1.4: real, non-excluded AAAA data wins.
+        let usable = m
+            .records(Section::Answer)
+            .any(|rr| Self::aaaa_of(buf, &rr).is_some_and(|a| !self.excluded(a)));
+        if usable {
+            Decision::Respond
+        } else {
+            Decision::QueryA
+        }
+    }
+
+    /// RFC 6147 sections 5.1.1 to 5.1.5: whether the AAAA answer is the
+    /// response or an A query is needed. `None` means the AAAA query timed
+    /// out, which section 5.1.3 treats as SERVFAIL and so (5.1.2) as an
+    /// empty answer.
+    pub fn needs_a_query(&self, query: &Query<'_>, aaaa_response: Option<&[u8]>) -> Result<Decision, Dns64Error> {
+        let Some(bytes) = aaaa_response else {
+            return Ok(Decision::QueryA);
+        };
+        let m = Self::check(query, bytes, query.qname_wire(), rtype::AAAA, "AAAA")?;
+        Ok(self.aaaa_decision(&m))
+    }
+
+    /// Writes the response to a AAAA query (RFC 6147 sections 5.1 and 5.4)
+    /// from the upstream AAAA answer (`None`: timed out) and, after
+    /// [`Decision::QueryA`], the A answer for the same name (`None`: timed
+    /// out or not asked).
+    ///
+    /// - Real AAAA data or NXDOMAIN: the AAAA answer, excluded AAAA records
+    ///   removed (5.1.1, 5.1.2, 5.1.4).
+    /// - A records: each becomes one AAAA per applicable prefix (5.1.7, 5.2),
+    ///   in place, with TTL min(A TTL, negative TTL of the AAAA answer's SOA),
+    ///   or min(A TTL, 600) without SOA (5.1.7); the CNAME/DNAME chain is kept
+    ///   (5.1.5); RRSIGs over the A RRset are dropped; authority and
+    ///   additional come from the A answer unchanged (5.3.2, 5.4); AD is clear
+    ///   (5.5).
+    /// - No A record to use: the empty answer or error is the response
+    ///   (5.1.6): the AAAA answer if it was an empty NOERROR, else the A
+    ///   answer's RCODE, chain, authority and additional.
+    pub fn synthesize(
+        &self,
+        query: &Query<'_>,
+        aaaa_response: Option<&[u8]>,
+        a_response: Option<&[u8]>,
+        out: &mut [u8],
+    ) -> Result<Written, Dns64Error> {
+        let qname = query.qname_wire();
+        let aaaa = match aaaa_response {
+            Some(b) => Some(Self::check(query, b, qname, rtype::AAAA, "AAAA")?),
+            None => None,
+        };
+        if let Some(m) = &aaaa {
+            if self.aaaa_decision(m) == Decision::Respond {
+                return self.copy_aaaa(query, m, out);
+            }
+        }
+        let aaaa_nodata = aaaa.as_ref().filter(|m| m.rcode() == rcode::NOERROR);
+        let Some(a_bytes) = a_response else {
+            return match aaaa_nodata {
+                Some(m) => self.copy_aaaa(query, m, out),
+                None => Err(Dns64Error::NoAnswer),
+            };
+        };
+        let am = Self::check(query, a_bytes, qname, rtype::A, "A")?;
+        let abuf = am.bytes();
+        let n: usize = am
+            .records(Section::Answer)
+            .filter_map(|rr| Self::a_of(abuf, &rr))
+            .map(|v4| self.rules_for(v4).count())
+            .sum();
+        if am.rcode() != rcode::NOERROR || n == 0 {
+            if am.rcode() == rcode::NOERROR {
+                if let Some(m) = aaaa_nodata {
+                    let mut w = self.copy_aaaa(query, m, out)?;
+                    if w.answer == Answer::Relayed {
+                        w.answer = Answer::Empty;
+                    }
+                    return Ok(w);
+                }
+            }
+            // The A answer's empty result or error, A records left out.
+            return self.emit(query, false, am.rcode(), Answer::Empty, "A", out, |w| {
+                let mut an = 0;
+                for rr in am.records(Section::Answer) {
+                    if rr.rtype == rtype::A || covers(abuf, &rr, rtype::A) {
+                        continue;
+                    }
+                    w.record(abuf, &rr, rr.ttl)?;
+                    an += 1;
+                }
+                let (ns, ar) = copy_tail(w, &am)?;
+                Ok([an, ns, ar])
+            });
+        }
+        // Section 5.1.7: TTL cap from the SOA of the negative AAAA answer.
+        let cap = aaaa_nodata.and_then(negative_ttl).unwrap_or(NO_SOA_TTL_CAP);
+        let records = n.min(usize::from(u16::MAX)) as u16;
+        self.emit(
+            query,
+            false,
+            rcode::NOERROR,
+            Answer::Synthesized { records },
+            "A",
+            out,
+            |w| {
+                let mut an: u16 = 0;
+                for rr in am.records(Section::Answer) {
+                    if let Some(v4) = Self::a_of(abuf, &rr) {
+                        let ttl = rr.ttl.min(cap);
+                        for r in self.rules_for(v4) {
+                            w.name(abuf, rr.name, true)?;
+                            w.u16(rtype::AAAA)?;
+                            w.u16(CLASS_IN)?;
+                            w.u32(ttl)?;
+                            w.u16(16)?;
+                            w.bytes(&r.prefix.embed(v4).octets())?;
+                            an = an.saturating_add(1);
+                        }
+                    } else if rr.rtype == rtype::A || covers(abuf, &rr, rtype::A) {
+                        // A records of other classes, and signatures that cannot
+                        // cover synthesized data.
+                    } else {
+                        w.record(abuf, &rr, rr.ttl)?;
+                        an = an.saturating_add(1);
+                    }
+                }
+                let (ns, ar) = copy_tail(w, &am)?;
+                Ok([an, ns, ar])
+            },
+        )
+    }
+
+    /// The AAAA answer without its excluded records (section 5.1.4: "MUST
+    /// NOT return the offending AAAA records"); their RRSIGs go too, and AD
+    /// is cleared, when any was removed.
+    fn copy_aaaa(&self, query: &Query<'_>, m: &Message<'_>, out: &mut [u8]) -> Result<Written, Dns64Error> {
+        let buf = m.bytes();
+        let removed = m
+            .records(Section::Answer)
+            .filter(|rr| Self::aaaa_of(buf, rr).is_some_and(|a| self.excluded(a)))
+            .count() as u16;
+        let answer = if removed > 0 {
+            Answer::Filtered { removed }
+        } else {
+            Answer::Relayed
+        };
+        let ad = removed == 0 && m.flags() & flags::AD != 0;
+        self.emit(query, ad, m.rcode(), answer, "AAAA", out, |w| {
+            let mut an = 0;
+            for rr in m.records(Section::Answer) {
+                let drop = if removed > 0 {
+                    Self::aaaa_of(buf, &rr).is_some_and(|a| self.excluded(a)) || covers(buf, &rr, rtype::AAAA)
+                } else {
+                    false
+                };
+                if !drop {
+                    w.record(buf, &rr, rr.ttl)?;
+                    an += 1;
+                }
+            }
+            let (ns, ar) = copy_tail(w, m)?;
+            Ok([an, ns, ar])
+        })
+    }
+
+    /// Relays an upstream response to a forwarded query (RFC 6147 section
+    /// 5.3.3: "all other RRs MUST be returned unchanged"): the client's ID
+    /// and question spelling, our EDNS, the records as they came.
+    pub fn relay(&self, query: &Query<'_>, response: &[u8], out: &mut [u8]) -> Result<Written, Dns64Error> {
+        let m = Self::check(query, response, query.qname_wire(), query.qtype(), "forwarded")?;
+        let ad = m.flags() & flags::AD != 0;
+        self.emit(query, ad, m.rcode(), Answer::Relayed, "forwarded", out, |w| {
+            let buf = m.bytes();
+            let mut an = 0;
+            for rr in m.records(Section::Answer) {
+                w.record(buf, &rr, rr.ttl)?;
+                an += 1;
+            }
+            let (ns, ar) = copy_tail(w, &m)?;
+            Ok([an, ns, ar])
+        })
+    }
+
+    /// RFC 6147 section 5.3.1, second option: the answer to a PTR query for
+    /// an address under a synthesis prefix is a CNAME to `target` (the
+    /// `in-addr.arpa` name of [`Plan::Ptr`]) followed by the upstream's PTR
+    /// records for it. `None` when `response` has no PTR data at `target`,
+    /// or has a CNAME there (the section's SHOULD): then forward the original
+    /// query and relay the answer.
+    pub fn synthesize_ptr(
+        &self,
+        query: &Query<'_>,
+        target: &InAddrName,
+        response: &[u8],
+        out: &mut [u8],
+    ) -> Result<Option<Written>, Dns64Error> {
+        let tw = target.wire();
+        let m = Self::check(query, response, tw, rtype::PTR, "PTR")?;
+        if m.rcode() != rcode::NOERROR {
+            return Ok(None);
+        }
+        let buf = m.bytes();
+        let mut ttl = None::<u32>;
+        for rr in m.records(Section::Answer) {
+            if name_eq(buf, rr.name, tw, 0) {
+                match rr.rtype {
+                    rtype::CNAME | rtype::DNAME => return Ok(None),
+                    rtype::PTR => ttl = Some(ttl.map_or(rr.ttl, |t| t.min(rr.ttl))),
+                    _ => {}
+                }
+            }
+        }
+        let Some(ttl) = ttl else {
+            return Ok(None);
+        };
+        let qb = query.message().bytes();
+        self.emit(query, false, rcode::NOERROR, Answer::PtrCname, "PTR", out, |w| {
+            w.name(qb, HEADER_LEN, true)?;
+            w.u16(rtype::CNAME)?;
+            w.u16(CLASS_IN)?;
+            w.u32(ttl)?;
+            let at = w.len();
+            w.u16(0)?;
+            w.name(tw, 0, true)?;
+            let rdlen = (w.len() - at - 2) as u16;
+            w.patch16(at, rdlen);
+            let mut an = 1;
+            for rr in m.records(Section::Answer) {
+                w.record(buf, &rr, rr.ttl)?;
+                an += 1;
+            }
+            let (ns, ar) = copy_tail(w, &m)?;
+            Ok([an, ns, ar])
+        })
+        .map(Some)
+    }
+
+    /// Answers the RFC 8880 special names without asking anyone:
+    /// `ipv4only.arpa` A is 192.0.0.170 and 192.0.0.171, its AAAA records
+    /// are synthesized from those under every prefix (so that RFC 7050
+    /// discovery finds them all; `mapped` and RFC 6052 section 3.1 do not
+    /// apply to these two addresses) when `synthesize`; the PTR records of
+    /// 170.0.0.192.in-addr.arpa and 171.0.0.192.in-addr.arpa name
+    /// `ipv4only.arpa`; names below `ipv4only.arpa` do not exist; anything
+    /// else is an empty answer with an SOA.
+    pub fn answer_local(&self, query: &Query<'_>, synthesize: bool, out: &mut [u8]) -> Result<Written, Dns64Error> {
+        let qb = query.message().bytes();
+        let qname = query.qname_wire();
+        let kind = special(qname).unwrap_or(Special::BelowIpv4Only);
+        let qtype = query.qtype();
+        let rc = match kind {
+            Special::BelowIpv4Only => rcode::NXDOMAIN,
+            _ => rcode::NOERROR,
+        };
+        self.emit(query, false, rc, Answer::Local, "local", out, |w| {
+            let mut an: u16 = 0;
+            let rr_head = |w: &mut Writer<'_>, t: u16| local_head(w, qb, t);
+            match (kind, qtype) {
+                (Special::Ipv4Only, rtype::A) => {
+                    for a in WELL_KNOWN_IPV4 {
+                        rr_head(w, rtype::A)?;
+                        w.u16(4)?;
+                        w.bytes(&a.octets())?;
+                        an += 1;
+                    }
+                }
+                (Special::Ipv4Only, rtype::AAAA) if synthesize => {
+                    for r in &self.cfg.prefixes {
+                        for a in WELL_KNOWN_IPV4 {
+                            rr_head(w, rtype::AAAA)?;
+                            w.u16(16)?;
+                            w.bytes(&r.prefix.embed(a).octets())?;
+                            an += 1;
+                        }
+                    }
+                }
+                (Special::Reverse, rtype::PTR) => {
+                    rr_head(w, rtype::PTR)?;
+                    let at = w.len();
+                    w.u16(0)?;
+                    w.name(IPV4ONLY_ARPA, 0, true)?;
+                    let rdlen = (w.len() - at - 2) as u16;
+                    w.patch16(at, rdlen);
+                    an += 1;
+                }
+                _ => {}
+            }
+            let mut ns = 0;
+            if an == 0 {
+                // RFC 2308 section 3: a negative answer carries the SOA.
+                let zone: &[u8] = match kind {
+                    Special::Reverse => qname,
+                    _ => IPV4ONLY_ARPA,
+                };
+                w.name(zone, 0, true)?;
+                w.u16(rtype::SOA)?;
+                w.u16(CLASS_IN)?;
+                w.u32(LOCAL_TTL)?;
+                let at = w.len();
+                w.u16(0)?;
+                w.name(IPV4ONLY_ARPA, 0, true)?;
+                w.name(b"\x06nobody\x07invalid\x00", 0, true)?;
+                for v in [0, 0, 0, 0, LOCAL_TTL] {
+                    w.u32(v)?;
+                }
+                let rdlen = (w.len() - at - 2) as u16;
+                w.patch16(at, rdlen);
+                ns = 1;
+            }
+            Ok([an, ns, 0])
+        })
+    }
+
+    /// An error response (FORMERR, SERVFAIL, NOTIMP, REFUSED, BADVERS) to
+    /// whatever the client sent: its ID, and its question when that could be
+    /// read. `None` when the message must not be answered (shorter than a
+    /// header, or a response).
+    pub fn error_response(&self, client_msg: &[u8], rc: u16, out: &mut [u8]) -> Result<Option<usize>, Dns64Error> {
+        if client_msg.len() < HEADER_LEN || client_msg[2] & 0x80 != 0 {
+            return Ok(None);
+        }
+        let len = out.len();
+        let id = u16::from_be_bytes([client_msg[0], client_msg[1]]);
+        let qflags = u16::from_be_bytes([client_msg[2], client_msg[3]]);
+        let parsed = Message::parse(client_msg).ok();
+        let edns = parsed.and_then(|m| m.edns());
+        let question = parsed.filter(|m| m.has_question());
+        let (low, ext) = split_rcode(rc, edns.is_some());
+        let f = flags::QR | flags::RA | (qflags & (flags::OPCODE_MASK | flags::RD | flags::CD)) | low;
+        let mut w = Writer::new(out);
+        let r = (|| {
+            w.header(id, f)?;
+            if let Some(q) = &question {
+                w.bytes(q.qname_wire())?;
+                w.u16(q.qtype())?;
+                w.u16(q.qclass())?;
+            }
+            if let Some(e) = edns {
+                w.opt(self.cfg.edns_udp_size, ext, e.dnssec_ok)?;
+            }
+            Ok::<(), wire::Full>(())
+        })();
+        if r.is_err() {
+            return Err(Dns64Error::BufferTooSmall { len });
+        }
+        w.set_counts(u16::from(question.is_some()), 0, 0, u16::from(edns.is_some()));
+        Ok(Some(w.finish()))
+    }
+
+    /// Writes header, question, the body, then our OPT if the client used
+    /// EDNS; when the buffer is too small, a truncated response instead.
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &self,
+        query: &Query<'_>,
+        ad: bool,
+        rc: u16,
+        answer: Answer,
+        which: &'static str,
+        out: &mut [u8],
+        body: impl FnOnce(&mut Writer<'_>) -> Result<Counts, CopyError>,
+    ) -> Result<Written, Dns64Error> {
+        let edns = query.edns();
+        let (low, ext) = split_rcode(rc, edns.is_some());
+        let qf = query.message().flags();
+        let mut f = flags::QR | flags::RA | (qf & (flags::RD | flags::CD)) | low;
+        if ad {
+            f |= flags::AD;
+        }
+        let len = out.len();
+        let mut w = Writer::new(out);
+        let full = || -> Result<Counts, CopyError> {
+            question(&mut w, query, f)?;
+            let [an, ns, mut ar] = body(&mut w)?;
+            if let Some(e) = edns {
+                w.opt(self.cfg.edns_udp_size, ext, e.dnssec_ok)?;
+                ar += 1;
+            }
+            Ok([an, ns, ar])
+        };
+        match full() {
+            Ok([an, ns, ar]) => {
+                w.set_counts(1, an, ns, ar);
+                Ok(Written {
+                    len: w.finish(),
+                    truncated: false,
+                    answer,
+                })
+            }
+            Err(CopyError::Wire(err)) => Err(Dns64Error::UpstreamMalformed { which, err }),
+            Err(CopyError::Full) => {
+                let mut w = Writer::new(out);
+                let r = (|| {
+                    question(&mut w, query, f | flags::TC)?;
+                    if let Some(e) = edns {
+                        w.opt(self.cfg.edns_udp_size, ext, e.dnssec_ok)?;
+                    }
+                    Ok::<(), CopyError>(())
+                })();
+                if r.is_err() {
+                    return Err(Dns64Error::BufferTooSmall { len });
+                }
+                w.set_counts(1, 0, 0, u16::from(edns.is_some()));
+                Ok(Written {
+                    len: w.finish(),
+                    truncated: true,
+                    answer,
+                })
+            }
+        }
+    }
+}
+
+/// Header with `f` and the client's question, as the client spelt it (RFC
+/// 6147 section 5.4: "The question section is copied from the original
+/// (initiator's) query").
+fn question(w: &mut Writer<'_>, query: &Query<'_>, f: u16) -> Result<(), CopyError> {
+    w.header(query.id(), f)?;
+    w.name(query.message().bytes(), HEADER_LEN, false)?;
+    w.u16(query.qtype())?;
+    w.u16(query.qclass())?;
+    Ok(())
+}
+
+/// The header RCODE bits and the OPT's extended RCODE; without EDNS an
+/// extended RCODE cannot be said, so SERVFAIL.
+fn split_rcode(rc: u16, edns: bool) -> (u16, u8) {
+    if rc <= 0xf {
+        (rc, 0)
+    } else if edns {
+        (rc & 0xf, (rc >> 4) as u8)
+    } else {
+        (rcode::SERVFAIL, 0)
+    }
+}
+
+/// Owner (the question name), type, class IN and [`LOCAL_TTL`].
+fn local_head(w: &mut Writer<'_>, qb: &[u8], t: u16) -> Result<(), CopyError> {
+    w.name(qb, HEADER_LEN, true)?;
+    w.u16(t)?;
+    w.u16(CLASS_IN)?;
+    w.u32(LOCAL_TTL)?;
+    Ok(())
+}
+
+/// Whether `rr` is an RRSIG covering `t` (RFC 4034 section 3.1).
+fn covers(buf: &[u8], rr: &wire::Rr, t: u16) -> bool {
+    rr.rtype == rtype::RRSIG && wire::be16(buf, rr.rdata) == Some(t) && rr.rdlen >= 2
+}
+
+/// Copies the authority section and the additional section (less OPT,
+/// which is per hop) of `m`.
+fn copy_tail(w: &mut Writer<'_>, m: &Message<'_>) -> Result<(u16, u16), CopyError> {
+    let buf = m.bytes();
+    let mut ns = 0;
+    for rr in m.records(Section::Authority) {
+        w.record(buf, &rr, rr.ttl)?;
+        ns += 1;
+    }
+    let mut ar = 0;
+    for rr in m.records(Section::Additional) {
+        if rr.rtype == rtype::OPT {
+            continue;
+        }
+        w.record(buf, &rr, rr.ttl)?;
+        ar += 1;
+    }
+    Ok((ns, ar))
+}

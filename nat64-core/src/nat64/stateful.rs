@@ -1,0 +1,911 @@
+//! The stateful NAT64 translator (RFC 6146): it finds or creates the BIB
+//! entry and session of every packet, applies filtering and the TCP state
+//! machine, and hands the address and port mapping to the RFC 7915 engine
+//! shared with SIIT. Time comes in as an argument; [`Nat64::poll`] runs the
+//! timers (session expiry, held SYNs, reassembly).
+
+use alloc::vec::Vec;
+use core::net::Ipv6Addr;
+use core::time::Duration;
+
+use super::default_table::{DefaultTable, TableLimits};
+use super::pool4::{Pool4, Pool4Entry, Pool4Error};
+use super::reassembly::{Reassembler, Reassembly, ReassemblyLimits};
+use super::table::{Bib, InsertError, Instant, Proto, Session, SessionTable, Taddr4, Taddr6, TcpState};
+use super::tcp::{self, Lifetime, Segment};
+use crate::addr::Prefix64;
+use crate::config::{Config, ConfigError};
+use crate::icmp;
+use crate::translate::{parse46, Engine, ErrorMap, Map46, Map64, Pass};
+use crate::verdict::{Counters, Direction, DropReason, Emitted, Held, NotOurs, Verdict};
+use crate::wire::{be16, proto, V4Header, V6Header};
+
+/// RFC 6146 section 4 timeouts, with Jool's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// UDP session lifetime (default 5 min; RFC 6146 says at least 2 min).
+    pub udp: Duration,
+    /// TCP established lifetime (default 2 h 4 min).
+    pub tcp_est: Duration,
+    /// TCP transitory lifetime (default 4 min).
+    pub tcp_trans: Duration,
+    /// ICMP query lifetime (default 1 min).
+    pub icmp: Duration,
+    /// How long an unsolicited IPv4 SYN is held (TCP_INCOMING_SYN, 6 s).
+    pub tcp_incoming_syn: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            udp: Duration::from_secs(300),
+            tcp_est: Duration::from_secs(2 * 3600 + 4 * 60),
+            tcp_trans: Duration::from_secs(240),
+            icmp: Duration::from_secs(60),
+            tcp_incoming_syn: Duration::from_secs(6),
+        }
+    }
+}
+
+/// RFC 6146 section 4: UDP_MIN.
+pub const UDP_MIN: Duration = Duration::from_secs(120);
+
+/// The stateful NAT64's configuration.
+#[derive(Debug, Clone)]
+pub struct Nat64Config {
+    /// The translation settings shared with SIIT: `pool6` (required),
+    /// MTUs, own addresses, traffic class options. The EAMT is not used.
+    pub xlat: Config,
+    /// pool4 (empty: Jool would use the host's addresses; here it is an
+    /// error, since the core does not know them).
+    pub pool4: Vec<Pool4Entry>,
+    /// Static BIB entries (published services).
+    pub static_bib: Vec<Bib>,
+    /// Session lifetimes.
+    pub timeouts: Timeouts,
+    /// RFC 6146 section 3.5: address-dependent filtering instead of
+    /// endpoint-independent filtering.
+    pub address_dependent_filtering: bool,
+    /// RFC 6146 section 3.5.2.2: drop IPv4-initiated TCP.
+    pub drop_externally_initiated_tcp: bool,
+    /// RFC 6146 section 3.5.3: do not translate IPv6 pings.
+    pub drop_icmpv6_info: bool,
+    /// Unsolicited IPv4 SYNs held at once (Jool `maximum-simultaneous-opens`).
+    pub max_simultaneous_opens: usize,
+    /// Source of translated ICMPv4 errors: the error's real source through
+    /// pool6 (true, Jool's default) or the quoted packet's destination (the
+    /// RFC's literal reading).
+    pub source_icmpv6_errors_better: bool,
+    /// Jool `handle-rst-during-fin-rcv`.
+    pub handle_rst_during_fin_rcv: bool,
+    /// RFC 6056 probes per new binding (0: Jool's "auto").
+    pub max_iterations: u64,
+    /// Key of the RFC 6056 port choice; keep it secret.
+    pub secret: [u64; 2],
+    /// Session caps.
+    pub limits: TableLimits,
+    /// Reassembly bounds.
+    pub reassembly: ReassemblyLimits,
+}
+
+impl Nat64Config {
+    /// A configuration with this pool6 and pool4 and defaults elsewhere.
+    pub fn new(pool6: Prefix64, pool4: Vec<Pool4Entry>) -> Self {
+        Nat64Config {
+            xlat: Config::with_pool6(pool6),
+            pool4,
+            static_bib: Vec::new(),
+            timeouts: Timeouts::default(),
+            address_dependent_filtering: false,
+            drop_externally_initiated_tcp: false,
+            drop_icmpv6_info: false,
+            max_simultaneous_opens: 10,
+            source_icmpv6_errors_better: true,
+            handle_rst_during_fin_rcv: false,
+            max_iterations: 0,
+            secret: [0x6e61_7436_3473_6563, 0x7265_7420_6b65_7921],
+            limits: TableLimits::default(),
+            reassembly: ReassemblyLimits::default(),
+        }
+    }
+}
+
+/// A stateful configuration that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Nat64ConfigError {
+    /// The shared settings.
+    #[error(transparent)]
+    Xlat(#[from] ConfigError),
+    /// pool6 is mandatory.
+    #[error("stateful NAT64 needs pool6 (e.g. 64:ff9b::/96)")]
+    NoPool6,
+    /// pool4 is mandatory.
+    #[error("stateful NAT64 needs pool4: give at least one IPv4 address (ports default to 61001-65535)")]
+    NoPool4,
+    /// A pool4 entry.
+    #[error(transparent)]
+    Pool4(#[from] Pool4Error),
+    /// RFC 6146 section 4.
+    #[error("udp timeout {0:?} is below the 2-minute minimum of RFC 6146 section 4 (UDP_MIN)")]
+    UdpTimeout(Duration),
+    /// A static BIB entry outside pool4 or clashing with another.
+    #[error("static BIB entry {proto} {v6} <-> {v4}: {why}")]
+    StaticBib {
+        /// Protocol.
+        proto: Proto,
+        /// IPv6 side.
+        v6: Taddr6,
+        /// IPv4 side.
+        v4: Taddr4,
+        /// What is wrong.
+        why: &'static str,
+    },
+}
+
+/// An unsolicited IPv4 SYN kept for a simultaneous open.
+#[derive(Debug)]
+struct HeldSyn {
+    /// The pool4 transport address it was sent to.
+    v4: Taddr4,
+    /// Its source.
+    remote: Taddr4,
+    expires: Instant,
+    /// The packet to quote in the ICMP error if nothing comes; the IPv6
+    /// original when it arrived through a hairpin.
+    packet: Vec<u8>,
+    v6_origin: bool,
+}
+
+/// A snapshot of the stateful translator's tables, for display and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nat64Stats {
+    /// Sessions.
+    pub sessions: usize,
+    /// BIB entries.
+    pub bib_entries: usize,
+    /// pool4 transport addresses per protocol (tcp, udp, icmp).
+    pub pool4_size: [u64; 3],
+    /// Unsolicited SYNs held.
+    pub held_syns: usize,
+}
+
+/// Which sessions to show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionFilter {
+    /// Only this protocol.
+    pub proto: Option<Proto>,
+    /// Only this IPv6 client address.
+    pub client: Option<Ipv6Addr>,
+}
+
+/// Where a 4->6 packet came from.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    Wire,
+    /// The second half of a hairpin (RFC 6146 section 3.8); the IPv6
+    /// original, for errors that must go back to its sender.
+    Hairpin(&'a [u8]),
+}
+
+/// The stateful NAT64 (RFC 6146) over a [`SessionTable`].
+pub struct Nat64<T: SessionTable = DefaultTable> {
+    eng: Engine,
+    pool6: Prefix64,
+    pool4: Pool4,
+    cfg: Nat64Config,
+    table: T,
+    counters: Counters,
+    held: Vec<HeldSyn>,
+    reasm: Reassembler,
+    scratch: Vec<u8>,
+    whole: Vec<u8>,
+}
+
+impl<T: SessionTable> core::fmt::Debug for Nat64<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Nat64")
+            .field("pool6", &self.pool6)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Nat64<DefaultTable> {
+    /// A stateful NAT64 with the default in-memory table.
+    pub fn new(cfg: Nat64Config) -> Result<Self, Nat64ConfigError> {
+        let table = DefaultTable::new(cfg.limits);
+        Self::with_table(cfg, table)
+    }
+}
+
+impl<T: SessionTable> Nat64<T> {
+    /// A stateful NAT64 over the embedder's own table.
+    pub fn with_table(cfg: Nat64Config, mut table: T) -> Result<Self, Nat64ConfigError> {
+        cfg.xlat.validate()?;
+        let pool6 = cfg.xlat.pool6.ok_or(Nat64ConfigError::NoPool6)?;
+        if cfg.pool4.is_empty() {
+            return Err(Nat64ConfigError::NoPool4);
+        }
+        if cfg.timeouts.udp < UDP_MIN {
+            return Err(Nat64ConfigError::UdpTimeout(cfg.timeouts.udp));
+        }
+        let pool4 = Pool4::new(&cfg.pool4)?;
+        for b in &cfg.static_bib {
+            let bad = |why| Nat64ConfigError::StaticBib {
+                proto: b.proto,
+                v6: b.v6,
+                v4: b.v4,
+                why,
+            };
+            if !pool4.contains_addr(b.v4.addr) {
+                return Err(bad("the IPv4 address is not in pool4"));
+            }
+            table.add_bib(Bib { is_static: true, ..*b }).map_err(|e| {
+                bad(match e {
+                    InsertError::V4InUse { .. } => "the IPv4 transport address is already bound",
+                    InsertError::V6InUse { .. } => "the IPv6 transport address is already bound",
+                    _ => "the table refused it",
+                })
+            })?;
+        }
+        Ok(Nat64 {
+            eng: Engine::new(cfg.xlat.clone()),
+            pool6,
+            pool4,
+            reasm: Reassembler::new(cfg.reassembly),
+            cfg,
+            table,
+            counters: Counters::default(),
+            held: Vec::new(),
+            scratch: alloc::vec![0; 65536 + 128],
+            whole: alloc::vec![0; 65536 + 128],
+        })
+    }
+
+    /// The session table.
+    pub fn table(&self) -> &T {
+        &self.table
+    }
+    /// Counters per verdict and per reason.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+    /// The configuration in force.
+    pub fn config(&self) -> &Nat64Config {
+        &self.cfg
+    }
+    /// Table sizes and pool4 use.
+    pub fn stats(&self) -> Nat64Stats {
+        Nat64Stats {
+            sessions: self.table.session_count(),
+            bib_entries: self.table.bib_count(),
+            pool4_size: [
+                self.pool4.size(Proto::Tcp),
+                self.pool4.size(Proto::Udp),
+                self.pool4.size(Proto::Icmp),
+            ],
+            held_syns: self.held.len(),
+        }
+    }
+    /// Reassembly counters.
+    pub fn reassembly_stats(&self) -> super::reassembly::ReassemblyStats {
+        self.reasm.stats()
+    }
+    /// Calls `f` for every session that passes `filter`.
+    pub fn for_each_session(&self, filter: SessionFilter, f: &mut dyn FnMut(&Session)) {
+        self.table.for_each_session(&mut |s| {
+            if filter.proto.is_none_or(|p| p == s.proto) && filter.client.is_none_or(|c| c == s.v6.addr) {
+                f(s)
+            }
+        });
+    }
+    /// Calls `f` for every BIB entry of `proto` (or all).
+    pub fn for_each_bib(&self, proto: Option<Proto>, f: &mut dyn FnMut(&Bib)) {
+        self.table.for_each_bib(&mut |b| {
+            if proto.is_none_or(|p| p == b.proto) {
+                f(b)
+            }
+        });
+    }
+
+    /// When [`Nat64::poll`] next has work: a session or held SYN expiring,
+    /// or a partial datagram timing out.
+    pub fn next_expiry(&self) -> Option<Instant> {
+        let held = self.held.iter().map(|h| h.expires).min();
+        [self.table.next_expiry(), held, self.reasm.next_expiry()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Runs the timers at `now`: expires sessions and partial datagrams, and
+    /// answers at most one held SYN whose 6 s ran out (RFC 6146 section
+    /// 3.5.2.2) with ICMP port unreachable, written to `out`. Call it until
+    /// it returns `None`. Idempotent for a given `now`.
+    pub fn poll(&mut self, now: Instant, out: &mut [u8]) -> Option<Verdict> {
+        self.table.expire(now);
+        self.reasm.expire(now);
+        let i = self.held.iter().position(|h| h.expires <= now)?;
+        let h = self.held.swap_remove(i);
+        let reason = DropReason::SimultaneousOpenTimeout;
+        let v = if h.v6_origin {
+            self.eng.reply_v6(&h.packet, 1, 4, [0; 4], reason, out)
+        } else {
+            match V4Header::parse(&h.packet) {
+                Some(ih) => self.eng.reply_v4(&h.packet, &ih, 3, 3, [0; 4], reason, out),
+                None => Verdict::Dropped(reason),
+            }
+        };
+        self.counters.record(&v);
+        Some(v)
+    }
+
+    /// Translates one packet at time `now`. See [`Verdict`]; a fragment or an
+    /// unsolicited IPv4 SYN may be [`Verdict::Held`].
+    pub fn translate(&mut self, input: &[u8], out: &mut [u8], now: Instant) -> Verdict {
+        let v = match input.first().map(|b| b >> 4) {
+            Some(6) => self.xlat64(input, out, now, true),
+            Some(4) => self.xlat46(input, out, now, Origin::Wire, true),
+            _ => Verdict::NotOurs(NotOurs::NotIp),
+        };
+        self.counters.record(&v);
+        v
+    }
+
+    fn lifetime(&self, proto: Proto) -> Duration {
+        match proto {
+            Proto::Tcp => self.cfg.timeouts.tcp_trans,
+            Proto::Udp => self.cfg.timeouts.udp,
+            Proto::Icmp => self.cfg.timeouts.icmp,
+        }
+    }
+
+    /// Puts a whole datagram rebuilt from fragments through translation
+    /// again (RFC 6146 section 3.4: the stateful path needs the transport
+    /// header).
+    fn reassembled(&mut self, n: usize, out: &mut [u8], now: Instant, v6: bool) -> Verdict {
+        let whole = core::mem::take(&mut self.whole);
+        let v = if v6 {
+            self.xlat64(&whole[..n], out, now, false)
+        } else {
+            self.xlat46(&whole[..n], out, now, Origin::Wire, false)
+        };
+        self.whole = whole;
+        v
+    }
+
+    // ---------------------------------------------------------------- 6 -> 4
+
+    fn xlat64(&mut self, inp: &[u8], out: &mut [u8], now: Instant, may_reassemble: bool) -> Verdict {
+        let Some(h) = V6Header::parse(inp) else {
+            return Verdict::Dropped(DropReason::Truncated);
+        };
+        let Some(dst4) = self.pool6.extract(h.dst) else {
+            return Verdict::NotOurs(NotOurs::DestinationNotMapped);
+        };
+        // RFC 6146 section 3.8: traffic to pool6 + pool4 is hairpinned.
+        let hairpin = self.pool4.contains_addr(dst4);
+        if !hairpin {
+            match self.eng.check_pool6_v4(dst4, self.pool6.is_well_known()) {
+                Ok(()) => {}
+                Err(crate::translate::AddrMiss::NonGlobal) => {
+                    return Verdict::Dropped(DropReason::NonGlobalWithWellKnownPrefix)
+                }
+                Err(_) => return Verdict::NotOurs(NotOurs::DestinationDenylisted),
+            }
+        }
+        let (pkt, chain) = match self.eng.checks64(&h, inp, out) {
+            Ok(x) => x,
+            Err(v) => return v,
+        };
+        if chain.is_fragment() {
+            if !may_reassemble {
+                return Verdict::Dropped(DropReason::FragmentReassembly);
+            }
+            let n = match self.reasm.push(now, pkt) {
+                Reassembly::Held => return Verdict::Held(Held::Fragment),
+                Reassembly::Complete(b) if b.len() <= self.whole.len() => {
+                    self.whole[..b.len()].copy_from_slice(b);
+                    b.len()
+                }
+                _ => return Verdict::Dropped(DropReason::FragmentReassembly),
+            };
+            return self.reassembled(n, out, now, true);
+        }
+        if hairpin && self.pool6.contains(h.src) {
+            return Verdict::Dropped(DropReason::HairpinLoop);
+        }
+        let l4 = &pkt[chain.l4_off..];
+        if chain.proto == proto::ICMPV6 && l4.first().is_some_and(|&t| icmp::is_icmp6_error(t)) {
+            let mut m = StatefulErrors {
+                table: &self.table,
+                pool6: self.pool6,
+                better: self.cfg.source_icmpv6_errors_better,
+            };
+            return self.eng.error64(pkt, &h, &chain, &mut m, false, out);
+        }
+        let (proto, sport, dport, seg, query) = match tuple(chain.proto, l4, true) {
+            Ok(t) => t,
+            Err(r) => return Verdict::Dropped(r),
+        };
+        if proto == Proto::Icmp && self.cfg.drop_icmpv6_info {
+            return Verdict::Dropped(DropReason::Icmpv6InfoFiltered);
+        }
+        let client = Taddr6 {
+            addr: h.src,
+            port: sport,
+        };
+        let remote = Taddr4 {
+            addr: dst4,
+            port: dport,
+        };
+        let bib = match self.session64(proto, client, remote, seg, query, now, pkt, out) {
+            Ok(b) => b,
+            Err(v) => return v,
+        };
+        let m = Map64 {
+            src: bib.addr,
+            dst: dst4,
+            sport: Some(bib.port),
+            dport: None,
+        };
+        if !hairpin {
+            return self.eng.body64(pkt, &h, &chain, m, false, out);
+        }
+        let mut scratch = core::mem::take(&mut self.scratch);
+        let r = match self.eng.body64(pkt, &h, &chain, m, true, &mut scratch) {
+            Verdict::Translated(e) => {
+                match self.xlat46(&scratch[..e.total_len()], out, now, Origin::Hairpin(pkt), false) {
+                    Verdict::Translated(e2) => Verdict::Translated(Emitted {
+                        direction: Direction::SixToSix,
+                        ..e2
+                    }),
+                    other => other,
+                }
+            }
+            other => other,
+        };
+        self.scratch = scratch;
+        r
+    }
+
+    /// RFC 6146 sections 3.5.1 to 3.5.3, IPv6 side: the BIB entry (created
+    /// with a pool4 address chosen per RFC 6056) and the session.
+    #[allow(clippy::too_many_arguments)]
+    fn session64(
+        &mut self,
+        proto: Proto,
+        client: Taddr6,
+        remote: Taddr4,
+        seg: Option<Segment>,
+        query: bool,
+        now: Instant,
+        pkt: &[u8],
+        out: &mut [u8],
+    ) -> Result<Taddr4, Verdict> {
+        let syn = seg.is_some_and(|s| s.syn);
+        let mut created = false;
+        let mut opened = None;
+        let bib = match self.table.bib_by_v6(proto, client) {
+            Some(b) => b,
+            None => {
+                if !query {
+                    return Err(Verdict::Dropped(DropReason::NoBinding));
+                }
+                if proto == Proto::Tcp && !syn {
+                    return Err(Verdict::Dropped(DropReason::TcpNoSession));
+                }
+                // A held IPv4 SYN from this remote predicts the pool4
+                // address the IPv6 side must use (simultaneous open).
+                opened = self.held.iter().position(|h| {
+                    proto == Proto::Tcp && h.remote == remote && self.table.bib_by_v4(proto, h.v4).is_none()
+                });
+                let v4 = match opened {
+                    Some(i) => self.held[i].v4,
+                    None => {
+                        let o = client.addr.octets();
+                        let key = [
+                            u64::from_be_bytes([o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]]),
+                            u64::from_be_bytes([o[8], o[9], o[10], o[11], o[12], o[13], o[14], o[15]]),
+                            (u64::from(u32::from(remote.addr)) << 16) | u64::from(remote.port),
+                        ];
+                        let iters = if self.cfg.max_iterations == 0 {
+                            1024
+                        } else {
+                            self.cfg.max_iterations
+                        };
+                        match self.pool4.allocate(&self.table, proto, &key, &self.cfg.secret, iters) {
+                            Some(t) => t,
+                            None => return Err(self.eng.reply_v6(pkt, 1, 3, [0; 4], DropReason::Pool4Exhausted, out)),
+                        }
+                    }
+                };
+                let b = Bib {
+                    proto,
+                    v6: client,
+                    v4,
+                    is_static: false,
+                };
+                if let Err(e) = self.table.add_bib(b) {
+                    return Err(Verdict::Dropped(insert_reason(e)));
+                }
+                created = true;
+                b
+            }
+        };
+        let remote = if proto == Proto::Icmp {
+            Taddr4 {
+                addr: remote.addr,
+                port: bib.v4.port,
+            }
+        } else {
+            remote
+        };
+        match self.table.find_v6(proto, client, remote) {
+            Some(hd) => {
+                let s = self.table.get(hd);
+                let (state, exp) = self.refresh(&s, seg, now);
+                self.table.update(hd, state, exp);
+            }
+            None => {
+                if proto == Proto::Tcp && !syn {
+                    return Err(Verdict::Dropped(DropReason::TcpNoSession));
+                }
+                let (state, life) = match (proto, opened) {
+                    (Proto::Tcp, Some(_)) => (TcpState::Established, self.cfg.timeouts.tcp_est),
+                    (Proto::Tcp, None) => (TcpState::V6Init, self.cfg.timeouts.tcp_trans),
+                    (p, _) => (TcpState::None, self.lifetime(p)),
+                };
+                let s = Session {
+                    proto,
+                    v6: client,
+                    v4: bib.v4,
+                    remote,
+                    state,
+                    expires: now.add(life),
+                };
+                if let Err(e) = self.table.insert(s) {
+                    if created {
+                        self.table.remove_bib(proto, bib.v4);
+                    }
+                    return Err(Verdict::Dropped(insert_reason(e)));
+                }
+                if let Some(i) = opened {
+                    // The IPv6 SYN goes through; the held IPv4 SYN is
+                    // dropped (RFC 6146 section 3.5.2.2).
+                    self.held.swap_remove(i);
+                }
+            }
+        }
+        Ok(bib.v4)
+    }
+
+    /// The state and expiry after a packet of an existing session.
+    fn refresh(&self, s: &Session, seg: Option<Segment>, now: Instant) -> (TcpState, Instant) {
+        match seg {
+            Some(seg) => {
+                let (st, life) = tcp::transition(s.state, seg, self.cfg.handle_rst_during_fin_rcv);
+                let exp = match life {
+                    Lifetime::Established => now.add(self.cfg.timeouts.tcp_est),
+                    Lifetime::Transitory => now.add(self.cfg.timeouts.tcp_trans),
+                    Lifetime::Keep => s.expires,
+                };
+                (st, exp)
+            }
+            None => (s.state, now.add(self.lifetime(s.proto))),
+        }
+    }
+
+    // ---------------------------------------------------------------- 4 -> 6
+
+    fn xlat46(
+        &mut self,
+        inp: &[u8],
+        out: &mut [u8],
+        now: Instant,
+        origin: Origin<'_>,
+        may_reassemble: bool,
+    ) -> Verdict {
+        let wire = matches!(origin, Origin::Wire);
+        let (h, pkt) = match parse46(inp, wire) {
+            Ok(x) => x,
+            Err(v) => return v,
+        };
+        if !self.pool4.contains_addr(h.dst) {
+            return Verdict::NotOurs(NotOurs::DestinationNotMapped);
+        }
+        if wire {
+            if let Err(v) = self.eng.checks46(&h, pkt, out) {
+                return v;
+            }
+            if self.eng.check_pool6_v4(h.src, self.pool6.is_well_known()).is_err() {
+                return Verdict::Dropped(DropReason::SourceUntranslatable);
+            }
+        }
+        if h.is_fragment() {
+            if !may_reassemble {
+                return Verdict::Dropped(DropReason::FragmentReassembly);
+            }
+            let n = match self.reasm.push(now, pkt) {
+                Reassembly::Held => return Verdict::Held(Held::Fragment),
+                Reassembly::Complete(b) if b.len() <= self.whole.len() => {
+                    self.whole[..b.len()].copy_from_slice(b);
+                    b.len()
+                }
+                _ => return Verdict::Dropped(DropReason::FragmentReassembly),
+            };
+            return self.reassembled(n, out, now, false);
+        }
+        let l4 = &pkt[h.hlen..];
+        let pass = if wire {
+            Pass::Wire
+        } else {
+            Pass::Hairpin { intrinsic: false }
+        };
+        if h.proto == proto::ICMP && l4.first().is_some_and(|&t| icmp::is_icmp4_error(t)) {
+            let mut m = StatefulErrors {
+                table: &self.table,
+                pool6: self.pool6,
+                better: self.cfg.source_icmpv6_errors_better,
+            };
+            return self.eng.error46(pkt, &h, &mut m, pass, out);
+        }
+        let (proto, sport, dport, seg, _query) = match tuple(h.proto, l4, false) {
+            Ok(t) => t,
+            Err(r) => return Verdict::Dropped(r),
+        };
+        let v4 = Taddr4 {
+            addr: h.dst,
+            port: dport,
+        };
+        let remote = Taddr4 {
+            addr: h.src,
+            port: sport,
+        };
+        let syn = seg.is_some_and(|s| s.syn);
+        let Some(bib) = self.table.bib_by_v4(proto, v4) else {
+            return self.no_binding(proto, syn, v4, remote, &h, pkt, origin, now, out);
+        };
+        match self.table.find_v4(proto, v4, remote) {
+            Some(hd) => {
+                let s = self.table.get(hd);
+                let (state, exp) = self.refresh(&s, seg, now);
+                self.table.update(hd, state, exp);
+            }
+            None => {
+                if self.cfg.address_dependent_filtering && !self.table.has_session_with(proto, v4, remote.addr) {
+                    return self.reject(&h, pkt, origin, DropReason::AddressDependentFiltering, 13, out);
+                }
+                let (state, life) = match proto {
+                    Proto::Tcp if !syn => return Verdict::Dropped(DropReason::TcpNoSession),
+                    Proto::Tcp if self.cfg.drop_externally_initiated_tcp => {
+                        return Verdict::Dropped(DropReason::ExternallyInitiatedTcp)
+                    }
+                    Proto::Tcp => (TcpState::V4Init, self.cfg.timeouts.tcp_trans),
+                    p => (TcpState::None, self.lifetime(p)),
+                };
+                let s = Session {
+                    proto,
+                    v6: bib.v6,
+                    v4,
+                    remote,
+                    state,
+                    expires: now.add(life),
+                };
+                if let Err(e) = self.table.insert(s) {
+                    return Verdict::Dropped(insert_reason(e));
+                }
+            }
+        }
+        let m = Map46 {
+            src: self.pool6.embed(h.src),
+            dst: bib.v6.addr,
+            sport: None,
+            dport: Some(bib.v6.port),
+        };
+        self.eng.body46(pkt, &h, m, pass, out)
+    }
+
+    /// RFC 6146 section 3.5: an IPv4 packet for a pool4 address nobody on
+    /// the IPv6 side bound.
+    #[allow(clippy::too_many_arguments)]
+    fn no_binding(
+        &mut self,
+        proto: Proto,
+        syn: bool,
+        v4: Taddr4,
+        remote: Taddr4,
+        h: &V4Header,
+        pkt: &[u8],
+        origin: Origin<'_>,
+        now: Instant,
+        out: &mut [u8],
+    ) -> Verdict {
+        match proto {
+            // Section 3.5.2.2: an unsolicited SYN is held 6 s in case the
+            // IPv6 side is opening too.
+            Proto::Tcp if syn => {
+                if self.cfg.drop_externally_initiated_tcp {
+                    return Verdict::Dropped(DropReason::ExternallyInitiatedTcp);
+                }
+                if self.held.len() >= self.cfg.max_simultaneous_opens {
+                    return self.reject(h, pkt, origin, DropReason::SimultaneousOpenFull, 3, out);
+                }
+                let (packet, v6_origin) = match origin {
+                    Origin::Wire => (pkt, false),
+                    Origin::Hairpin(orig) => (orig, true),
+                };
+                let keep = packet.len().min(1280);
+                self.held.push(HeldSyn {
+                    v4,
+                    remote,
+                    expires: now.add(self.cfg.timeouts.tcp_incoming_syn),
+                    packet: packet[..keep].to_vec(),
+                    v6_origin,
+                });
+                Verdict::Held(Held::SimultaneousOpen)
+            }
+            Proto::Udp => self.reject(h, pkt, origin, DropReason::NoBinding, 3, out),
+            _ => Verdict::Dropped(DropReason::NoBinding),
+        }
+    }
+
+    /// Refuses an IPv4 packet with ICMPv4 3/`code`, or, in a hairpin, the
+    /// IPv6 original with the matching ICMPv6 error.
+    fn reject(
+        &mut self,
+        h: &V4Header,
+        pkt: &[u8],
+        origin: Origin<'_>,
+        reason: DropReason,
+        code: u8,
+        out: &mut [u8],
+    ) -> Verdict {
+        match origin {
+            Origin::Wire => self.eng.reply_v4(pkt, h, 3, code, [0; 4], reason, out),
+            Origin::Hairpin(orig) => {
+                let c6 = if code == 13 { 1 } else { 4 };
+                self.eng.reply_v6(orig, 1, c6, [0; 4], reason, out)
+            }
+        }
+    }
+}
+
+/// The BIB tuple of a packet: protocol, source and destination ports (the
+/// ICMP identifier for both, for echo), TCP flags, and whether it may create
+/// state (a query: echo request, or any TCP/UDP).
+type Tuple = (Proto, u16, u16, Option<Segment>, bool);
+
+fn tuple(ip_proto: u8, l4: &[u8], from_v6: bool) -> Result<Tuple, DropReason> {
+    match ip_proto {
+        proto::TCP => {
+            if l4.len() < 20 {
+                return Err(DropReason::TransportTruncated);
+            }
+            Ok((Proto::Tcp, be16(l4, 0), be16(l4, 2), Segment::parse(l4, from_v6), true))
+        }
+        proto::UDP => {
+            if l4.len() < 8 {
+                return Err(DropReason::TransportTruncated);
+            }
+            Ok((Proto::Udp, be16(l4, 0), be16(l4, 2), None, true))
+        }
+        proto::ICMPV6 | proto::ICMP => {
+            if l4.len() < 8 {
+                return Err(DropReason::TransportTruncated);
+            }
+            let (request, reply) = if from_v6 { (128, 129) } else { (8, 0) };
+            if l4[0] != request && l4[0] != reply {
+                return Err(DropReason::IcmpUntranslatableType);
+            }
+            let id = be16(l4, 4);
+            Ok((Proto::Icmp, id, id, None, l4[0] == request))
+        }
+        _ => Err(DropReason::UnsupportedProtocol),
+    }
+}
+
+fn insert_reason(e: InsertError) -> DropReason {
+    match e {
+        InsertError::TableFull { .. } => DropReason::SessionTableFull,
+        InsertError::ClientQuota { .. } => DropReason::ClientQuota,
+        _ => DropReason::Pool4Exhausted,
+    }
+}
+
+/// RFC 6146 section 3.5.3 / 3.6: an ICMP error is matched to its session
+/// through the packet it quotes, and neither creates nor refreshes state.
+struct StatefulErrors<'a, T> {
+    table: &'a T,
+    pool6: Prefix64,
+    better: bool,
+}
+
+impl<T: SessionTable> ErrorMap for StatefulErrors<'_, T> {
+    fn error64(
+        &mut self,
+        _eng: &Engine,
+        h: &V6Header,
+        ih: &V6Header,
+        iproto: u8,
+        il4: &[u8],
+    ) -> Result<(Map64, Map64), DropReason> {
+        // The quoted packet went from the IPv4 remote to the IPv6 client.
+        let remote_addr = self.pool6.extract(ih.src).ok_or(DropReason::InnerUntranslatable)?;
+        let dst4 = self.pool6.extract(h.dst).ok_or(DropReason::InnerUntranslatable)?;
+        let (proto, sport, dport) = inner_ports(iproto, il4, true)?;
+        let client = Taddr6 {
+            addr: ih.dst,
+            port: dport,
+        };
+        let bib = self.table.bib_by_v6(proto, client).ok_or(DropReason::NoBinding)?;
+        let rport = if proto == Proto::Icmp { bib.v4.port } else { sport };
+        let hd = self
+            .table
+            .find_v6(
+                proto,
+                client,
+                Taddr4 {
+                    addr: remote_addr,
+                    port: rport,
+                },
+            )
+            .ok_or(DropReason::NoBinding)?;
+        let s = self.table.get(hd);
+        let inner = Map64 {
+            src: remote_addr,
+            dst: s.v4.addr,
+            sport: None,
+            dport: Some(s.v4.port),
+        };
+        Ok((Map64::addrs(s.v4.addr, dst4), inner))
+    }
+
+    fn error46(
+        &mut self,
+        _eng: &Engine,
+        h: &V4Header,
+        ih: &V4Header,
+        il4: &[u8],
+    ) -> Result<(Map46, Map46), DropReason> {
+        // The quoted packet went from pool4 (the IPv6 client) to the remote.
+        let (proto, sport, dport) = inner_ports(ih.proto, il4, false)?;
+        let v4 = Taddr4 {
+            addr: ih.src,
+            port: sport,
+        };
+        let remote = Taddr4 {
+            addr: ih.dst,
+            port: dport,
+        };
+        let hd = self.table.find_v4(proto, v4, remote).ok_or(DropReason::NoBinding)?;
+        let s = self.table.get(hd);
+        let inner = Map46 {
+            src: s.v6.addr,
+            dst: self.pool6.embed(ih.dst),
+            sport: Some(s.v6.port),
+            dport: None,
+        };
+        let src = if self.better {
+            self.pool6.embed(h.src)
+        } else {
+            self.pool6.embed(ih.dst)
+        };
+        Ok((Map46::addrs(src, s.v6.addr), inner))
+    }
+}
+
+/// Ports of a quoted packet, which may be truncated to 8 bytes of it.
+fn inner_ports(ip_proto: u8, l4: &[u8], v6: bool) -> Result<(Proto, u16, u16), DropReason> {
+    if l4.len() < 8 {
+        return Err(DropReason::BadInnerPacket);
+    }
+    match ip_proto {
+        proto::TCP => Ok((Proto::Tcp, be16(l4, 0), be16(l4, 2))),
+        proto::UDP => Ok((Proto::Udp, be16(l4, 0), be16(l4, 2))),
+        proto::ICMPV6 if v6 => Ok((Proto::Icmp, be16(l4, 4), be16(l4, 4))),
+        proto::ICMP if !v6 => Ok((Proto::Icmp, be16(l4, 4), be16(l4, 4))),
+        _ => Err(DropReason::UnsupportedProtocol),
+    }
+}
