@@ -24,6 +24,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use nat64_core::nat64::{
+    Bib, Instant, Nat64, Nat64Config, Nat64ConfigError, Pool4Entry, Proto, SessionFilter, Taddr4, Taddr6,
+};
 use nat64_core::{
     Config, ConfigError, Direction, DropReason, Eamt, EamtError, Ipv4Prefix, Ipv6Prefix, NotOurs, Prefix64, Translator,
     Verdict,
@@ -100,6 +103,63 @@ pub struct Settings {
     /// IPv4 prefix never translated with pool6 (repeatable).
     #[arg(long, value_name = "PREFIX")]
     pub denylist4: Vec<Ipv4Prefix>,
+    /// Stateful NAT64 (RFC 6146) instead of SIIT: a pool4 entry (repeatable),
+    /// ADDR[/LEN][:FIRST-LAST], e.g. 192.0.2.1:61001-65535 (ports default
+    /// to 61001-65535). The capture's timestamps are the clock.
+    #[arg(long, value_name = "ADDR[/LEN][:PORTS]", value_parser = parse_pool4)]
+    pub pool4: Vec<Pool4Entry>,
+    /// Stateful: a static BIB entry (repeatable), PROTO/V6ADDR#PORT=V4ADDR#PORT,
+    /// e.g. tcp/2001:db8::5#80=192.0.2.1#8080.
+    #[arg(long, value_name = "PROTO/V6#PORT=V4#PORT", value_parser = parse_static_bib)]
+    pub static_bib: Vec<Bib>,
+    /// Stateful: address-dependent filtering (RFC 6146 section 3.5).
+    #[arg(long)]
+    pub address_dependent_filtering: bool,
+}
+
+fn parse_pool4(s: &str) -> Result<Pool4Entry, String> {
+    let (a, ports) = match s.rsplit_once(':') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let prefix: Ipv4Prefix = a.parse().map_err(|e| format!("{e}"))?;
+    let mut e = Pool4Entry::new(prefix);
+    if let Some(p) = ports {
+        let (lo, hi) = p.split_once('-').unwrap_or((p, p));
+        e.first_port = lo
+            .parse()
+            .map_err(|_| format!("{p:?} is not a port range like 61001-65535"))?;
+        e.last_port = hi
+            .parse()
+            .map_err(|_| format!("{p:?} is not a port range like 61001-65535"))?;
+    }
+    Ok(e)
+}
+
+fn parse_static_bib(s: &str) -> Result<Bib, String> {
+    let usage = || format!("{s:?}: expected PROTO/V6ADDR#PORT=V4ADDR#PORT, e.g. tcp/2001:db8::5#80=192.0.2.1#8080");
+    let (proto, rest) = s.split_once('/').ok_or_else(usage)?;
+    let proto = match proto {
+        "tcp" => Proto::Tcp,
+        "udp" => Proto::Udp,
+        "icmp" => Proto::Icmp,
+        _ => return Err(format!("{proto:?} is not tcp, udp or icmp")),
+    };
+    let (v6, v4) = rest.split_once('=').ok_or_else(usage)?;
+    let (a6, p6) = v6.rsplit_once('#').ok_or_else(usage)?;
+    let (a4, p4) = v4.rsplit_once('#').ok_or_else(usage)?;
+    Ok(Bib {
+        proto,
+        v6: Taddr6 {
+            addr: a6.parse().map_err(|_| usage())?,
+            port: p6.parse().map_err(|_| usage())?,
+        },
+        v4: Taddr4 {
+            addr: a4.parse().map_err(|_| usage())?,
+            port: p4.parse().map_err(|_| usage())?,
+        },
+        is_static: true,
+    })
 }
 
 /// One `--eamt V4PREFIX=V6PREFIX`.
@@ -131,6 +191,14 @@ pub enum TranslateError {
         v6: Ipv6Prefix,
         /// Why.
         error: EamtError,
+    },
+    /// The stateful settings cannot work.
+    #[error("the stateful NAT64 settings{origin} cannot work: {error}")]
+    Stateful {
+        /// Where the settings came from.
+        origin: String,
+        /// Why.
+        error: Nat64ConfigError,
     },
     /// The settings cannot work.
     #[error("the translator settings{origin} cannot work: {error}")]
@@ -306,7 +374,21 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Some(p) => format!(" (from {} and the command line)", p.display()),
         None => String::new(),
     };
-    let t = Translator::new(cfg).map_err(|error| TranslateError::Settings { origin, error })?;
+    let t = if a.settings.pool4.is_empty() {
+        Xlat::Siit(Translator::new(cfg).map_err(|error| TranslateError::Settings { origin, error })?)
+    } else {
+        let pool6 = cfg.pool6.ok_or(TranslateError::Stateful {
+            origin: origin.clone(),
+            error: Nat64ConfigError::NoPool6,
+        })?;
+        let mut n = Nat64Config::new(pool6, a.settings.pool4.clone());
+        n.xlat = cfg;
+        n.static_bib = a.settings.static_bib.clone();
+        n.address_dependent_filtering = a.settings.address_dependent_filtering;
+        Xlat::Stateful(Box::new(
+            Nat64::new(n).map_err(|error| TranslateError::Stateful { origin, error })?,
+        ))
+    };
     if same_file(&a.input, &a.output) {
         return Err(TranslateError::SameFile(a.output).into());
     }
@@ -377,6 +459,9 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
     let out_link = finished?;
     s.tally.print(&a.input, format, &a.output, out_link);
+    if let Xlat::Stateful(n) = &s.t {
+        print_sessions(n);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -876,8 +961,49 @@ impl Output {
 
 // ------------------------------------------------------------------ translation
 
+/// The translator: stateless, or stateful with the capture as its clock.
+enum Xlat {
+    Siit(Translator),
+    Stateful(Box<Nat64>),
+}
+
+/// The stateful translator's tables after the replay, as Jool's `session
+/// display` shows them.
+fn print_sessions(n: &Nat64) {
+    let st = n.stats();
+    println!();
+    println!(
+        "stateful NAT64: {} sessions, {} BIB entries, {} unsolicited SYNs held; pool4 tcp/udp/icmp: {}/{}/{} transport addresses",
+        st.sessions, st.bib_entries, st.held_syns, st.pool4_size[0], st.pool4_size[1], st.pool4_size[2]
+    );
+    let mut rows = Vec::new();
+    n.for_each_session(SessionFilter::default(), &mut |s| rows.push(*s));
+    rows.sort_by_key(|s| (s.proto, s.v6, s.remote));
+    if rows.is_empty() {
+        return;
+    }
+    println!(
+        "{:<5} {:<44} {:<22} {:<22} {:<18} expires at (capture time, s)",
+        "proto", "IPv6 client", "IPv4 (pool4)", "remote", "state"
+    );
+    for s in rows.iter().take(200) {
+        println!(
+            "{:<5} {:<44} {:<22} {:<22} {:<18} {:.3}",
+            s.proto.name(),
+            s.v6.to_string(),
+            s.v4.to_string(),
+            s.remote.to_string(),
+            s.state.name(),
+            s.expires.as_micros() as f64 / 1e6
+        );
+    }
+    if rows.len() > 200 {
+        println!("... and {} more", rows.len() - 200);
+    }
+}
+
 struct Session {
-    t: Translator,
+    t: Xlat,
     buf: Vec<u8>,
     out: Output,
     tally: Tally,
@@ -927,7 +1053,30 @@ impl Session {
             },
             e => e,
         };
-        match self.t.translate(ip, &mut self.buf) {
+        let now = Instant::from_micros(ts.as_micros().min(u128::from(u64::MAX)) as u64);
+        let v = match &mut self.t {
+            Xlat::Siit(t) => t.translate(ip, &mut self.buf),
+            Xlat::Stateful(n) => n.translate(ip, &mut self.buf, now),
+        };
+        self.verdict(v, ts, macs, &wrap)?;
+        // Timers the capture's clock has passed (held SYNs answered).
+        while let Xlat::Stateful(n) = &mut self.t {
+            match n.poll(now, &mut self.buf) {
+                Some(v) => self.verdict(v, ts, macs, &wrap)?,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    fn verdict(
+        &mut self,
+        v: Verdict,
+        ts: Duration,
+        macs: Option<&[u8; 12]>,
+        wrap: &dyn Fn(TranslateError) -> TranslateError,
+    ) -> Result<(), TranslateError> {
+        match v {
             Verdict::Translated(e) => {
                 let i = match e.direction {
                     Direction::SixToFour => 0,

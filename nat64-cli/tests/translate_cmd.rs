@@ -786,3 +786,81 @@ fn fragments_are_all_written() {
     }
     assert_eq!(payload, 2008, "UDP header and data, split across the fragments");
 }
+
+/// RFC 6146 offline: `--pool4` replays the capture through the stateful
+/// translator on the capture's clock; the reply finds its session, the
+/// unsolicited packet gets ICMP port unreachable, and the session table is
+/// printed.
+#[test]
+fn stateful_mode_replays_sessions() {
+    let d = Scratch::new("stateful");
+    let (inp, out) = (d.path("in.pcap"), d.path("out.pcap"));
+    let client = "2001:db8::5";
+    let remote6 = "2001:db8:64::cb00:7107"; // 203.0.113.7 under pool6
+    let t0 = Duration::new(1_700_000_000, 0);
+    write_pcap(
+        &inp,
+        DataLink::RAW,
+        TsResolution::MicroSecond,
+        &[
+            (t0, v6_udp(client, remote6, 64, b"query")),
+            (t0 + Duration::from_millis(20), v6_echo(client, remote6, 64, 77, 1)),
+            // A packet to a pool4 port nobody opened.
+            (t0 + Duration::from_millis(30), v4_udp(PEER4, "192.0.2.1", 64, b"stray")),
+        ],
+    );
+    let args = [
+        "--pool6",
+        "2001:db8:64::/96",
+        "--pool4",
+        "192.0.2.1:1000-1999",
+        "--own-ipv4",
+        "192.0.2.1",
+    ];
+    let stdout = ok(&translate(&args, &inp, &out));
+    let (_, pkts) = read_pcap(&out);
+    assert_eq!(pkts.len(), 3, "{stdout}");
+    assert_eq!(check_v4(&pkts[0].1, "192.0.2.1", PEER4), 17);
+    let s = SlicedPacket::from_ip(&pkts[0].1).unwrap();
+    let Some(TransportSlice::Udp(u)) = s.transport else {
+        panic!()
+    };
+    assert!(
+        (1000..=1999).contains(&u.source_port()),
+        "pool4 port {}",
+        u.source_port()
+    );
+    assert_eq!(check_v4(&pkts[1].1, "192.0.2.1", PEER4), 1);
+    // The stray packet: ICMPv4 3/3 back to its sender.
+    assert_eq!(check_v4(&pkts[2].1, "192.0.2.1", PEER4), 1);
+    assert_eq!(&pkts[2].1[20..22], &[3, 3]);
+    assert!(stdout.contains("2 sessions"), "{stdout}");
+    assert!(stdout.contains("no_binding"), "{stdout}");
+    assert!(stdout.contains("[2001:db8::5]:40000"), "{stdout}");
+
+    // Now the reply, on the same clock: it must find the session.
+    let port = u.source_port();
+    let mut reply = Vec::new();
+    PacketBuilder::ipv4(v4(PEER4), v4("192.0.2.1"), 64)
+        .udp(53, port)
+        .write(&mut reply, b"answer")
+        .unwrap();
+    write_pcap(
+        &inp,
+        DataLink::RAW,
+        TsResolution::MicroSecond,
+        &[
+            (t0, v6_udp(client, remote6, 64, b"query")),
+            (t0 + Duration::from_millis(50), reply),
+        ],
+    );
+    let stdout = ok(&translate(&args, &inp, &out));
+    let (_, pkts) = read_pcap(&out);
+    assert_eq!(pkts.len(), 2, "{stdout}");
+    let s = check_v6(&pkts[1].1, remote6, client);
+    let Some(TransportSlice::Udp(u)) = s.transport else {
+        panic!()
+    };
+    assert_eq!(u.destination_port(), 40000);
+    assert_eq!(u.payload(), b"answer");
+}
