@@ -374,7 +374,7 @@ impl Prefix64 {
 
     /// RFC 6052 section 2.2: the IPv4-embedded IPv6 address of `v4`. The
     /// u-octet and the suffix are zero.
-    #[inline]
+    #[inline(always)]
     pub fn embed(&self, v4: Ipv4Addr) -> Ipv6Addr {
         // Integer arithmetic rather than byte stores: the result is read as
         // a whole right away, and byte-wise stores would stall that load.
@@ -397,7 +397,7 @@ impl Prefix64 {
     /// RFC 6052 section 2.3: the IPv4 address embedded in `v6`, or `None`
     /// when `v6` is not under this prefix. The u-octet and suffix are ignored,
     /// as the section says.
-    #[inline]
+    #[inline(always)]
     pub fn extract(&self, v6: Ipv6Addr) -> Option<Ipv4Addr> {
         let a = u128::from(v6);
         if a & self.mask != self.net {

@@ -215,6 +215,7 @@ impl Translator {
     /// into `out`. See [`Verdict`] for what lands in `out`. An `out` of
     /// [`OUTPUT_BUFFER_LEN`] bytes always suffices; a smaller one gives
     /// `Dropped(OutputTooSmall)` for packets that do not fit.
+    #[inline]
     pub fn translate(&mut self, input: &[u8], out: &mut [u8]) -> Verdict {
         let v = match input.first().map(|b| b >> 4) {
             Some(6) => self.xlat64(input, out),
@@ -331,6 +332,7 @@ impl Translator {
     // ---------------------------------------------------------------- 6 -> 4
 
     /// RFC 7915 section 5: IPv6 to IPv4.
+    #[inline(always)]
     fn xlat64(&mut self, inp: &[u8], out: &mut [u8]) -> Verdict {
         let Some(h) = V6Header::parse(inp) else {
             return Verdict::Dropped(DropReason::Truncated);
@@ -409,6 +411,7 @@ impl Engine {
     /// destination is known to be ours: length, extension headers (with the
     /// ICMPv6 errors they call for) and hop limit. Returns the packet cut to
     /// its Payload Length and its extension header chain.
+    #[inline(always)]
     pub(crate) fn checks64<'a>(
         &mut self,
         h: &V6Header,
@@ -443,6 +446,7 @@ impl Engine {
 
     /// RFC 7915 section 4.1 checks on an IPv4 packet that is ours: an
     /// unexpired source route and the TTL.
+    #[inline(always)]
     pub(crate) fn checks46(&mut self, h: &V4Header, pkt: &[u8], out: &mut [u8]) -> Result<(), Verdict> {
         if h.hlen > 20 && wire::has_unexpired_source_route(&pkt[20..h.hlen]) {
             return Err(self.reply_v4(pkt, h, 3, 5, [0; 4], DropReason::SourceRoute, out));
@@ -454,6 +458,7 @@ impl Engine {
     }
 
     /// RFC 7915 sections 5.1 and 5.5: a non-error packet.
+    #[inline(always)]
     pub(crate) fn body64(
         &mut self,
         pkt: &[u8],
@@ -672,6 +677,7 @@ impl Translator {
     // ---------------------------------------------------------------- 4 -> 6
 
     /// RFC 7915 section 4: IPv4 to IPv6.
+    #[inline]
     fn xlat46(&mut self, inp: &[u8], out: &mut [u8], pass: Pass) -> Verdict {
         let (h, pkt) = match parse46(inp, pass == Pass::Wire) {
             Ok(x) => x,
@@ -710,6 +716,7 @@ impl Translator {
 impl Engine {
     /// RFC 7915 sections 4.1 and 4.5: a non-error packet whose addresses
     /// (and ports) are decided.
+    #[inline(always)]
     pub(crate) fn body46(&mut self, pkt: &[u8], h: &V4Header, m: Map46, pass: Pass, out: &mut [u8]) -> Verdict {
         let (src6, dst6) = (m.src, m.dst);
         let l4 = &pkt[h.hlen..];
@@ -1043,6 +1050,7 @@ impl Engine {
 /// Views an IPv4 packet: header sane, Total Length within the buffer (the
 /// packet is cut to it), and (for packets from the wire) the header
 /// checksum right.
+#[inline(always)]
 pub(crate) fn parse46(inp: &[u8], verify: bool) -> Result<(V4Header, &[u8]), Verdict> {
     let Some(h) = V4Header::parse(inp) else {
         return Err(Verdict::Dropped(if inp.len() >= 20 {

@@ -68,7 +68,7 @@ pub(crate) struct V4Header {
 impl V4Header {
     /// Reads the header; `None` when shorter than 20 bytes, not version 4,
     /// IHL < 5 or the options run past `b`.
-    #[inline]
+    #[inline(always)]
     pub fn parse(b: &[u8]) -> Option<V4Header> {
         if b.len() < 20 || b[0] >> 4 != 4 {
             return None;
@@ -155,7 +155,7 @@ pub(crate) struct V6Header {
 }
 
 impl V6Header {
-    #[inline]
+    #[inline(always)]
     pub fn parse(b: &[u8]) -> Option<V6Header> {
         if b.len() < 40 || b[0] >> 4 != 6 {
             return None;
@@ -243,6 +243,7 @@ const MAX_EXTENSION_HEADERS: usize = 8;
 /// Walks the extension headers of `b[..end]` (RFC 8200 section 4) that RFC
 /// 7915 section 5.1 skips: Hop-by-Hop, Destination Options, Routing (with
 /// Segments Left 0) and Fragment.
+#[inline]
 pub(crate) fn walk_chain(b: &[u8], end: usize, first: u8) -> Result<Chain, ChainError> {
     let mut next = first;
     let mut off = 40;

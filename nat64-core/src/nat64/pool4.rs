@@ -64,19 +64,24 @@ pub enum Pool4Error {
     },
 }
 
+/// One entry as the allocator sees it: `hosts` addresses from `prefix`,
+/// each with `ports` ports from `first`.
 #[derive(Debug, Clone, Copy)]
 struct Range {
-    addr: Ipv4Addr,
+    prefix: Ipv4Prefix,
+    hosts: u64,
     first: u16,
-    count: u32,
+    ports: u32,
 }
 
-/// pool4, flattened per protocol into ranges of (address, ports) so the
-/// n-th transport address is found by a short walk.
+/// pool4, per protocol as a list of entries (a handful), so membership and
+/// the n-th transport address cost a short walk whatever the prefix sizes.
 #[derive(Debug, Clone, Default)]
 pub struct Pool4 {
     ranges: [Vec<Range>; 3],
     total: [u64; 3],
+    /// RFC 6056 Algorithm 3's `next_ephemeral`, per protocol.
+    next: [u64; 3],
 }
 
 impl Pool4 {
@@ -103,14 +108,13 @@ impl Pool4 {
                 if e.first_port == 0 && i != Proto::Icmp.index() {
                     return Err(Pool4Error::PortZero { prefix: e.prefix });
                 }
-                for h in 0..hosts {
-                    p.ranges[i].push(Range {
-                        addr: e.prefix.nth(h as u32),
-                        first: e.first_port,
-                        count: ports,
-                    });
-                    p.total[i] += u64::from(ports);
-                }
+                p.ranges[i].push(Range {
+                    prefix: e.prefix,
+                    hosts,
+                    first: e.first_port,
+                    ports,
+                });
+                p.total[i] += hosts * u64::from(ports);
             }
         }
         Ok(p)
@@ -122,26 +126,30 @@ impl Pool4 {
     }
 
     /// Whether `a` is a pool4 address (for any protocol).
+    #[inline]
     pub fn contains_addr(&self, a: Ipv4Addr) -> bool {
-        self.ranges.iter().any(|r| r.iter().any(|x| x.addr == a))
+        self.ranges.iter().any(|r| r.iter().any(|x| x.prefix.contains(a)))
     }
 
     /// Whether `t` belongs to pool4 for `proto`.
     pub fn contains(&self, proto: Proto, t: Taddr4) -> bool {
         self.ranges[proto.index()]
             .iter()
-            .any(|r| r.addr == t.addr && t.port >= r.first && u32::from(t.port - r.first) < r.count)
+            .any(|r| r.prefix.contains(t.addr) && t.port >= r.first && u32::from(t.port - r.first) < r.ports)
     }
 
     fn nth(&self, proto: Proto, mut n: u64) -> Taddr4 {
         for r in &self.ranges[proto.index()] {
-            if n < u64::from(r.count) {
+            let size = r.hosts * u64::from(r.ports);
+            if n < size {
+                let host = (n / u64::from(r.ports)) as u32;
+                let port = r.first + (n % u64::from(r.ports)) as u16;
                 return Taddr4 {
-                    addr: r.addr,
-                    port: r.first + n as u16,
+                    addr: r.prefix.nth(host),
+                    port,
                 };
             }
-            n -= u64::from(r.count);
+            n -= size;
         }
         // Unreachable for n < total; a harmless answer otherwise.
         Taddr4 {
@@ -151,24 +159,28 @@ impl Pool4 {
     }
 
     /// RFC 6056 section 3.3.3 (Algorithm 3, "Simple Hash-Based"): the
-    /// search starts at a keyed hash of the connection's endpoints, so ports
-    /// are neither sequential nor predictable from outside, and probes
-    /// upward until a free one is found or `max_iterations` are spent.
+    /// search starts at a keyed hash of the connection's endpoints plus a
+    /// counter that every probe advances (`next_ephemeral`), so ports are not
+    /// predictable from outside and repeated connections between the same
+    /// endpoints do not re-probe the ports they already hold; it stops at a
+    /// free one or after `max_iterations` probes.
     pub fn allocate<T: SessionTable>(
-        &self,
+        &mut self,
         table: &T,
         proto: Proto,
         key: &[u64; 3],
         secret: &[u64; 2],
         max_iterations: u64,
     ) -> Option<Taddr4> {
-        let total = self.total[proto.index()];
+        let i = proto.index();
+        let total = self.total[i];
         if total == 0 {
             return None;
         }
-        let start = siphash13(secret, key) % total;
-        for i in 0..total.min(max_iterations) {
-            let t = self.nth(proto, (start + i) % total);
+        let offset = siphash13(secret, key) % total;
+        for _ in 0..total.min(max_iterations) {
+            let t = self.nth(proto, (offset + self.next[i] % total) % total);
+            self.next[i] = self.next[i].wrapping_add(1);
             if table.bib_by_v4(proto, t).is_none() {
                 return Some(t);
             }

@@ -484,6 +484,17 @@ impl<T: SessionTable> Nat64<T> {
         pkt: &[u8],
         out: &mut [u8],
     ) -> Result<Taddr4, Verdict> {
+        // The established case first: one lookup, since the session holds
+        // its BIB's IPv4 side. (ICMP sessions are keyed by the IPv4-side
+        // identifier, which only the BIB knows.)
+        if proto != Proto::Icmp {
+            if let Some(hd) = self.table.find_v6(proto, client, remote) {
+                let s = self.table.get(hd);
+                let (state, exp) = self.refresh(&s, seg, now);
+                self.table.update(hd, state, exp);
+                return Ok(s.v4);
+            }
+        }
         let syn = seg.is_some_and(|s| s.syn);
         let mut created = false;
         let mut opened = None;
@@ -664,16 +675,18 @@ impl<T: SessionTable> Nat64<T> {
             port: sport,
         };
         let syn = seg.is_some_and(|s| s.syn);
-        let Some(bib) = self.table.bib_by_v4(proto, v4) else {
-            return self.no_binding(proto, syn, v4, remote, &h, pkt, origin, now, out);
-        };
-        match self.table.find_v4(proto, v4, remote) {
+        // The established case first: the session names the client.
+        let client = match self.table.find_v4(proto, v4, remote) {
             Some(hd) => {
                 let s = self.table.get(hd);
                 let (state, exp) = self.refresh(&s, seg, now);
                 self.table.update(hd, state, exp);
+                s.v6
             }
             None => {
+                let Some(bib) = self.table.bib_by_v4(proto, v4) else {
+                    return self.no_binding(proto, syn, v4, remote, &h, pkt, origin, now, out);
+                };
                 if self.cfg.address_dependent_filtering && !self.table.has_session_with(proto, v4, remote.addr) {
                     return self.reject(&h, pkt, origin, DropReason::AddressDependentFiltering, 13, out);
                 }
@@ -696,13 +709,14 @@ impl<T: SessionTable> Nat64<T> {
                 if let Err(e) = self.table.insert(s) {
                     return Verdict::Dropped(insert_reason(e));
                 }
+                bib.v6
             }
-        }
+        };
         let m = Map46 {
             src: self.pool6.embed(h.src),
-            dst: bib.v6.addr,
+            dst: client.addr,
             sport: None,
-            dport: Some(bib.v6.port),
+            dport: Some(client.port),
         };
         self.eng.body46(pkt, &h, m, pass, out)
     }
