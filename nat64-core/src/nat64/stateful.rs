@@ -222,8 +222,8 @@ impl Nat64<DefaultTable> {
 impl<T: SessionTable> Nat64<T> {
     /// A stateful NAT64 over the embedder's own table.
     pub fn with_table(cfg: Nat64Config, mut table: T) -> Result<Self, Nat64ConfigError> {
-        cfg.xlat.validate()?;
         let pool6 = cfg.xlat.pool6.ok_or(Nat64ConfigError::NoPool6)?;
+        cfg.xlat.validate()?;
         if cfg.pool4.is_empty() {
             return Err(Nat64ConfigError::NoPool4);
         }
@@ -238,8 +238,10 @@ impl<T: SessionTable> Nat64<T> {
                 v4: b.v4,
                 why,
             };
+            // Any port of a pool4 address may be published, also outside
+            // the dynamic range (a service on 80 with ephemeral 61001-65535).
             if !pool4.contains_addr(b.v4.addr) {
-                return Err(bad("the IPv4 address is not in pool4"));
+                return Err(bad("the IPv4 address is not a pool4 address"));
             }
             table.add_bib(Bib { is_static: true, ..*b }).map_err(|e| {
                 bad(match e {
@@ -344,6 +346,11 @@ impl<T: SessionTable> Nat64<T> {
     /// Translates one packet at time `now`. See [`Verdict`]; a fragment or an
     /// unsolicited IPv4 SYN may be [`Verdict::Held`].
     pub fn translate(&mut self, input: &[u8], out: &mut [u8], now: Instant) -> Verdict {
+        // Sessions past their time are gone even if the embedder has not
+        // polled: a dead session must neither translate nor be revived.
+        if self.table.next_expiry().is_some_and(|t| t <= now) {
+            self.table.expire(now);
+        }
         let v = match input.first().map(|b| b >> 4) {
             Some(6) => self.xlat64(input, out, now, true),
             Some(4) => self.xlat46(input, out, now, Origin::Wire, true),
@@ -423,7 +430,14 @@ impl<T: SessionTable> Nat64<T> {
                 pool6: self.pool6,
                 better: self.cfg.source_icmpv6_errors_better,
             };
-            return self.eng.error64(pkt, &h, &chain, &mut m, false, out);
+            if !hairpin {
+                return self.eng.error64(pkt, &h, &chain, &mut m, false, out);
+            }
+            let mut scratch = core::mem::take(&mut self.scratch);
+            let v = self.eng.error64(pkt, &h, &chain, &mut m, true, &mut scratch);
+            let r = self.hairpin_back(v, &scratch, pkt, out, now);
+            self.scratch = scratch;
+            return r;
         }
         let (proto, sport, dport, seg, query) = match tuple(chain.proto, l4, true) {
             Ok(t) => t,
@@ -454,9 +468,18 @@ impl<T: SessionTable> Nat64<T> {
             return self.eng.body64(pkt, &h, &chain, m, false, out);
         }
         let mut scratch = core::mem::take(&mut self.scratch);
-        let r = match self.eng.body64(pkt, &h, &chain, m, true, &mut scratch) {
+        let v = self.eng.body64(pkt, &h, &chain, m, true, &mut scratch);
+        let r = self.hairpin_back(v, &scratch, pkt, out, now);
+        self.scratch = scratch;
+        r
+    }
+
+    /// RFC 6146 section 3.8: the IPv4 packet a hairpin's first half wrote
+    /// into `scratch` goes back through 4->6.
+    fn hairpin_back(&mut self, v: Verdict, scratch: &[u8], orig: &[u8], out: &mut [u8], now: Instant) -> Verdict {
+        match v {
             Verdict::Translated(e) => {
-                match self.xlat46(&scratch[..e.total_len()], out, now, Origin::Hairpin(pkt), false) {
+                match self.xlat46(&scratch[..e.total_len()], out, now, Origin::Hairpin(orig), false) {
                     Verdict::Translated(e2) => Verdict::Translated(Emitted {
                         direction: Direction::SixToSix,
                         ..e2
@@ -465,9 +488,7 @@ impl<T: SessionTable> Nat64<T> {
                 }
             }
             other => other,
-        };
-        self.scratch = scratch;
-        r
+        }
     }
 
     /// RFC 6146 sections 3.5.1 to 3.5.3, IPv6 side: the BIB entry (created
@@ -553,6 +574,11 @@ impl<T: SessionTable> Nat64<T> {
         } else {
             remote
         };
+        if opened.is_none() && proto == Proto::Tcp && syn {
+            // A SYN held for this very binding (address-dependent filtering
+            // held it although the binding existed).
+            opened = self.held.iter().position(|h| h.v4 == bib.v4 && h.remote == remote);
+        }
         match self.table.find_v6(proto, client, remote) {
             Some(hd) => {
                 let s = self.table.get(hd);
@@ -674,6 +700,14 @@ impl<T: SessionTable> Nat64<T> {
             addr: h.src,
             port: sport,
         };
+        // A port outside pool4's ranges is not ours unless a static entry
+        // publishes it: the host may use it (RFC 6146 section 3.5.1.1).
+        if !self.pool4.contains(proto, v4) && self.table.bib_by_v4(proto, v4).is_none() {
+            return Verdict::NotOurs(NotOurs::DestinationNotMapped);
+        }
+        if wire && self.pool4.contains_addr(h.src) {
+            return Verdict::Dropped(DropReason::SourceUntranslatable);
+        }
         let syn = seg.is_some_and(|s| s.syn);
         // The established case first: the session names the client.
         let client = match self.table.find_v4(proto, v4, remote) {
@@ -688,6 +722,11 @@ impl<T: SessionTable> Nat64<T> {
                     return self.no_binding(proto, syn, v4, remote, &h, pkt, origin, now, out);
                 };
                 if self.cfg.address_dependent_filtering && !self.table.has_session_with(proto, v4, remote.addr) {
+                    // A SYN is held as for a missing binding, so a
+                    // simultaneous open still works (RFC 6146 s3.5.2.2).
+                    if proto == Proto::Tcp && syn {
+                        return self.no_binding(proto, syn, v4, remote, &h, pkt, origin, now, out);
+                    }
                     return self.reject(&h, pkt, origin, DropReason::AddressDependentFiltering, 13, out);
                 }
                 let (state, life) = match proto {
@@ -742,6 +781,11 @@ impl<T: SessionTable> Nat64<T> {
             Proto::Tcp if syn => {
                 if self.cfg.drop_externally_initiated_tcp {
                     return Verdict::Dropped(DropReason::ExternallyInitiatedTcp);
+                }
+                // A retransmission of a SYN already held keeps the first
+                // one's timer and slot.
+                if self.held.iter().any(|x| x.v4 == v4 && x.remote == remote) {
+                    return Verdict::Held(Held::SimultaneousOpen);
                 }
                 if self.held.len() >= self.cfg.max_simultaneous_opens {
                     return self.reject(h, pkt, origin, DropReason::SimultaneousOpenFull, 3, out);
