@@ -798,6 +798,11 @@ fn stateful_mode_replays_sessions() {
     let client = "2001:db8::5";
     let remote6 = "2001:db8:64::cb00:7107"; // 203.0.113.7 under pool6
     let t0 = Duration::new(1_700_000_000, 0);
+    let mut stray = Vec::new();
+    PacketBuilder::ipv4(v4(PEER4), v4("192.0.2.1"), 64)
+        .udp(53, 1500)
+        .write(&mut stray, b"stray")
+        .unwrap();
     write_pcap(
         &inp,
         DataLink::RAW,
@@ -806,7 +811,7 @@ fn stateful_mode_replays_sessions() {
             (t0, v6_udp(client, remote6, 64, b"query")),
             (t0 + Duration::from_millis(20), v6_echo(client, remote6, 64, 77, 1)),
             // A packet to a pool4 port nobody opened.
-            (t0 + Duration::from_millis(30), v4_udp(PEER4, "192.0.2.1", 64, b"stray")),
+            (t0 + Duration::from_millis(30), stray.clone()),
         ],
     );
     let args = [
