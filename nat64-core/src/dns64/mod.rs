@@ -22,18 +22,17 @@
 //!
 //! ```
 //! use nat64_core::dns64::{Decision, Dns64, Dns64Config, Plan, Query};
-//! # use nat64_core::dns64::testing::{a_response, aaaa_nodata, query};
+//! use nat64_core::dns64::testing::{a_response, aaaa_nodata, answer_aaaa, query};
 //! let dns64 = Dns64::new(Dns64Config::default()).unwrap(); // 64:ff9b::/96
 //! let q = query(0x1234, "example.net", 28); // AAAA
 //! let q = Query::parse(&q).unwrap();
 //! assert_eq!(dns64.plan(&q, "2001:db8::1".parse().unwrap()), Plan::Aaaa);
-//! let aaaa = aaaa_nodata("example.net", 300);
+//! let aaaa = aaaa_nodata("example.net", 300); // NOERROR, no AAAA, SOA
 //! assert_eq!(dns64.needs_a_query(&q, Some(&aaaa)).unwrap(), Decision::QueryA);
-//! let a = a_response("example.net", &["198.51.100.7".parse().unwrap()], 3600);
+//! let a = a_response("example.net", &["93.184.216.34".parse().unwrap()], 3600);
 //! let mut out = [0u8; 512];
 //! let w = dns64.synthesize(&q, Some(&aaaa), Some(&a), &mut out).unwrap();
-//! // The answer holds 64:ff9b::c633:6407 with TTL min(3600, 300).
-//! assert!(out[..w.len].ends_with(&[0, 0, 1, 44, 0, 16, 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 198, 51, 100, 7]));
+//! assert_eq!(answer_aaaa(&out[..w.len]), ["64:ff9b::5db8:d822".parse::<std::net::Ipv6Addr>().unwrap()]);
 //! ```
 
 pub mod discovery;

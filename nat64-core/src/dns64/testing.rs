@@ -57,7 +57,7 @@ impl MessageBuilder {
     }
     /// Sets the question class.
     pub fn qclass(mut self, class: u16) -> Self {
-        let qend = 12 + Message::parse(&self.buf).map(|m| m.qname_wire().len()).unwrap_or(0);
+        let qend = super::wire::skip_name(&self.buf, 12).expect("question name");
         self.buf[qend + 2..qend + 4].copy_from_slice(&class.to_be_bytes());
         self
     }
