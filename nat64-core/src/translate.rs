@@ -371,7 +371,7 @@ impl Translator {
         // The packet leaves on the IPv6 side with the same size it came in
         // with, so the IPv6 egress MTU is checked here, against the sender.
         let mtu6 = self.eng.cfg.mtu6;
-        if pkt.len() - (chain.l4_off - if chain.frag.is_some() { 48 } else { 40 }) > mtu6 as usize {
+        if pkt.len() - (chain.l4_off - if chain.has_frag { 48 } else { 40 }) > mtu6 as usize {
             return self
                 .eng
                 .reply_v6(pkt, 2, 0, mtu6.to_be_bytes(), DropReason::PacketTooBig, out);
@@ -480,7 +480,7 @@ impl Engine {
             return Verdict::Dropped(DropReason::OutputTooSmall);
         }
         let mtu4 = self.cfg.mtu4 as usize;
-        let df = chain.frag.is_none() && total > DF_THRESHOLD;
+        let df = !chain.has_frag && total > DF_THRESHOLD;
         let mut fragment_v4 = false;
         if !hairpin && total > mtu4 {
             // RFC 7915 section 5 / RFC 8200 section 5: IPv6 senders expect
@@ -528,7 +528,7 @@ impl Engine {
             }
             _ => {}
         }
-        let (id, frag_off, mf) = match chain.frag {
+        let (id, frag_off, mf) = match chain.frag() {
             Some(f) => (f.id as u16, f.offset, f.mf),
             None => (self.next_ipv4_id(df), 0, false),
         };
@@ -611,7 +611,7 @@ impl Engine {
         let inner = &mut out[28..];
         inner[20..20 + avail].copy_from_slice(&il4[..avail]);
         let iproto = inner_l4_64(&mut inner[20..20 + avail], &ih, &ichain, ipl_declared, &imap);
-        let (iid, ioff, imf) = match ichain.frag {
+        let (iid, ioff, imf) = match ichain.frag() {
             Some(f) => (f.id as u16, f.offset, f.mf),
             None => (0, 0, false),
         };
@@ -619,7 +619,7 @@ impl Engine {
             tos: self.cfg.override_tos.unwrap_or(ih.tc),
             total_len: inner_total.min(usize::from(u16::MAX)) as u16,
             id: iid,
-            df: ichain.frag.is_none() && inner_total > DF_THRESHOLD,
+            df: !ichain.has_frag && inner_total > DF_THRESHOLD,
             mf: imf,
             frag_off: ioff,
             ttl: ih.hop,
@@ -652,7 +652,7 @@ impl Engine {
         let c = checksum::finish(checksum::sum(o));
         o[2..4].copy_from_slice(&c.to_be_bytes());
         let total = 20 + icmp_len;
-        let id = match chain.frag {
+        let id = match chain.frag() {
             Some(f) => f.id as u16,
             None => self.next_ipv4_id(false),
         };

@@ -207,22 +207,37 @@ pub(crate) struct Frag6 {
     pub id: u32,
 }
 
-/// Where the upper layer starts after the extension headers.
+/// Where the upper layer starts after the extension headers, and the
+/// Fragment header's fields if there is one. Plain fields rather than an
+/// `Option<Frag6>`: the packed option layout was read back with wider loads
+/// than it was written with, a store-forwarding stall per packet.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Chain {
-    pub proto: u8,
     pub l4_off: usize,
-    pub frag: Option<Frag6>,
+    pub frag_id: u32,
+    /// In 8-byte units.
+    pub frag_offset: u16,
+    pub proto: u8,
+    pub has_frag: bool,
+    pub frag_mf: bool,
 }
 
 impl Chain {
     #[inline]
+    pub fn frag(&self) -> Option<Frag6> {
+        self.has_frag.then_some(Frag6 {
+            offset: self.frag_offset,
+            mf: self.frag_mf,
+            id: self.frag_id,
+        })
+    }
+    #[inline]
     pub fn is_fragment(&self) -> bool {
-        self.frag.is_some_and(|f| f.offset != 0 || f.mf)
+        self.has_frag && (self.frag_offset != 0 || self.frag_mf)
     }
     #[inline]
     pub fn is_first(&self) -> bool {
-        self.frag.is_none_or(|f| f.offset == 0)
+        !self.has_frag || self.frag_offset == 0
     }
 }
 
@@ -272,11 +287,6 @@ pub(crate) fn walk_chain(b: &[u8], end: usize, first: u8) -> Result<Chain, Chain
                     return Err(ChainError::Malformed);
                 }
                 let fo = be16(b, off + 2);
-                let frag = Frag6 {
-                    offset: fo >> 3,
-                    mf: fo & 1 != 0,
-                    id: be32(b, off + 4),
-                };
                 let after = b[off];
                 if matches!(after, proto::HOPOPT | proto::ROUTING | proto::DSTOPTS | proto::FRAGMENT) {
                     return Err(ChainError::FragmentThenExtension);
@@ -284,14 +294,20 @@ pub(crate) fn walk_chain(b: &[u8], end: usize, first: u8) -> Result<Chain, Chain
                 return Ok(Chain {
                     proto: after,
                     l4_off: off + 8,
-                    frag: Some(frag),
+                    has_frag: true,
+                    frag_offset: fo >> 3,
+                    frag_mf: fo & 1 != 0,
+                    frag_id: be32(b, off + 4),
                 });
             }
             _ => {
                 return Ok(Chain {
                     proto: next,
                     l4_off: off,
-                    frag: None,
+                    has_frag: false,
+                    frag_offset: 0,
+                    frag_mf: false,
+                    frag_id: 0,
                 })
             }
         }
