@@ -8,15 +8,13 @@
 //!   choice, session insert and translation, per new session.
 //! - `copy`: the copy baseline of the same packet, measured in the same run.
 //!
-//! The process's heap is counted, and the bytes per session (table, BIB and
-//! indexes included) are printed after the 1M population.
+//! The process's resident memory is read before and after each population,
+//! and the bytes per session (table, BIB and indexes included) printed.
 //! Targets (issue 3): <= 150 ns per packet at 1M random, >= 5 M new
 //! sessions/s, <= 128 bytes per session.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::net::Ipv6Addr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant as StdInstant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -24,32 +22,13 @@ use nat64_benches::{ipv6_packet, payload, udp_datagram};
 use nat64_core::nat64::{Instant, Nat64, Nat64Config, Pool4Entry, TableLimits};
 use nat64_core::{Verdict, OUTPUT_BUFFER_LEN};
 
-/// Counts live heap bytes, so the bench can report memory per session.
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size(), Ordering::Relaxed);
-        // SAFETY: same layout contract as the caller's.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
-        // SAFETY: `p` came from `alloc` with this layout.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new, Ordering::Relaxed);
-        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
-        // SAFETY: `p` came from `alloc` with layout `l`.
-        unsafe { System.realloc(p, l, new) }
-    }
+/// Resident memory of this process, from /proc/self/statm (Linux), in
+/// bytes: the memory a population of sessions really touches.
+fn resident() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
 }
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 const NOW: Instant = Instant::from_secs(1_000);
 
@@ -121,11 +100,11 @@ fn established(c: &mut Criterion) {
         let mut t = nat64(n + 1024);
         // Only what the sessions add: the translator's fixed buffers
         // (scratch, reassembly arena) are left out.
-        let before = LIVE.load(Ordering::Relaxed);
+        let before = resident();
         populate(&mut t, n, &mut out);
-        let bytes = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+        let bytes = resident().saturating_sub(before);
         eprintln!(
-            "nat64 {name}: {} sessions, {} BIB entries, heap {} bytes = {:.1} bytes per session (BIB and indexes included)",
+            "nat64 {name}: {} sessions, {} BIB entries, resident memory +{} bytes = {:.1} bytes per session (BIB and indexes included)",
             t.stats().sessions,
             t.stats().bib_entries,
             bytes,
