@@ -11,8 +11,9 @@
 //! - `lookup/<n>/packet_path_random`: what the engine does for a packet of a
 //!   known flow: `bib_by_v6`, `find_v6`, `get`, `update` (refresh);
 //! - `insert/<n>/add_bib+insert`: `n` new flows into a table sized for them,
-//!   as the engine creates them (`add_bib` then `insert`); `grown` starts
-//!   from an empty table and includes the growth steps.
+//!   as the engine creates them (`add_bib` then `insert`); `insert`: the
+//!   same with `insert` creating the BIB entry; `grown`: `add_bib` then
+//!   `insert` from an empty table, including the growth steps.
 //!
 //! Before the groups it prints the heap per session at 1M sessions, both
 //! from the table's own arithmetic (`heap_bytes`) and from a counting
@@ -193,10 +194,11 @@ fn lookup(c: &mut Criterion) {
                 t.has_session_with(Proto::Udp, v4, remote.addr)
             })
         });
+        // Refreshes move forward in time, as the engine's do, across all the
+        // samples (criterion calls the closure below once per sample).
+        let mut now = Instant::from_secs(10);
         g.bench_function("packet_path_random", |b| {
             let mut rng = Rng(0x4567_89ab_cdef_1234);
-            // Refreshes move forward in time, as the engine's do.
-            let mut now = Instant::from_secs(10);
             b.iter(|| {
                 let (v6, _, remote) = key(rng.below(nn));
                 let bib = t.bib_by_v6(Proto::Udp, v6).unwrap();
@@ -212,11 +214,15 @@ fn lookup(c: &mut Criterion) {
 }
 
 fn insert(c: &mut Criterion) {
-    for n in [100_000usize, 1_000_000] {
+    for n in SIZES {
         let mut g = c.benchmark_group(format!("insert/{n}"));
         g.throughput(Throughput::Elements(n as u64));
         g.sample_size(10);
-        for (label, sized) in [("add_bib+insert", true), ("add_bib+insert grown", false)] {
+        for (label, sized, add_bib) in [
+            ("add_bib+insert", true, true),
+            ("insert", true, false),
+            ("add_bib+insert grown", false, true),
+        ] {
             g.bench_function(BenchmarkId::from_parameter(label), |b| {
                 b.iter_custom(|iters| {
                     let mut total = Duration::ZERO;
@@ -227,8 +233,14 @@ fn insert(c: &mut Criterion) {
                             DefaultTable::new(limits())
                         };
                         let start = Clock::now();
-                        for i in 0..n as u32 {
-                            new_flow(&mut t, i);
+                        if add_bib {
+                            for i in 0..n as u32 {
+                                new_flow(&mut t, i);
+                            }
+                        } else {
+                            for i in 0..n as u32 {
+                                t.insert(session(i)).unwrap();
+                            }
                         }
                         total += start.elapsed();
                         black_box(t.session_count());

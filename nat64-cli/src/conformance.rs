@@ -509,7 +509,11 @@ pub fn run_cases(
     }
     let _ = write!(log, "{} passed, {} failed", sum.passed, sum.failed.len());
     if sum.known > 0 {
-        let _ = write!(log, " ({} of them listed known differences, each with its RFC clause)", sum.known);
+        let _ = write!(
+            log,
+            " ({} of them listed known differences, each with its RFC clause)",
+            sum.known
+        );
     }
     if sum.skipped > 0 {
         let _ = write!(log, ", {} skipped", sum.skipped);

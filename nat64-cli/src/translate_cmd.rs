@@ -375,7 +375,9 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         None => String::new(),
     };
     let t = if a.settings.pool4.is_empty() {
-        Xlat::Siit(Translator::new(cfg).map_err(|error| TranslateError::Settings { origin, error })?)
+        Xlat::Siit(Box::new(
+            Translator::new(cfg).map_err(|error| TranslateError::Settings { origin, error })?,
+        ))
     } else {
         let pool6 = cfg.pool6.ok_or(TranslateError::Stateful {
             origin: origin.clone(),
@@ -963,7 +965,7 @@ impl Output {
 
 /// The translator: stateless, or stateful with the capture as its clock.
 enum Xlat {
-    Siit(Translator),
+    Siit(Box<Translator>),
     Stateful(Box<Nat64>),
 }
 

@@ -37,12 +37,16 @@
 //!   the lane with the largest tail `<=` its expiry (best fit), or starts a
 //!   new lane. With a clock that does not go back, every timeout class (UDP,
 //!   TCP established, TCP transitory, ICMP, ...) keeps to one lane, so a
-//!   handful of lanes suffice; if all 32 are taken, the session is placed by
-//!   walking back from the tail of the lane whose tail is nearest above it
-//!   (still correct, only slower). [`SessionTable::update`] unlinks and
-//!   relinks, so expiries may move later or earlier. [`SessionTable::expire`]
-//!   pops lane heads: O(lanes + removed). [`SessionTable::next_expiry`] is
-//!   **exact**: the minimum of the lane heads, O(lanes).
+//!   handful of lanes suffice, and every operation is O(1). Each time the
+//!   caller's clock steps back, one more lane opens; if all 32 are taken
+//!   and none fits, the session goes to an overflow binary min-heap
+//!   (O(log n), indexed through the record, so removal is exact too).
+//!   [`SessionTable::update`] unlinks and relinks (or stays put when the
+//!   new expiry keeps its lane in order), so expiries may move later or
+//!   earlier. [`SessionTable::expire`] pops lane heads and the heap top:
+//!   O(lanes + removed), times log n for sessions in the heap.
+//!   [`SessionTable::next_expiry`] is **exact**: the minimum of the lane
+//!   heads and the heap top, O(lanes).
 //! - **Caps.** `max_sessions` is checked on insert; the per-client quota uses
 //!   a small open-addressing map from the masked client address to its
 //!   session count, kept only when a quota is configured.
@@ -62,14 +66,19 @@
 //! (3 x 64/12 = 16 bytes). Per BIB entry: 32 bytes plus 2 index entries
 //! (10.7 bytes). With one BIB entry per session (typical: every TCP
 //! connection and UDP flow of a client uses a new source port) that is
-//! about 123 bytes per session in a table built by
-//! [`DefaultTable::with_capacity`] for its size. Slabs and indexes grow by
-//! doubling: a table grown by inserts uses up to twice that just after a
-//! growth step, and the step itself rebuilds the session (or BIB) indexes
-//! in one go (a latency spike proportional to the table's size), so size
-//! the table up front for the packet path. [`DefaultTable::heap_bytes`]
-//! reports the figure. The quota map adds 24 bytes per client with
-//! sessions, at a load of at most one half.
+//! 122.7 bytes per session in a table built by
+//! [`DefaultTable::with_capacity`] for its size (measured at 1M sessions by
+//! the `session_table` benchmark, with a counting allocator). Slabs and
+//! indexes grow by doubling from 16: grown by inserts to 1M sessions, a
+//! table holds 128.6 bytes per session (slabs of 2^20), and up to twice
+//! the sized figure just after a growth step. The step itself rebuilds the
+//! session (or BIB) indexes in one go, a latency spike proportional to the
+//! table's size, so size the table up front for the packet path.
+//! [`DefaultTable::heap_bytes`] reports the figure. The quota map adds 24
+//! bytes per client with sessions, at a load of at most one half; the
+//! overflow heap 16 bytes per session in it (none with a monotonic clock);
+//! dynamic BIB entries added by [`SessionTable::add_bib`] and not yet
+//! given a session 4 bytes each until the next [`SessionTable::expire`].
 //!
 //! # Robustness
 //!
@@ -148,6 +157,9 @@ const HARD_CAP: usize = 1 << 28;
 const MAX_LANES: usize = if cfg!(test) { 4 } else { 32 };
 /// `Rec::lane` of a vacant slot.
 const VACANT: u8 = u8::MAX;
+/// `Rec::lane` of a session in the overflow heap (its `eprev` is its
+/// position there).
+const IN_HEAP: u8 = u8::MAX - 1;
 /// Smallest slab capacity allocated by growth.
 const MIN_GROWTH: usize = 16;
 
@@ -610,6 +622,13 @@ struct Lane {
     tail_exp: u64,
 }
 
+/// An entry of the overflow heap, a binary min-heap on `exp`.
+#[derive(Clone, Copy)]
+struct HeapEntry {
+    exp: u64,
+    slot: u32,
+}
+
 const EMPTY_LANE: Lane = Lane {
     head: NONE,
     tail: NONE,
@@ -784,6 +803,11 @@ pub struct DefaultTable {
     lanes: [Lane; MAX_LANES],
     /// Lanes `n_lanes..` are empty.
     n_lanes: usize,
+    /// Sessions that fit no lane when all lanes are taken.
+    heap: Vec<HeapEntry>,
+    /// Tests: never use the heap, so the sorted walk runs.
+    #[cfg(test)]
+    no_heap: bool,
     clients: Clients,
     /// Dynamic BIB entries added without a session, to drop at the next
     /// `expire` if they still have none.
@@ -854,6 +878,9 @@ impl DefaultTable {
             bib4: Index::new(),
             lanes: [EMPTY_LANE; MAX_LANES],
             n_lanes: 0,
+            heap: Vec::new(),
+            #[cfg(test)]
+            no_heap: false,
             clients: Clients::new(),
             orphans: Vec::new(),
             floor: None,
@@ -910,6 +937,7 @@ impl DefaultTable {
             + self.bib4.heap_bytes()
             + self.clients.slots.capacity() * core::mem::size_of::<ClientSlot>()
             + self.orphans.capacity() * core::mem::size_of::<u32>()
+            + self.heap.capacity() * core::mem::size_of::<HeapEntry>()
     }
 
     /// Sessions the table holds room for without growing.
@@ -1022,7 +1050,10 @@ impl DefaultTable {
     // --- BIB --------------------------------------------------------------
 
     fn find_bib6(&self, proto: Proto, v6: Taddr6) -> Option<u32> {
-        let h = self.keys.bib6(proto, v6.addr, v6.port);
+        self.find_bib6_h(self.keys.bib6(proto, v6.addr, v6.port), proto, v6)
+    }
+
+    fn find_bib6_h(&self, h: u64, proto: Proto, v6: Taddr6) -> Option<u32> {
         let bibs = &self.bibs;
         self.bib6.find(h, |c| {
             bibs.get(c as usize)
@@ -1031,7 +1062,10 @@ impl DefaultTable {
     }
 
     fn find_bib4(&self, proto: Proto, v4: Taddr4) -> Option<u32> {
-        let h = self.keys.bib4(proto, v4.addr, v4.port);
+        self.find_bib4_h(self.keys.bib4(proto, v4.addr, v4.port), proto, v4)
+    }
+
+    fn find_bib4_h(&self, h: u64, proto: Proto, v4: Taddr4) -> Option<u32> {
         let bibs = &self.bibs;
         self.bib4.find(h, |c| {
             bibs.get(c as usize)
@@ -1039,8 +1073,9 @@ impl DefaultTable {
         })
     }
 
-    /// Adds a BIB record; [`DefaultTable::bib_room`] must have succeeded.
-    fn new_bib(&mut self, proto: Proto, v6: Taddr6, v4: Taddr4, is_static: bool) -> u32 {
+    /// Adds a BIB record whose index hashes are `h6` and `h4`;
+    /// [`DefaultTable::bib_room`] must have succeeded.
+    fn new_bib(&mut self, proto: Proto, v6: Taddr6, v4: Taddr4, is_static: bool, (h6, h4): (u64, u64)) -> u32 {
         let rec = BibRec {
             v6: v6.addr,
             v4: v4.addr,
@@ -1058,8 +1093,8 @@ impl DefaultTable {
             self.bibs.push(rec);
             (self.bibs.len() - 1) as u32
         };
-        self.bib6.insert(self.keys.bib6(proto, v6.addr, v6.port), b);
-        self.bib4.insert(self.keys.bib4(proto, v4.addr, v4.port), b);
+        self.bib6.insert(h6, b);
+        self.bib4.insert(h4, b);
         self.b_len += 1;
         b
     }
@@ -1140,7 +1175,9 @@ impl DefaultTable {
             self.n_lanes += 1;
             self.n_lanes - 1
         } else {
-            self.insert_sorted(above, slot, e);
+            if !self.heap_push(slot, e) {
+                self.insert_sorted(above, slot, e);
+            }
             return;
         };
         let tail = self.lanes[li].tail;
@@ -1159,8 +1196,8 @@ impl DefaultTable {
         lane.tail_exp = e;
     }
 
-    /// Fallback when every lane is taken and none fits: places `slot` in
-    /// lane `li` (whose tail expires after `e`) by walking back from its
+    /// Fallback of the fallback, when the heap cannot grow: places `slot`
+    /// in lane `li` (whose tail expires after `e`) by walking back from its
     /// tail.
     fn insert_sorted(&mut self, li: usize, slot: u32, e: u64) {
         let li = li.min(MAX_LANES - 1);
@@ -1192,8 +1229,83 @@ impl DefaultTable {
         }
     }
 
+    /// Puts `slot` in the overflow heap; false if the heap cannot grow.
+    fn heap_push(&mut self, slot: u32, e: u64) -> bool {
+        #[cfg(test)]
+        if self.no_heap {
+            return false;
+        }
+        if self.heap.try_reserve(1).is_err() {
+            return false;
+        }
+        self.heap.push(HeapEntry { exp: e, slot });
+        self.recs[slot as usize].lane = IN_HEAP;
+        self.recs[slot as usize].enext = NONE;
+        self.sift_up(self.heap.len() - 1);
+        true
+    }
+
+    fn heap_set(&mut self, pos: usize, e: HeapEntry) {
+        self.heap[pos] = e;
+        self.recs[e.slot as usize].eprev = pos as u32;
+    }
+
+    fn sift_up(&mut self, mut pos: usize) {
+        let e = self.heap[pos];
+        while pos > 0 {
+            let parent = (pos - 1) / 2;
+            let p = self.heap[parent];
+            if p.exp <= e.exp {
+                break;
+            }
+            self.heap_set(pos, p);
+            pos = parent;
+        }
+        self.heap_set(pos, e);
+    }
+
+    fn sift_down(&mut self, mut pos: usize) {
+        let e = self.heap[pos];
+        let n = self.heap.len();
+        loop {
+            let l = 2 * pos + 1;
+            if l >= n {
+                break;
+            }
+            let c = if l + 1 < n && self.heap[l + 1].exp < self.heap[l].exp {
+                l + 1
+            } else {
+                l
+            };
+            let ce = self.heap[c];
+            if ce.exp >= e.exp {
+                break;
+            }
+            self.heap_set(pos, ce);
+            pos = c;
+        }
+        self.heap_set(pos, e);
+    }
+
+    fn heap_remove(&mut self, slot: u32) {
+        let pos = self.recs[slot as usize].eprev as usize;
+        if self.heap.get(pos).is_none_or(|x| x.slot != slot) {
+            return;
+        }
+        let Some(last) = self.heap.pop() else { return };
+        if pos < self.heap.len() {
+            self.heap_set(pos, last);
+            self.sift_down(pos);
+            self.sift_up(pos);
+        }
+    }
+
     fn unlink_exp(&mut self, slot: u32) {
         let r = self.recs[slot as usize];
+        if r.lane == IN_HEAP {
+            self.heap_remove(slot);
+            return;
+        }
         let li = usize::from(r.lane);
         if li >= MAX_LANES {
             return;
@@ -1310,9 +1422,18 @@ impl DefaultTable {
         self.by_v4.insert(rec.hash_v4(&self.keys), slot);
         let ha = rec.hash_adf(&self.keys);
         let recs = &self.recs;
-        let member = self.adf.find(ha, |c| {
-            recs.get(c as usize).is_some_and(|o| c != slot && o.same_group(&rec))
-        });
+        let member = if self.bibs[b as usize].head == NONE {
+            // The BIB entry's first session: if `add_bib` just listed the
+            // entry as having none, unlist it.
+            if self.orphans.last() == Some(&b) {
+                self.orphans.pop();
+            }
+            None
+        } else {
+            self.adf.find(ha, |c| {
+                recs.get(c as usize).is_some_and(|o| c != slot && o.same_group(&rec))
+            })
+        };
         match member {
             Some(m) => {
                 // Right after a member of its group: groups stay contiguous.
@@ -1347,11 +1468,13 @@ impl DefaultTable {
         if r.expires == e {
             return;
         }
-        // Still in order where it is? Then only the lane's cached ends move.
-        let after_prev = r.eprev == NONE || self.recs[r.eprev as usize].expires <= e;
-        let before_next = r.enext == NONE || e <= self.recs[r.enext as usize].expires;
+        // Still in order where it is in its lane? Then only the lane's cached
+        // ends move.
         let li = usize::from(r.lane);
-        if after_prev && before_next && li < MAX_LANES {
+        let in_order = li < MAX_LANES
+            && (r.eprev == NONE || self.recs[r.eprev as usize].expires <= e)
+            && (r.enext == NONE || e <= self.recs[r.enext as usize].expires);
+        if in_order {
             self.recs[slot as usize].expires = e;
             let lane = &mut self.lanes[li];
             if r.eprev == NONE {
@@ -1385,8 +1508,10 @@ impl SessionTable for DefaultTable {
     /// [`SessionTable::expire`] is removed then. `max_sessions` also caps
     /// the BIB entries ([`InsertError::TableFull`]).
     fn add_bib(&mut self, bib: Bib) -> Result<(), InsertError> {
-        let b4 = self.find_bib4(bib.proto, bib.v4);
-        let b6 = self.find_bib6(bib.proto, bib.v6);
+        let h6 = self.keys.bib6(bib.proto, bib.v6.addr, bib.v6.port);
+        let h4 = self.keys.bib4(bib.proto, bib.v4.addr, bib.v4.port);
+        let b4 = self.find_bib4_h(h4, bib.proto, bib.v4);
+        let b6 = self.find_bib6_h(h6, bib.proto, bib.v6);
         match (b4, b6) {
             (Some(x), Some(y)) if x == y => {
                 if bib.is_static {
@@ -1418,7 +1543,7 @@ impl SessionTable for DefaultTable {
                 if !bib.is_static && self.orphans.try_reserve(1).is_err() {
                     return Err(full);
                 }
-                let b = self.new_bib(bib.proto, bib.v6, bib.v4, bib.is_static);
+                let b = self.new_bib(bib.proto, bib.v6, bib.v4, bib.is_static, (h6, h4));
                 if !bib.is_static {
                     self.orphans.push(b);
                 }
@@ -1499,7 +1624,9 @@ impl SessionTable for DefaultTable {
     /// is bound elsewhere, [`InsertError::V4InUse`] or
     /// [`InsertError::V6InUse`].
     fn insert(&mut self, s: Session) -> Result<SessionHandle, InsertError> {
-        let bib = match self.find_bib4(s.proto, s.v4) {
+        let h4 = self.keys.bib4(s.proto, s.v4.addr, s.v4.port);
+        let h6 = self.keys.bib6(s.proto, s.v6.addr, s.v6.port);
+        let bib = match self.find_bib4_h(h4, s.proto, s.v4) {
             Some(b) => {
                 let r = &self.bibs[b as usize];
                 if r.v6 != s.v6.addr || r.v6_port != s.v6.port {
@@ -1508,14 +1635,20 @@ impl SessionTable for DefaultTable {
                         v4: s.v4,
                     });
                 }
-                if let Some(x) = self.find_v6_slot(s.proto, s.v6, s.remote) {
+                // A BIB entry without sessions (just added) has no match.
+                let found = if r.head == NONE {
+                    None
+                } else {
+                    self.find_v6_slot(s.proto, s.v6, s.remote)
+                };
+                if let Some(x) = found {
                     let h = self.handle(x);
                     self.update(h, s.state, s.expires);
                     return Ok(h);
                 }
                 Some(b)
             }
-            None if self.find_bib6(s.proto, s.v6).is_some() => {
+            None if self.find_bib6_h(h6, s.proto, s.v6).is_some() => {
                 return Err(InsertError::V6InUse {
                     proto: s.proto,
                     v6: s.v6,
@@ -1549,7 +1682,7 @@ impl SessionTable for DefaultTable {
         }
         let b = match bib {
             Some(b) => b,
-            None => self.new_bib(s.proto, s.v6, s.v4, false),
+            None => self.new_bib(s.proto, s.v6, s.v4, false, (h6, h4)),
         };
         let slot = self.add_session(&s, b);
         Ok(self.handle(slot))
@@ -1585,6 +1718,13 @@ impl SessionTable for DefaultTable {
             }
             li += 1;
         }
+        while let Some(top) = self.heap.first().copied() {
+            if top.exp > now.0 {
+                break;
+            }
+            self.remove_slot(top.slot, true);
+            n += 1;
+        }
         let orphans = core::mem::take(&mut self.orphans);
         for &b in &orphans {
             if let Some(r) = self.bibs.get(b as usize) {
@@ -1593,19 +1733,21 @@ impl SessionTable for DefaultTable {
                 }
             }
         }
-        // Keep the allocation.
-        self.orphans = orphans;
-        self.orphans.clear();
+        // Keep a small allocation.
+        if orphans.capacity() <= 256 {
+            self.orphans = orphans;
+            self.orphans.clear();
+        }
         n
     }
 
     /// Exact: the smallest `expires` of all sessions (O(lanes)).
     fn next_expiry(&self) -> Option<Instant> {
-        self.lanes[..self.n_lanes]
+        let lanes = self.lanes[..self.n_lanes]
             .iter()
             .filter(|l| l.head != NONE)
-            .map(|l| Instant(l.head_exp))
-            .min()
+            .map(|l| l.head_exp);
+        lanes.chain(self.heap.first().map(|e| e.exp)).min().map(Instant)
     }
 
     fn session_count(&self) -> usize {
@@ -1625,6 +1767,1339 @@ impl SessionTable for DefaultTable {
     fn for_each_bib(&self, f: &mut dyn FnMut(&Bib)) {
         for b in self.bibs.iter().filter(|b| b.live()) {
             f(&b.bib());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use proptest::prelude::*;
+
+    // --- helpers -------------------------------------------------------------
+
+    fn c6(i: u16, port: u16) -> Taddr6 {
+        Taddr6 {
+            addr: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, i),
+            port,
+        }
+    }
+    fn p4(i: u8, port: u16) -> Taddr4 {
+        Taddr4 {
+            addr: Ipv4Addr::new(192, 0, 2, i),
+            port,
+        }
+    }
+    fn r4(i: u8, port: u16) -> Taddr4 {
+        Taddr4 {
+            addr: Ipv4Addr::new(198, 51, 100, i),
+            port,
+        }
+    }
+    fn at(s: u64) -> Instant {
+        Instant::from_secs(s)
+    }
+    fn sess(proto: Proto, v6: Taddr6, v4: Taddr4, remote: Taddr4, exp: u64) -> Session {
+        Session {
+            proto,
+            v6,
+            v4,
+            remote,
+            state: TcpState::None,
+            expires: at(exp),
+        }
+    }
+    fn udp(v6: Taddr6, v4: Taddr4, remote: Taddr4, exp: u64) -> Session {
+        sess(Proto::Udp, v6, v4, remote, exp)
+    }
+    fn lim(max: usize, per: usize, plen: u8) -> TableLimits {
+        TableLimits {
+            max_sessions: max,
+            max_sessions_per_client: per,
+            client_prefix_len: plen,
+        }
+    }
+    fn table(l: TableLimits) -> DefaultTable {
+        DefaultTable::with_seed(l, 0, 0x5eed)
+    }
+    fn sessions(t: &DefaultTable) -> Vec<Session> {
+        let mut v = Vec::new();
+        t.for_each_session(&mut |s| v.push(*s));
+        v.sort_by_key(skey);
+        v
+    }
+    fn bibs(t: &DefaultTable) -> Vec<Bib> {
+        let mut v = Vec::new();
+        t.for_each_bib(&mut |b| v.push(*b));
+        v.sort_by_key(bkey);
+        v
+    }
+    fn skey(s: &Session) -> (usize, Ipv6Addr, u16, Taddr4, Taddr4, u8, u64) {
+        (
+            s.proto.index(),
+            s.v6.addr,
+            s.v6.port,
+            s.v4,
+            s.remote,
+            state_code(s.state),
+            s.expires.0,
+        )
+    }
+    fn bkey(b: &Bib) -> (usize, Taddr6, Taddr4, bool) {
+        (b.proto.index(), b.v6, b.v4, b.is_static)
+    }
+
+    // --- the invariant checker ------------------------------------------------
+
+    impl Index {
+        /// Every overflow count equals the entries that passed its bucket.
+        fn check(&self, hash_of: impl Fn(u32) -> u64) {
+            let nb = self.buckets.len();
+            let mut over = vec![0u32; nb];
+            let mut n = 0;
+            for (b, bucket) in self.buckets.iter().enumerate() {
+                for &e in &bucket[..SLOTS] {
+                    if e == EMPTY {
+                        continue;
+                    }
+                    n += 1;
+                    let h = hash_of(e & self.mask);
+                    assert_eq!(e & !self.mask, self.tag(h), "tag");
+                    let mut c = self.home(h);
+                    while c != b {
+                        over[c] += 1;
+                        c = (c + 1) % nb;
+                    }
+                }
+            }
+            assert_eq!(n, self.len, "index length");
+            for (b, bucket) in self.buckets.iter().enumerate() {
+                assert_eq!(bucket[SLOTS], over[b], "overflow count of bucket {b}");
+            }
+        }
+    }
+
+    impl DefaultTable {
+        fn check(&self) {
+            let t = self;
+            let k = &t.keys;
+            // Sessions and their two indexes.
+            let mut live = 0;
+            for (i, r) in t.recs.iter().enumerate() {
+                if r.vacant() {
+                    continue;
+                }
+                live += 1;
+                let s = r.session();
+                assert_eq!(t.find_v6_slot(s.proto, s.v6, s.remote), Some(i as u32));
+                assert_eq!(t.find_v4_slot(s.proto, s.v4, s.remote), Some(i as u32));
+                let b = &t.bibs[r.bib as usize];
+                assert!(b.live());
+                assert_eq!(
+                    (b.proto(), b.v6, b.v6_port, b.v4, b.v4_port),
+                    (s.proto, r.v6, r.v6_port, r.v4, r.v4_port)
+                );
+                assert!(r.lane == IN_HEAP || usize::from(r.lane) < t.n_lanes);
+            }
+            assert_eq!(live, t.s_len);
+            assert!(t.recs.len() <= t.s_cap);
+            t.by_v6.check(|s| t.recs[s as usize].hash_v6(k));
+            t.by_v4.check(|s| t.recs[s as usize].hash_v4(k));
+            t.adf.check(|s| t.recs[s as usize].hash_adf(k));
+            let mut free = 0;
+            let mut f = t.s_free;
+            while f != NONE {
+                assert!(t.recs[f as usize].vacant());
+                free += 1;
+                assert!(free <= t.recs.len());
+                f = t.recs[f as usize].enext;
+            }
+            assert_eq!(free + live, t.recs.len());
+
+            // BIB entries, their session lists and the filtering groups.
+            let (mut nbib, mut listed, mut groups) = (0, 0, 0);
+            for (bi, b) in t.bibs.iter().enumerate() {
+                if !b.live() {
+                    continue;
+                }
+                nbib += 1;
+                let bib = b.bib();
+                assert_eq!(t.find_bib6(bib.proto, bib.v6), Some(bi as u32));
+                assert_eq!(t.find_bib4(bib.proto, bib.v4), Some(bi as u32));
+                let mut seen: Vec<Ipv4Addr> = Vec::new();
+                let (mut prev, mut c) = (NONE, b.head);
+                while c != NONE {
+                    let r = &t.recs[c as usize];
+                    assert!(!r.vacant());
+                    assert_eq!(r.bib, bi as u32);
+                    assert_eq!(r.bprev, prev);
+                    if seen.last() != Some(&r.remote) {
+                        assert!(!seen.contains(&r.remote), "filtering group split");
+                        seen.push(r.remote);
+                        groups += 1;
+                        let m = t.adf.find(r.hash_adf(k), |x| t.recs[x as usize].same_group(r));
+                        let m = m.expect("group in the filtering index");
+                        assert!(!t.recs[m as usize].vacant() && t.recs[m as usize].same_group(r));
+                    }
+                    listed += 1;
+                    assert!(listed <= live);
+                    (prev, c) = (c, r.bnext);
+                }
+                if !b.is_static() && b.head == NONE {
+                    assert!(t.orphans.contains(&(bi as u32)), "dynamic BIB entry without sessions");
+                }
+            }
+            assert_eq!(listed, live);
+            assert_eq!(t.adf.len, groups);
+            assert_eq!(nbib, t.b_len);
+            assert!(t.bibs.len() <= t.b_cap);
+            let bib_of = |s: u32| t.bibs[s as usize];
+            t.bib6
+                .check(|s| k.bib6(bib_of(s).proto(), bib_of(s).v6, bib_of(s).v6_port));
+            t.bib4
+                .check(|s| k.bib4(bib_of(s).proto(), bib_of(s).v4, bib_of(s).v4_port));
+
+            // Expiry lanes: sorted, complete, cached ends right.
+            let mut laned = 0;
+            for (li, l) in t.lanes.iter().enumerate() {
+                if li >= t.n_lanes {
+                    assert_eq!((l.head, l.tail), (NONE, NONE));
+                    continue;
+                }
+                let (mut prev, mut c, mut last) = (NONE, l.head, 0u64);
+                while c != NONE {
+                    let r = &t.recs[c as usize];
+                    assert_eq!(usize::from(r.lane), li);
+                    assert_eq!(r.eprev, prev);
+                    assert!(r.expires >= last, "lane out of order");
+                    if prev == NONE {
+                        assert_eq!(l.head_exp, r.expires);
+                    }
+                    last = r.expires;
+                    laned += 1;
+                    assert!(laned <= live);
+                    (prev, c) = (c, r.enext);
+                }
+                assert_eq!(l.tail, prev);
+                if prev != NONE {
+                    assert_eq!(l.tail_exp, last);
+                }
+            }
+            for (pos, e) in t.heap.iter().enumerate() {
+                let r = &t.recs[e.slot as usize];
+                assert_eq!((r.lane, r.eprev as usize, r.expires), (IN_HEAP, pos, e.exp));
+                if pos > 0 {
+                    assert!(t.heap[(pos - 1) / 2].exp <= e.exp, "heap order");
+                }
+            }
+            assert_eq!(laned + t.heap.len(), live);
+            assert!(t.n_lanes == 0 || t.lanes[t.n_lanes - 1].head != NONE);
+
+            // Client counts.
+            if t.quota() > 0 {
+                let mut counts: Vec<(u128, usize)> = Vec::new();
+                for r in t.recs.iter().filter(|r| !r.vacant()) {
+                    let key = r.v6.to_bits() & t.client_mask;
+                    match counts.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, n)) => *n += 1,
+                        None => counts.push((key, 1)),
+                    }
+                }
+                for &(key, n) in &counts {
+                    assert_eq!(t.clients.count(k, key), n);
+                }
+                assert_eq!(t.clients.len, counts.len());
+            } else {
+                assert_eq!(t.clients.len, 0);
+            }
+        }
+
+        /// A handle even for a session due for expiry.
+        fn handle_v6(&self, s: &Session) -> SessionHandle {
+            self.handle(self.find_v6_slot(s.proto, s.v6, s.remote).expect("session"))
+        }
+    }
+
+    // --- unit tests -------------------------------------------------------------
+
+    #[test]
+    fn limits_default_and_sizes() {
+        let l = TableLimits::default();
+        assert_eq!(
+            (l.max_sessions, l.max_sessions_per_client, l.client_prefix_len),
+            (1 << 20, 0, 128)
+        );
+        assert_eq!(core::mem::size_of::<Rec>(), 64);
+        assert_eq!(core::mem::size_of::<BibRec>(), 32);
+        let t = DefaultTable::default();
+        assert_eq!(t.limits(), l);
+        assert_eq!((t.session_count(), t.bib_count(), t.next_expiry()), (0, 0, None));
+        t.check();
+    }
+
+    #[test]
+    fn bib_lookups_both_ways_and_conflicts() {
+        let mut t = table(lim(100, 0, 128));
+        let b = Bib {
+            proto: Proto::Tcp,
+            v6: c6(1, 1000),
+            v4: p4(1, 2000),
+            is_static: false,
+        };
+        t.add_bib(b).unwrap();
+        assert_eq!(t.bib_by_v6(Proto::Tcp, c6(1, 1000)), Some(b));
+        assert_eq!(t.bib_by_v4(Proto::Tcp, p4(1, 2000)), Some(b));
+        // Other protocol, other port: nothing.
+        assert_eq!(t.bib_by_v6(Proto::Udp, c6(1, 1000)), None);
+        assert_eq!(t.bib_by_v4(Proto::Tcp, p4(1, 2001)), None);
+        // Conflicts.
+        let e = t.add_bib(Bib { v6: c6(2, 1000), ..b }).unwrap_err();
+        assert_eq!(
+            e,
+            InsertError::V4InUse {
+                proto: Proto::Tcp,
+                v4: p4(1, 2000)
+            }
+        );
+        let e = t.add_bib(Bib { v4: p4(1, 2001), ..b }).unwrap_err();
+        assert_eq!(
+            e,
+            InsertError::V6InUse {
+                proto: Proto::Tcp,
+                v6: c6(1, 1000)
+            }
+        );
+        // The same entry again is fine; as static it becomes static.
+        t.add_bib(b).unwrap();
+        assert_eq!(t.bib_count(), 1);
+        t.add_bib(Bib { is_static: true, ..b }).unwrap();
+        assert!(t.bib_by_v4(Proto::Tcp, p4(1, 2000)).unwrap().is_static);
+        t.add_bib(b).unwrap();
+        assert!(
+            t.bib_by_v4(Proto::Tcp, p4(1, 2000)).unwrap().is_static,
+            "a dynamic add does not demote"
+        );
+        // Same addresses in another protocol are another BIB.
+        t.add_bib(Bib { proto: Proto::Udp, ..b }).unwrap();
+        assert_eq!(t.bib_count(), 2);
+        assert_eq!(bibs(&t).len(), 2);
+        t.check();
+        assert!(t.remove_bib(Proto::Udp, p4(1, 2000)));
+        assert!(!t.remove_bib(Proto::Udp, p4(1, 2000)));
+        assert_eq!(t.bib_count(), 1);
+        t.check();
+    }
+
+    #[test]
+    fn insert_find_get_both_sides() {
+        let mut t = table(lim(100, 0, 128));
+        let s = Session {
+            state: TcpState::Established,
+            ..sess(Proto::Tcp, c6(1, 1000), p4(1, 2000), r4(7, 80), 100)
+        };
+        t.add_bib(Bib {
+            proto: Proto::Tcp,
+            v6: s.v6,
+            v4: s.v4,
+            is_static: false,
+        })
+        .unwrap();
+        let h = t.insert(s).unwrap();
+        assert_eq!(t.get(h), s);
+        assert_eq!(t.find_v6(Proto::Tcp, s.v6, s.remote), Some(h));
+        assert_eq!(t.find_v4(Proto::Tcp, s.v4, s.remote), Some(h));
+        assert_eq!(t.find_v6(Proto::Tcp, s.v6, r4(7, 81)), None);
+        assert_eq!(t.find_v4(Proto::Tcp, s.v4, r4(8, 80)), None);
+        assert_eq!(t.find_v6(Proto::Udp, s.v6, s.remote), None);
+        assert_eq!(t.find_v4(Proto::Tcp, p4(1, 2001), s.remote), None);
+        assert_eq!((t.session_count(), t.bib_count()), (1, 1));
+        assert_eq!(sessions(&t), vec![s]);
+        t.check();
+    }
+
+    #[test]
+    fn insert_creates_missing_bib_and_checks_conflicts() {
+        let mut t = table(lim(100, 0, 128));
+        let s = udp(c6(1, 1000), p4(1, 2000), r4(1, 53), 10);
+        t.insert(s).unwrap();
+        let b = t.bib_by_v6(Proto::Udp, c6(1, 1000)).unwrap();
+        assert_eq!((b.v4, b.is_static), (p4(1, 2000), false));
+        // v4 bound to another client; v6 bound to another pool4 address.
+        let e = t.insert(udp(c6(2, 1000), p4(1, 2000), r4(1, 53), 10)).unwrap_err();
+        assert_eq!(
+            e,
+            InsertError::V4InUse {
+                proto: Proto::Udp,
+                v4: p4(1, 2000)
+            }
+        );
+        let e = t.insert(udp(c6(1, 1000), p4(1, 2001), r4(1, 53), 10)).unwrap_err();
+        assert_eq!(
+            e,
+            InsertError::V6InUse {
+                proto: Proto::Udp,
+                v6: c6(1, 1000)
+            }
+        );
+        assert_eq!((t.session_count(), t.bib_count()), (1, 1));
+        t.check();
+    }
+
+    #[test]
+    fn insert_of_an_existing_session_updates_it() {
+        let mut t = table(lim(1, 0, 128));
+        let s = udp(c6(1, 1000), p4(1, 2000), r4(1, 53), 10);
+        let h = t.insert(s).unwrap();
+        // Full, yet the same session again is an update, not a new one.
+        let h2 = t.insert(Session { expires: at(50), ..s }).unwrap();
+        assert_eq!(h, h2);
+        assert_eq!(t.get(h).expires, at(50));
+        assert_eq!(t.next_expiry(), Some(at(50)));
+        assert_eq!(t.session_count(), 1);
+        t.check();
+    }
+
+    #[test]
+    fn sessions_expire_exactly_at_their_time() {
+        let mut t = table(lim(100, 0, 128));
+        let a = udp(c6(1, 1), p4(1, 1), r4(1, 1), 300);
+        let b = udp(c6(2, 1), p4(1, 2), r4(1, 1), 60);
+        t.insert(a).unwrap();
+        t.insert(b).unwrap();
+        assert_eq!(t.next_expiry(), Some(at(60)));
+        assert_eq!(t.expire(Instant(at(60).0 - 1)), 0);
+        assert_eq!(t.session_count(), 2);
+        assert!(t.find_v6(Proto::Udp, b.v6, b.remote).is_some());
+        assert_eq!(t.expire(at(60)), 1);
+        assert_eq!(t.find_v6(Proto::Udp, b.v6, b.remote), None);
+        assert_eq!(
+            t.bib_by_v6(Proto::Udp, b.v6),
+            None,
+            "its dynamic BIB entry went with it"
+        );
+        assert_eq!(t.next_expiry(), Some(at(300)));
+        assert_eq!(t.expire(at(299)), 0);
+        assert_eq!(t.expire(at(300)), 1);
+        assert_eq!((t.session_count(), t.bib_count(), t.next_expiry()), (0, 0, None));
+        t.check();
+    }
+
+    #[test]
+    fn refresh_pushes_expiry_later() {
+        let mut t = table(lim(100, 0, 128));
+        let s = udp(c6(1, 1), p4(1, 1), r4(1, 1), 300);
+        let h = t.insert(s).unwrap();
+        let other = t.insert(udp(c6(2, 1), p4(1, 2), r4(1, 1), 350)).unwrap();
+        // At t=200 a packet refreshes it to 500.
+        t.update(h, TcpState::None, at(500));
+        assert_eq!(t.expire(at(300)), 0);
+        assert_eq!(t.next_expiry(), Some(at(350)));
+        assert_eq!(t.expire(at(350)), 1);
+        assert_eq!(t.get(other), STALE_SESSION);
+        assert_eq!(t.next_expiry(), Some(at(500)));
+        assert_eq!(t.expire(at(499)), 0);
+        assert_eq!(t.get(h).expires, at(500));
+        assert_eq!(t.expire(at(500)), 1);
+        t.check();
+    }
+
+    #[test]
+    fn shortening_expiry_works() {
+        let mut t = table(lim(100, 0, 128));
+        let est = 7440;
+        let mut hs = Vec::new();
+        for i in 0..10u16 {
+            let s = Session {
+                state: TcpState::Established,
+                ..sess(Proto::Tcp, c6(i, 1), p4(1, i), r4(1, 443), est + u64::from(i))
+            };
+            hs.push(t.insert(s).unwrap());
+        }
+        // Session 5 moves to TRANS at t=100: 4 minutes.
+        t.update(hs[5], TcpState::Trans, at(100 + 240));
+        assert_eq!(t.next_expiry(), Some(at(340)));
+        assert_eq!(t.get(hs[5]).state, TcpState::Trans);
+        t.check();
+        assert_eq!(t.expire(at(339)), 0);
+        assert_eq!(t.expire(at(340)), 1);
+        assert_eq!(t.get(hs[5]), STALE_SESSION);
+        assert_eq!(t.next_expiry(), Some(at(est)));
+        assert_eq!(t.expire(at(est + 4)), 5);
+        assert_eq!(t.session_count(), 4);
+        t.check();
+    }
+
+    #[test]
+    fn timeout_classes_keep_few_lanes() {
+        // Monotonic time, three timeout classes interleaved, refreshes: one
+        // lane per class, never the fallback (tests have 4 lanes).
+        let mut t = DefaultTable::with_seed(lim(10_000, 0, 128), 0, 1);
+        let classes = [60u64, 7440, 300];
+        let mut hs = Vec::new();
+        for now in 0..2000u64 {
+            let c = classes[(now % 3) as usize];
+            let s = sess(
+                Proto::Udp,
+                c6((now % 500) as u16, now as u16),
+                p4(1, now as u16),
+                r4(2, 53),
+                now + c,
+            );
+            hs.push(t.insert(s).unwrap());
+            if now % 2 == 0 {
+                let h = hs[(now * 7 / 8) as usize];
+                if let Some(s) = t.try_get(h) {
+                    t.update(h, s.state, at(now + classes[usize::from(s.v4.port) % 3]));
+                }
+            }
+            if now % 50 == 0 {
+                t.expire(at(now));
+            }
+            assert!(t.n_lanes <= 3, "{} lanes at {now}", t.n_lanes);
+        }
+        t.check();
+    }
+
+    #[test]
+    fn lane_overflow_goes_to_the_heap_or_the_sorted_walk() {
+        for no_heap in [false, true] {
+            let mut t = table(lim(1000, 0, 128));
+            t.no_heap = no_heap;
+            // Strictly decreasing expiries: every one would need a new lane.
+            for i in 0..200u16 {
+                t.insert(udp(c6(i, 1), p4(1, i), r4(1, 1), 1000 - u64::from(i)))
+                    .unwrap();
+            }
+            assert_eq!(t.n_lanes, MAX_LANES);
+            assert_eq!(t.heap.len(), if no_heap { 0 } else { 200 - MAX_LANES });
+            t.check();
+            // Refreshes move some out of the heap into lanes.
+            for i in (0..200u16).step_by(5) {
+                let h = t.find_v6(Proto::Udp, c6(i, 1), r4(1, 1)).unwrap();
+                t.update(h, TcpState::None, at(1001 + u64::from(i)));
+            }
+            t.check();
+            for now in (800..=1300).step_by(7) {
+                let before = t.session_count();
+                let n = t.expire(at(now));
+                let left = sessions(&t);
+                assert!(left.iter().all(|s| s.expires > at(now)));
+                assert_eq!(before - n, left.len());
+                assert_eq!(t.next_expiry(), left.iter().map(|s| s.expires).min());
+                t.check();
+            }
+            assert_eq!(t.session_count(), 0);
+        }
+    }
+
+    #[test]
+    fn clock_stepping_back_stays_correct() {
+        // Each step back opens a lane; past the lanes, sessions use the heap.
+        let mut t = table(lim(10_000, 0, 128));
+        let mut hs = Vec::new();
+        let mut id = 0u16;
+        for round in 0..10u64 {
+            let base = 1000 - round * 50;
+            for k in 0..40u64 {
+                id += 1;
+                hs.push(t.insert(udp(c6(id, 1), p4(1, id), r4(1, 1), base + k)).unwrap());
+                let h = hs[(k as usize * 7) % hs.len()];
+                t.update(h, TcpState::None, at(base + k + 300));
+            }
+            t.check();
+        }
+        let mut all = sessions(&t);
+        all.sort_by_key(|s| s.expires);
+        let mut now = 0;
+        while let Some(next) = t.next_expiry() {
+            assert_eq!(Some(next), all.first().map(|s| s.expires));
+            let n = t.expire(next);
+            assert_eq!(n, all.iter().take_while(|s| s.expires <= next).count());
+            all.drain(..n);
+            now += 1;
+            if now % 16 == 0 {
+                t.check();
+            }
+        }
+        assert!(all.is_empty());
+        t.check();
+    }
+
+    #[test]
+    fn next_expiry_is_exact_through_updates_and_removals() {
+        let mut t = table(lim(100, 0, 128));
+        let h1 = t.insert(udp(c6(1, 1), p4(1, 1), r4(1, 1), 30)).unwrap();
+        let h2 = t.insert(udp(c6(2, 1), p4(1, 2), r4(1, 1), 20)).unwrap();
+        let h3 = t.insert(udp(c6(3, 1), p4(1, 3), r4(1, 1), 40)).unwrap();
+        assert_eq!(t.next_expiry(), Some(at(20)));
+        t.remove(h2);
+        assert_eq!(t.next_expiry(), Some(at(30)));
+        t.update(h3, TcpState::None, at(10));
+        assert_eq!(t.next_expiry(), Some(at(10)));
+        t.update(h3, TcpState::None, at(35));
+        assert_eq!(t.next_expiry(), Some(at(30)));
+        t.update(h1, TcpState::None, at(36));
+        assert_eq!(t.next_expiry(), Some(at(35)));
+        t.check();
+    }
+
+    #[test]
+    fn dynamic_bib_goes_with_last_session_static_stays() {
+        let mut t = table(lim(100, 0, 128));
+        let dynb = Bib {
+            proto: Proto::Udp,
+            v6: c6(1, 1),
+            v4: p4(1, 1),
+            is_static: false,
+        };
+        let statb = Bib {
+            proto: Proto::Udp,
+            v6: c6(2, 1),
+            v4: p4(1, 2),
+            is_static: true,
+        };
+        t.add_bib(dynb).unwrap();
+        t.add_bib(statb).unwrap();
+        let a1 = t.insert(udp(dynb.v6, dynb.v4, r4(1, 1), 10)).unwrap();
+        let a2 = t.insert(udp(dynb.v6, dynb.v4, r4(2, 1), 20)).unwrap();
+        t.insert(udp(statb.v6, statb.v4, r4(1, 1), 10)).unwrap();
+        t.remove(a1);
+        assert!(t.bib_by_v4(Proto::Udp, dynb.v4).is_some(), "one session left");
+        t.remove(a2);
+        assert_eq!(t.bib_by_v4(Proto::Udp, dynb.v4), None);
+        assert_eq!(t.expire(at(10)), 1);
+        assert_eq!(t.bib_by_v4(Proto::Udp, statb.v4), Some(statb));
+        assert_eq!((t.session_count(), t.bib_count()), (0, 1));
+        // A static entry takes new sessions after that.
+        t.insert(udp(statb.v6, statb.v4, r4(3, 1), 30)).unwrap();
+        t.check();
+    }
+
+    #[test]
+    fn dynamic_bib_without_sessions_goes_at_next_expire() {
+        let mut t = table(lim(100, 0, 128));
+        let b = Bib {
+            proto: Proto::Icmp,
+            v6: c6(1, 7),
+            v4: p4(1, 7),
+            is_static: false,
+        };
+        t.add_bib(b).unwrap();
+        t.check();
+        assert_eq!(t.expire(at(1)), 0);
+        assert_eq!((t.bib_count(), t.bib_by_v6(Proto::Icmp, b.v6)), (0, None));
+        // With a session it stays until the session goes.
+        t.add_bib(b).unwrap();
+        t.insert(sess(Proto::Icmp, b.v6, b.v4, r4(1, 7), 60)).unwrap();
+        t.expire(at(2));
+        assert_eq!(t.bib_count(), 1);
+        t.expire(at(60));
+        assert_eq!(t.bib_count(), 0);
+        t.check();
+    }
+
+    #[test]
+    fn remove_bib_removes_its_sessions() {
+        let mut t = table(lim(100, 0, 128));
+        let b = Bib {
+            proto: Proto::Tcp,
+            v6: c6(1, 1),
+            v4: p4(1, 1),
+            is_static: true,
+        };
+        t.add_bib(b).unwrap();
+        let mut hs = Vec::new();
+        for i in 0..5 {
+            hs.push(
+                t.insert(sess(Proto::Tcp, b.v6, b.v4, r4(i % 2, u16::from(i)), 100))
+                    .unwrap(),
+            );
+        }
+        let other = t.insert(sess(Proto::Tcp, c6(2, 1), p4(1, 2), r4(0, 0), 100)).unwrap();
+        assert!(t.remove_bib(Proto::Tcp, b.v4));
+        assert!(hs.iter().all(|h| t.try_get(*h).is_none()));
+        assert!(!t.has_session_with(Proto::Tcp, b.v4, r4(0, 0).addr));
+        assert_eq!((t.session_count(), t.bib_count()), (1, 1));
+        assert!(t.try_get(other).is_some());
+        assert!(!t.remove_bib(Proto::Tcp, b.v4));
+        t.check();
+    }
+
+    #[test]
+    fn table_full_and_restored_on_expiry() {
+        let mut t = table(lim(3, 0, 128));
+        for i in 0..3 {
+            t.insert(udp(c6(i, 1), p4(1, i), r4(1, 1), 10 + u64::from(i))).unwrap();
+        }
+        let s = udp(c6(9, 1), p4(1, 9), r4(1, 1), 50);
+        assert_eq!(t.insert(s), Err(InsertError::TableFull { max: 3 }));
+        // BIB entries count too.
+        let b = Bib {
+            proto: Proto::Udp,
+            v6: s.v6,
+            v4: s.v4,
+            is_static: true,
+        };
+        assert_eq!(t.add_bib(b), Err(InsertError::TableFull { max: 3 }));
+        assert_eq!((t.session_count(), t.bib_count()), (3, 3));
+        assert_eq!(t.expire(at(10)), 1);
+        t.insert(s).unwrap();
+        assert_eq!(
+            t.insert(udp(c6(8, 1), p4(1, 8), r4(1, 1), 50)),
+            Err(InsertError::TableFull { max: 3 })
+        );
+        t.check();
+    }
+
+    #[test]
+    fn per_address_quota_restored_on_expiry_and_remove() {
+        let mut t = table(lim(100, 2, 128));
+        let h = t.insert(udp(c6(1, 1), p4(1, 1), r4(1, 1), 10)).unwrap();
+        t.insert(udp(c6(1, 2), p4(1, 2), r4(1, 1), 20)).unwrap();
+        let e = t.insert(udp(c6(1, 3), p4(1, 3), r4(1, 1), 20));
+        assert_eq!(
+            e,
+            Err(InsertError::ClientQuota {
+                client: c6(1, 0).addr,
+                max: 2
+            })
+        );
+        // Another address is another client.
+        t.insert(udp(c6(2, 3), p4(1, 3), r4(1, 1), 20)).unwrap();
+        t.check();
+        t.remove(h);
+        t.insert(udp(c6(1, 4), p4(1, 4), r4(1, 1), 30)).unwrap();
+        assert!(t.insert(udp(c6(1, 5), p4(1, 5), r4(1, 1), 30)).is_err());
+        assert_eq!(t.expire(at(20)), 2);
+        t.insert(udp(c6(1, 5), p4(1, 5), r4(1, 1), 30)).unwrap();
+        t.check();
+    }
+
+    #[test]
+    fn per_prefix_quota() {
+        let mut t = table(lim(100, 2, 64));
+        let a = Taddr6 {
+            addr: "2001:db8:0:1::a".parse().unwrap(),
+            port: 1,
+        };
+        let b = Taddr6 {
+            addr: "2001:db8:0:1::b".parse().unwrap(),
+            port: 1,
+        };
+        let c = Taddr6 {
+            addr: "2001:db8:0:2::a".parse().unwrap(),
+            port: 1,
+        };
+        t.insert(udp(a, p4(1, 1), r4(1, 1), 10)).unwrap();
+        t.insert(udp(b, p4(1, 2), r4(1, 1), 10)).unwrap();
+        let e = t
+            .insert(udp(Taddr6 { port: 2, ..a }, p4(1, 3), r4(1, 1), 10))
+            .unwrap_err();
+        let client: Ipv6Addr = "2001:db8:0:1::".parse().unwrap();
+        assert_eq!(e, InsertError::ClientQuota { client, max: 2 });
+        t.insert(udp(c, p4(1, 4), r4(1, 1), 10)).unwrap();
+        t.check();
+        assert_eq!(t.expire(at(10)), 3);
+        assert_eq!(t.clients.len, 0);
+        t.check();
+    }
+
+    #[test]
+    fn set_limits_recounts_clients() {
+        let mut t = table(lim(100, 0, 128));
+        for i in 0..4 {
+            t.insert(udp(c6(1, i), p4(1, i), r4(1, 1), 10)).unwrap();
+        }
+        t.set_limits(lim(100, 4, 128));
+        t.check();
+        assert!(matches!(
+            t.insert(udp(c6(1, 9), p4(1, 9), r4(1, 1), 10)),
+            Err(InsertError::ClientQuota { .. })
+        ));
+        t.set_limits(lim(4, 0, 128));
+        t.check();
+        assert_eq!(
+            t.insert(udp(c6(1, 9), p4(1, 9), r4(1, 1), 10)),
+            Err(InsertError::TableFull { max: 4 })
+        );
+        t.set_limits(lim(5, 5, 0));
+        t.check();
+        t.insert(udp(c6(2, 9), p4(1, 9), r4(1, 1), 10)).unwrap();
+        assert!(matches!(
+            t.insert(udp(c6(3, 9), p4(1, 10), r4(1, 1), 10)),
+            Err(InsertError::TableFull { .. })
+        ));
+        t.check();
+    }
+
+    #[test]
+    fn has_session_with_any_port() {
+        let mut t = table(lim(100, 0, 128));
+        let (v6, v4) = (c6(1, 1), p4(1, 1));
+        assert!(!t.has_session_with(Proto::Udp, v4, r4(1, 0).addr));
+        let a = t.insert(udp(v6, v4, r4(1, 53), 10)).unwrap();
+        let b = t.insert(udp(v6, v4, r4(2, 53), 10)).unwrap();
+        let c = t.insert(udp(v6, v4, r4(1, 54), 20)).unwrap();
+        let d = t.insert(udp(v6, v4, r4(1, 55), 30)).unwrap();
+        assert!(t.has_session_with(Proto::Udp, v4, r4(1, 0).addr));
+        assert!(t.has_session_with(Proto::Udp, v4, r4(2, 0).addr));
+        assert!(!t.has_session_with(Proto::Udp, v4, r4(3, 0).addr));
+        assert!(!t.has_session_with(Proto::Tcp, v4, r4(1, 0).addr));
+        assert!(!t.has_session_with(Proto::Udp, p4(1, 2), r4(1, 0).addr));
+        t.check();
+        // Whichever member the index holds, removing members one by one keeps
+        // the answer right.
+        t.remove(a);
+        assert!(t.has_session_with(Proto::Udp, v4, r4(1, 0).addr));
+        t.remove(b);
+        assert!(!t.has_session_with(Proto::Udp, v4, r4(2, 0).addr));
+        t.check();
+        assert_eq!(t.expire(at(20)), 1);
+        assert!(t.has_session_with(Proto::Udp, v4, r4(1, 0).addr));
+        assert!(t.try_get(c).is_none());
+        t.remove(d);
+        assert!(!t.has_session_with(Proto::Udp, v4, r4(1, 0).addr));
+        t.check();
+    }
+
+    #[test]
+    fn sessions_due_for_expiry_are_not_returned() {
+        let mut t = table(lim(100, 0, 128));
+        let s1 = udp(c6(1, 1), p4(1, 1), r4(1, 1), 100);
+        let s2 = udp(c6(1, 1), p4(1, 1), r4(1, 2), 100);
+        let h1 = t.insert(s1).unwrap();
+        t.insert(s2).unwrap();
+        t.expire(at(50));
+        // Set into the past (at or before the last expire's now).
+        t.update(h1, TcpState::None, at(50));
+        assert_eq!(t.find_v6(Proto::Udp, s1.v6, s1.remote), None);
+        assert_eq!(t.find_v4(Proto::Udp, s1.v4, s1.remote), None);
+        assert!(
+            t.has_session_with(Proto::Udp, s1.v4, s1.remote.addr),
+            "s2 has the same address"
+        );
+        let h2 = t.handle_v6(&s2);
+        t.update(h2, TcpState::None, at(40));
+        assert!(!t.has_session_with(Proto::Udp, s1.v4, s1.remote.addr));
+        assert_eq!(t.get(h1).expires, at(50), "still readable through its handle");
+        assert_eq!(t.next_expiry(), Some(at(40)));
+        assert_eq!(t.expire(at(50)), 2);
+        t.check();
+    }
+
+    #[test]
+    fn stale_handles_are_harmless() {
+        let mut t = table(lim(100, 0, 128));
+        let s = udp(c6(1, 1), p4(1, 1), r4(1, 1), 100);
+        let h = t.insert(s).unwrap();
+        t.remove(h);
+        assert_eq!(t.get(h), STALE_SESSION);
+        assert_eq!(t.try_get(h), None);
+        // The slot is reused by another session: the old handle still misses.
+        let s2 = udp(c6(2, 1), p4(1, 2), r4(1, 1), 200);
+        let h2 = t.insert(s2).unwrap();
+        assert_eq!(h2.slot, h.slot);
+        assert_ne!(h2, h);
+        t.update(h, TcpState::Trans, at(1));
+        t.remove(h);
+        assert_eq!(t.get(h2), s2);
+        // A handle from another table, out of range.
+        let big = SessionHandle { slot: 1 << 20, gen: 0 };
+        assert_eq!(t.get(big), STALE_SESSION);
+        t.update(big, TcpState::None, at(0));
+        t.remove(big);
+        assert_eq!(t.session_count(), 1);
+        t.check();
+    }
+
+    #[test]
+    fn states_and_protocols_round_trip() {
+        let mut t = table(lim(100, 0, 128));
+        for (i, st) in STATES.iter().enumerate() {
+            for proto in [Proto::Tcp, Proto::Udp, Proto::Icmp] {
+                let s = Session {
+                    state: *st,
+                    ..sess(proto, c6(i as u16, 1), p4(1, i as u16), r4(1, 1), 5)
+                };
+                let h = t.insert(s).unwrap();
+                assert_eq!(t.get(h), s);
+            }
+        }
+        assert_eq!(t.session_count(), 27);
+        assert_eq!(sessions(&t).len(), 27);
+        t.check();
+    }
+
+    #[test]
+    fn grows_and_stays_consistent() {
+        let mut t = table(lim(1 << 20, 0, 128));
+        let mut hs = Vec::new();
+        for i in 0..5000u32 {
+            let s = udp(
+                c6((i % 700) as u16, i as u16),
+                p4((i % 3) as u8, i as u16),
+                r4((i % 5) as u8, 1),
+                u64::from(i),
+            );
+            hs.push(t.insert(s).unwrap());
+        }
+        assert!(t.capacity() >= 5000);
+        t.check();
+        for (i, h) in hs.iter().enumerate() {
+            assert_eq!(t.get(*h).expires, at(i as u64));
+        }
+        assert_eq!(t.expire(at(2499)), 2500);
+        t.check();
+        assert_eq!(t.next_expiry(), Some(at(2500)));
+    }
+
+    #[test]
+    fn with_capacity_fits_the_memory_budget() {
+        let n = 100_000;
+        let mut t = DefaultTable::with_capacity(lim(1 << 20, 0, 128), n);
+        let before = t.heap_bytes();
+        for i in 0..n as u32 {
+            let v6 = Taddr6 {
+                addr: Ipv6Addr::from_bits(0x2001_0db8 << 96 | u128::from(i)),
+                port: 1,
+            };
+            let v4 = p4((i >> 16) as u8, i as u16);
+            t.insert(udp(v6, v4, r4(1, 1), 10)).unwrap();
+        }
+        assert_eq!(t.heap_bytes(), before, "no growth within the capacity");
+        let per = t.heap_bytes() as f64 / n as f64;
+        assert!(per <= 128.0, "{per} bytes per session");
+    }
+
+    #[test]
+    fn seeds_change_the_layout_not_the_behaviour() {
+        for seed in [0, 1, u64::MAX] {
+            let mut t = DefaultTable::with_seed(lim(100, 0, 128), 8, seed);
+            for i in 0..50 {
+                t.insert(udp(c6(i, 1), p4(1, i), r4(1, 1), 10)).unwrap();
+            }
+            assert_eq!(t.session_count(), 50);
+            t.check();
+        }
+        assert_eq!(client_mask(0), 0);
+        assert_eq!(client_mask(200), u128::MAX);
+    }
+
+    #[test]
+    fn zero_limits_refuse_everything() {
+        let mut t = table(lim(0, 0, 128));
+        let s = udp(c6(1, 1), p4(1, 1), r4(1, 1), 10);
+        assert_eq!(t.insert(s), Err(InsertError::TableFull { max: 0 }));
+        let b = Bib {
+            proto: Proto::Udp,
+            v6: s.v6,
+            v4: s.v4,
+            is_static: true,
+        };
+        assert_eq!(t.add_bib(b), Err(InsertError::TableFull { max: 0 }));
+        assert_eq!(t.expire(at(100)), 0);
+        t.check();
+    }
+
+    // --- model test -------------------------------------------------------------
+
+    /// The obvious implementation, to compare against.
+    #[derive(Default)]
+    struct Model {
+        max: usize,
+        per: usize,
+        mask: u128,
+        bibs: Vec<Bib>,
+        sessions: Vec<(usize, Session)>,
+        floor: Option<u64>,
+        next_id: usize,
+    }
+
+    fn same_key(a: &Session, b: &Session) -> bool {
+        a.proto == b.proto && a.v6 == b.v6 && a.remote == b.remote
+    }
+
+    impl Model {
+        fn alive(&self, s: &Session) -> bool {
+            self.floor.is_none_or(|f| s.expires.0 > f)
+        }
+        fn bib4(&self, proto: Proto, v4: Taddr4) -> Option<usize> {
+            self.bibs.iter().position(|b| b.proto == proto && b.v4 == v4)
+        }
+        fn bib6(&self, proto: Proto, v6: Taddr6) -> Option<usize> {
+            self.bibs.iter().position(|b| b.proto == proto && b.v6 == v6)
+        }
+        fn add_bib(&mut self, bib: Bib) -> Result<(), InsertError> {
+            match (self.bib4(bib.proto, bib.v4), self.bib6(bib.proto, bib.v6)) {
+                (Some(x), Some(y)) if x == y => {
+                    self.bibs[x].is_static |= bib.is_static;
+                    Ok(())
+                }
+                (Some(_), _) => Err(InsertError::V4InUse {
+                    proto: bib.proto,
+                    v4: bib.v4,
+                }),
+                (None, Some(_)) => Err(InsertError::V6InUse {
+                    proto: bib.proto,
+                    v6: bib.v6,
+                }),
+                (None, None) if self.bibs.len() >= self.max => Err(InsertError::TableFull { max: self.max }),
+                (None, None) => {
+                    self.bibs.push(bib);
+                    Ok(())
+                }
+            }
+        }
+        /// Ok(id) of the new or updated session.
+        fn insert(&mut self, s: Session) -> Result<usize, InsertError> {
+            let b = self.bib4(s.proto, s.v4);
+            match b {
+                Some(b) if self.bibs[b].v6 != s.v6 => {
+                    return Err(InsertError::V4InUse {
+                        proto: s.proto,
+                        v4: s.v4,
+                    })
+                }
+                Some(_) => {
+                    if let Some((id, x)) = self.sessions.iter_mut().find(|(_, x)| same_key(x, &s)) {
+                        x.state = s.state;
+                        x.expires = s.expires;
+                        return Ok(*id);
+                    }
+                }
+                None if self.bib6(s.proto, s.v6).is_some() => {
+                    return Err(InsertError::V6InUse {
+                        proto: s.proto,
+                        v6: s.v6,
+                    })
+                }
+                None => {}
+            }
+            if self.sessions.len() >= self.max {
+                return Err(InsertError::TableFull { max: self.max });
+            }
+            if self.per > 0 {
+                let key = s.v6.addr.to_bits() & self.mask;
+                let n = self
+                    .sessions
+                    .iter()
+                    .filter(|(_, x)| x.v6.addr.to_bits() & self.mask == key)
+                    .count();
+                if n >= self.per {
+                    return Err(InsertError::ClientQuota {
+                        client: Ipv6Addr::from_bits(key),
+                        max: self.per,
+                    });
+                }
+            }
+            if b.is_none() {
+                if self.bibs.len() >= self.max {
+                    return Err(InsertError::TableFull { max: self.max });
+                }
+                self.bibs.push(Bib {
+                    proto: s.proto,
+                    v6: s.v6,
+                    v4: s.v4,
+                    is_static: false,
+                });
+            }
+            self.next_id += 1;
+            self.sessions.push((self.next_id, s));
+            Ok(self.next_id)
+        }
+        fn remove_at(&mut self, i: usize, drop_bib: bool) {
+            let (_, s) = self.sessions.remove(i);
+            if drop_bib && !self.sessions.iter().any(|(_, x)| x.proto == s.proto && x.v4 == s.v4) {
+                if let Some(b) = self.bib4(s.proto, s.v4) {
+                    if !self.bibs[b].is_static {
+                        self.bibs.remove(b);
+                    }
+                }
+            }
+        }
+        fn remove_bib(&mut self, proto: Proto, v4: Taddr4) -> bool {
+            let Some(b) = self.bib4(proto, v4) else { return false };
+            self.sessions.retain(|(_, x)| !(x.proto == proto && x.v4 == v4));
+            self.bibs.remove(b);
+            true
+        }
+        fn expire(&mut self, now: u64) -> usize {
+            self.floor = Some(now);
+            let mut n = 0;
+            while let Some(i) = self.sessions.iter().position(|(_, x)| x.expires.0 <= now) {
+                self.remove_at(i, true);
+                n += 1;
+            }
+            let sessions = &self.sessions;
+            self.bibs
+                .retain(|b| b.is_static || sessions.iter().any(|(_, x)| x.proto == b.proto && x.v4 == b.v4));
+            n
+        }
+        fn find_v6(&self, proto: Proto, v6: Taddr6, remote: Taddr4) -> Option<Session> {
+            let s = self
+                .sessions
+                .iter()
+                .find(|(_, x)| x.proto == proto && x.v6 == v6 && x.remote == remote);
+            s.map(|(_, x)| *x).filter(|x| self.alive(x))
+        }
+        fn find_v4(&self, proto: Proto, v4: Taddr4, remote: Taddr4) -> Option<Session> {
+            let s = self
+                .sessions
+                .iter()
+                .find(|(_, x)| x.proto == proto && x.v4 == v4 && x.remote == remote);
+            s.map(|(_, x)| *x).filter(|x| self.alive(x))
+        }
+        fn has_session_with(&self, proto: Proto, v4: Taddr4, remote: Ipv4Addr) -> bool {
+            self.sessions
+                .iter()
+                .any(|(_, x)| x.proto == proto && x.v4 == v4 && x.remote.addr == remote && self.alive(x))
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        AddBib {
+            proto: u8,
+            c: u8,
+            cport: u8,
+            p: u8,
+            pport: u8,
+            stat: bool,
+        },
+        RemoveBib {
+            proto: u8,
+            p: u8,
+            pport: u8,
+        },
+        Insert {
+            proto: u8,
+            c: u8,
+            cport: u8,
+            use_bib: bool,
+            p: u8,
+            pport: u8,
+            r: u8,
+            rport: u8,
+            state: u8,
+            exp: u8,
+        },
+        Update {
+            k: usize,
+            state: u8,
+            exp: u8,
+        },
+        Remove {
+            k: usize,
+        },
+        OldHandle {
+            k: usize,
+            remove: bool,
+            exp: u8,
+        },
+        Expire {
+            now: u8,
+        },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            2 => (0..3u8, 0..4u8, 0..3u8, 0..2u8, 0..3u8, any::<bool>())
+                .prop_map(|(proto, c, cport, p, pport, stat)| Op::AddBib { proto, c, cport, p, pport, stat }),
+            1 => (0..3u8, 0..2u8, 0..3u8).prop_map(|(proto, p, pport)| Op::RemoveBib { proto, p, pport }),
+            8 => (0..3u8, 0..4u8, 0..3u8, any::<bool>(), 0..2u8, 0..3u8, 0..3u8, 0..2u8, 0..9u8, 0..100u8)
+                .prop_map(|(proto, c, cport, use_bib, p, pport, r, rport, state, exp)| Op::Insert {
+                    proto, c, cport, use_bib, p, pport, r, rport, state, exp
+                }),
+            3 => (any::<usize>(), 0..9u8, 0..100u8).prop_map(|(k, state, exp)| Op::Update { k, state, exp }),
+            1 => any::<usize>().prop_map(|k| Op::Remove { k }),
+            1 => (any::<usize>(), any::<bool>(), 0..100u8).prop_map(|(k, remove, exp)| Op::OldHandle { k, remove, exp }),
+            2 => (0..100u8).prop_map(|now| Op::Expire { now }),
+        ]
+    }
+
+    const PROTOS: [Proto; 3] = [Proto::Tcp, Proto::Udp, Proto::Icmp];
+
+    fn client(c: u8, port: u8) -> Taddr6 {
+        // Clients 0 and 1 share a /64, 2 and 3 another.
+        let net = u128::from(c / 2) << 64;
+        Taddr6 {
+            addr: Ipv6Addr::from_bits(0x2001_0db8 << 96 | net | u128::from(c % 2 + 1)),
+            port: u16::from(port),
+        }
+    }
+
+    fn compare(t: &DefaultTable, m: &Model) {
+        t.check();
+        let mut ms: Vec<Session> = m.sessions.iter().map(|(_, s)| *s).collect();
+        ms.sort_by_key(skey);
+        assert_eq!(sessions(t), ms);
+        let mut mb = m.bibs.clone();
+        mb.sort_by_key(bkey);
+        assert_eq!(bibs(t), mb);
+        assert_eq!(t.session_count(), m.sessions.len());
+        assert_eq!(t.bib_count(), m.bibs.len());
+        assert_eq!(t.next_expiry(), ms.iter().map(|s| s.expires).min());
+        for proto in PROTOS {
+            for p in 0..2 {
+                for pport in 0..3 {
+                    let v4 = p4(p, pport);
+                    assert_eq!(t.bib_by_v4(proto, v4), m.bib4(proto, v4).map(|i| m.bibs[i]));
+                    for r in 0..3 {
+                        assert_eq!(
+                            t.has_session_with(proto, v4, r4(r, 0).addr),
+                            m.has_session_with(proto, v4, r4(r, 0).addr)
+                        );
+                        for rport in 0..2 {
+                            let h = t.find_v4(proto, v4, r4(r, rport)).map(|h| t.get(h));
+                            assert_eq!(h, m.find_v4(proto, v4, r4(r, rport)));
+                        }
+                    }
+                }
+            }
+            for c in 0..4 {
+                for cport in 0..3 {
+                    let v6 = client(c, cport);
+                    assert_eq!(t.bib_by_v6(proto, v6), m.bib6(proto, v6).map(|i| m.bibs[i]));
+                    for r in 0..3 {
+                        for rport in 0..2 {
+                            let h = t.find_v6(proto, v6, r4(r, rport)).map(|h| t.get(h));
+                            assert_eq!(h, m.find_v6(proto, v6, r4(r, rport)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn run(limits: TableLimits, cap: usize, no_heap: bool, ops: Vec<Op>) {
+        let mut t = DefaultTable::with_seed(limits, cap, 7);
+        t.no_heap = no_heap;
+        let mut m = Model {
+            max: limits.max_sessions,
+            per: limits.max_sessions_per_client,
+            mask: client_mask(limits.client_prefix_len),
+            ..Model::default()
+        };
+        let mut handles: Vec<(usize, SessionHandle)> = Vec::new();
+        for op in ops {
+            match op {
+                Op::AddBib {
+                    proto,
+                    c,
+                    cport,
+                    p,
+                    pport,
+                    stat,
+                } => {
+                    let b = Bib {
+                        proto: PROTOS[proto as usize],
+                        v6: client(c, cport),
+                        v4: p4(p, pport.into()),
+                        is_static: stat,
+                    };
+                    assert_eq!(t.add_bib(b), m.add_bib(b));
+                }
+                Op::RemoveBib { proto, p, pport } => {
+                    let (proto, v4) = (PROTOS[proto as usize], p4(p, pport.into()));
+                    assert_eq!(t.remove_bib(proto, v4), m.remove_bib(proto, v4));
+                }
+                Op::Insert {
+                    proto,
+                    c,
+                    cport,
+                    use_bib,
+                    p,
+                    pport,
+                    r,
+                    rport,
+                    state,
+                    exp,
+                } => {
+                    let proto = PROTOS[proto as usize];
+                    let v6 = client(c, cport);
+                    let v4 = match m.bib6(proto, v6) {
+                        Some(b) if use_bib => m.bibs[b].v4,
+                        _ => p4(p, pport.into()),
+                    };
+                    let s = Session {
+                        proto,
+                        v6,
+                        v4,
+                        remote: r4(r, rport.into()),
+                        state: STATES[state as usize],
+                        expires: Instant(exp.into()),
+                    };
+                    let got = t.insert(s);
+                    let want = m.insert(s);
+                    assert_eq!(got.is_ok(), want.is_ok(), "{got:?} {want:?}");
+                    match (got, want) {
+                        (Ok(h), Ok(id)) => {
+                            assert_eq!(t.get(h), s);
+                            handles.push((id, h));
+                        }
+                        (Err(a), Err(b)) => assert_eq!(a, b),
+                        _ => unreachable!(),
+                    }
+                }
+                Op::Update { k, state, exp } if !m.sessions.is_empty() => {
+                    let i = k % m.sessions.len();
+                    let h = t.handle_v6(&m.sessions[i].1);
+                    let s = &mut m.sessions[i].1;
+                    s.state = STATES[state as usize];
+                    s.expires = Instant(exp.into());
+                    t.update(h, s.state, s.expires);
+                    assert_eq!(t.get(h), *s);
+                }
+                Op::Remove { k } if !m.sessions.is_empty() => {
+                    let i = k % m.sessions.len();
+                    let h = t.handle_v6(&m.sessions[i].1);
+                    m.remove_at(i, true);
+                    t.remove(h);
+                    assert_eq!(t.get(h), STALE_SESSION);
+                }
+                Op::OldHandle { k, remove, exp } if !handles.is_empty() => {
+                    let (id, h) = handles[k % handles.len()];
+                    match m.sessions.iter().position(|(x, _)| *x == id) {
+                        Some(i) => {
+                            if remove {
+                                m.remove_at(i, true);
+                            } else {
+                                m.sessions[i].1.expires = Instant(exp.into());
+                            }
+                        }
+                        None => assert_eq!(t.get(h), STALE_SESSION),
+                    }
+                    if remove {
+                        t.remove(h);
+                    } else {
+                        t.update(h, t.get(h).state, Instant(exp.into()));
+                    }
+                }
+                Op::Expire { now } => {
+                    assert_eq!(t.expire(Instant(now.into())), m.expire(now.into()));
+                }
+                _ => {}
+            }
+            compare(&t, &m);
+        }
+    }
+
+    fn limits() -> impl Strategy<Value = TableLimits> {
+        (
+            prop_oneof![Just(2usize), Just(5), Just(40)],
+            prop_oneof![Just(0usize), Just(1), Just(3)],
+            prop_oneof![Just(128u8), Just(64)],
+        )
+            .prop_map(|(max, per, plen)| lim(max, per, plen))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #[test]
+        fn matches_the_model(limits in limits(), cap in prop_oneof![Just(0usize), Just(3), Just(64)],
+                             no_heap in any::<bool>(), ops in proptest::collection::vec(op(), 1..80)) {
+            run(limits, cap, no_heap, ops);
         }
     }
 }

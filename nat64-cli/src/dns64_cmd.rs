@@ -1,0 +1,1005 @@
+//! `nat64 dns64`: a DNS64 resolver (RFC 6147) in front of one or more
+//! upstream resolvers.
+//!
+//! It listens on UDP and TCP, forwards queries to the upstreams (in order,
+//! failing over on timeouts, network errors, SERVFAIL and REFUSED), retries
+//! over TCP when an upstream truncates, and applies [`nat64_core::dns64`] to
+//! every answer: synthesized AAAA records (section 5.1), PTR CNAMEs (section
+//! 5.3.1), the RFC 8880 names answered locally, everything else relayed
+//! unchanged. Responses are cached for their TTL (RFC 2181 section 8, RFC
+//! 2308 for negative answers) in a bounded cache. A malformed query gets
+//! FORMERR, an unsupported opcode NOTIMP, an unknown EDNS version BADVERS,
+//! and a failure of every upstream SERVFAIL (section 5.1.3); responses and
+//! runts are dropped.
+//!
+//! Metrics (counters, and upstream and DNS64 latency histograms) go to
+//! standard error as one JSON line every `--metrics-interval` seconds.
+//!
+//! Settings come from flags and from the `[dns64]` table of a TOML file
+//! (`--config`); flags win, and a list flag replaces the file's list. Other
+//! tables of the file (e.g. `[translator]`) are ignored here.
+
+use std::collections::HashMap;
+use std::error::Error;
+use std::hash::BuildHasher;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nat64_core::dns64::wire::{age_ttls, cache_ttl, flags, rcode, rtype, Message};
+use nat64_core::dns64::{
+    Answer, ClientPrefix, Decision, Dns64, Dns64Config, Plan, PrefixRule, Query, DEFAULT_EDNS_UDP_SIZE,
+};
+use nat64_core::{Ipv4Prefix, Ipv6Prefix, Prefix64};
+use serde::Deserialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+
+/// Largest DNS message (TCP length field).
+const MAX_MSG: usize = 65535;
+/// Queries handled at once; more are dropped (the client retries).
+const MAX_IN_FLIGHT: usize = 4096;
+/// TCP connections open at once.
+const MAX_TCP_CONNS: usize = 256;
+/// How long an idle client TCP connection stays open (RFC 7766 section 6.2.3).
+const TCP_IDLE: Duration = Duration::from_secs(10);
+
+/// Command-line arguments of `nat64 dns64`.
+#[derive(clap::Args, Debug, Default)]
+#[command(after_help = "\
+Examples:
+  nat64 dns64 --upstream 192.0.2.53                         # 64:ff9b::/96, listen on [::]:53
+  nat64 dns64 --listen [::1]:5353 --upstream 127.0.0.1:53 --prefix 2001:db8:64::/96
+  nat64 dns64 --upstream 192.0.2.53 --prefix '2001:db8:1::/96=198.51.100.0/24' --translate-all
+  nat64 dns64 --config gateway.toml                         # the [dns64] table
+
+Flags override the keys of the --config file's [dns64] table; a flag that takes a
+list (--listen, --upstream, --prefix, --exclude, --client) replaces the file's list.")]
+pub struct Args {
+    /// TOML file with a `[dns64]` table (other tables are ignored).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, UDP and TCP (repeatable; default `[::]:53`; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Vec<SocketAddr>,
+    /// Upstream resolver, tried in the order given (repeatable; port 53 unless given).
+    #[arg(long = "upstream", value_name = "ADDR[:PORT]", value_parser = parse_upstream)]
+    pub upstreams: Vec<SocketAddr>,
+    /// Synthesis prefix (repeatable; default 64:ff9b::/96), optionally with the IPv4 ranges it is
+    /// used for: 2001:db8:1::/96=198.51.100.0/24,203.0.113.0/24.
+    #[arg(long = "prefix", value_name = "PREFIX[=V4RANGES]", value_parser = parse_prefix_rule)]
+    pub prefixes: Vec<PrefixRule>,
+    /// AAAA records in this range are treated as absent (repeatable; default ::ffff:0:0/96).
+    #[arg(long, value_name = "V6PREFIX")]
+    pub exclude: Vec<Ipv6Prefix>,
+    /// Only these clients get DNS64 (repeatable; default all).
+    #[arg(long = "client", value_name = "PREFIX")]
+    pub clients: Vec<ClientPrefix>,
+    /// Synthesize even when real AAAA records exist (CoreDNS translate_all, unbound dns64-synthall).
+    #[arg(long)]
+    pub translate_all: bool,
+    /// Also synthesize for clients asking over IPv4 (CoreDNS allow_ipv4).
+    #[arg(long)]
+    pub allow_ipv4: bool,
+    /// Synthesize non-global IPv4 addresses under 64:ff9b::/96 too (RFC 6052 section 3.1).
+    #[arg(long)]
+    pub allow_non_global: bool,
+    /// Time to wait for one upstream before trying the next, in milliseconds (default 1500).
+    #[arg(long, value_name = "MS")]
+    pub timeout_ms: Option<u64>,
+    /// Cache entries (default 10000; 0 disables the cache).
+    #[arg(long, value_name = "N")]
+    pub cache_size: Option<usize>,
+    /// Longest time a response is cached, in seconds (default 86400).
+    #[arg(long, value_name = "SECS")]
+    pub max_cache_ttl: Option<u32>,
+    /// EDNS UDP payload size we send and accept (default 1232).
+    #[arg(long, value_name = "BYTES")]
+    pub edns_udp_size: Option<u16>,
+    /// Seconds between metrics lines on standard error (default 60; 0 turns them off).
+    #[arg(long, value_name = "SECS")]
+    pub metrics_interval: Option<u64>,
+}
+
+fn parse_upstream(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    s.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| {
+            format!("{s:?} is not an address: write 192.0.2.53, 192.0.2.53:5353, 2001:db8::53 or [2001:db8::53]:5353")
+        })
+}
+
+fn parse_prefix_rule(s: &str) -> Result<PrefixRule, String> {
+    let (p, mapped) = match s.split_once('=') {
+        Some((p, m)) => (p, Some(m)),
+        None => (s, None),
+    };
+    let prefix: Prefix64 = p.trim().parse().map_err(|e| format!("{e}"))?;
+    let mut rule = PrefixRule::new(prefix);
+    if let Some(m) = mapped {
+        for r in m.split(',').filter(|r| !r.trim().is_empty()) {
+            rule.mapped.push(
+                r.trim()
+                    .parse::<Ipv4Prefix>()
+                    .map_err(|e| format!("in the IPv4 ranges of {p}: {e}"))?,
+            );
+        }
+    }
+    Ok(rule)
+}
+
+/// A prefix in the TOML file: `"64:ff9b::/96"` or
+/// `{ prefix = "2001:db8:1::/96", mapped = ["198.51.100.0/24"] }`.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+pub enum PrefixEntry {
+    /// Just the prefix.
+    Plain(String),
+    /// With its IPv4 ranges.
+    Mapped(MappedPrefix),
+}
+
+/// A prefix with the IPv4 ranges it is used for.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct MappedPrefix {
+    /// The RFC 6052 prefix.
+    pub prefix: String,
+    /// The IPv4 ranges.
+    #[serde(default)]
+    pub mapped: Vec<String>,
+}
+
+/// The `[dns64]` table of the configuration file; every key optional.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Dns64Table {
+    /// Listening addresses.
+    pub listen: Option<Vec<String>>,
+    /// Upstream resolvers.
+    pub upstreams: Option<Vec<String>>,
+    /// Synthesis prefixes.
+    pub prefixes: Option<Vec<PrefixEntry>>,
+    /// Excluded AAAA ranges.
+    pub exclude: Option<Vec<String>>,
+    /// Client ACL.
+    pub clients: Option<Vec<String>>,
+    /// translate_all / dns64-synthall.
+    pub translate_all: Option<bool>,
+    /// allow_ipv4.
+    pub allow_ipv4: Option<bool>,
+    /// RFC 6052 section 3.1 override.
+    pub allow_non_global: Option<bool>,
+    /// Per-upstream timeout.
+    pub timeout_ms: Option<u64>,
+    /// Cache entries.
+    pub cache_size: Option<usize>,
+    /// Cache TTL cap.
+    pub max_cache_ttl: Option<u32>,
+    /// EDNS UDP size.
+    pub edns_udp_size: Option<u16>,
+    /// Metrics interval.
+    pub metrics_interval: Option<u64>,
+}
+
+/// Reads the `[dns64]` table of a TOML file, ignoring its other tables.
+pub fn load_table(path: &std::path::Path) -> Result<Dns64Table, Box<dyn Error>> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e| format!("{} is not valid TOML: {e}", path.display()))?;
+    match doc.get("dns64") {
+        None => Err(format!("{} has no [dns64] table", path.display()).into()),
+        Some(v) => v
+            .clone()
+            .try_into()
+            .map_err(|e| format!("{}: in [dns64]: {e}", path.display()).into()),
+    }
+}
+
+/// Everything the resolver needs, from flags and file.
+#[derive(Debug)]
+pub struct Settings {
+    /// DNS64 rules.
+    pub dns64: Dns64Config,
+    /// Listening addresses.
+    pub listen: Vec<SocketAddr>,
+    /// Upstreams.
+    pub upstreams: Vec<SocketAddr>,
+    /// Per-upstream timeout.
+    pub timeout: Duration,
+    /// Cache entries.
+    pub cache_size: usize,
+    /// Cache TTL cap.
+    pub max_cache_ttl: u32,
+    /// Metrics interval (zero: off).
+    pub metrics_interval: Duration,
+}
+
+fn parse_all<T: std::str::FromStr>(what: &str, v: &[String]) -> Result<Vec<T>, String>
+where
+    T::Err: std::fmt::Display,
+{
+    v.iter()
+        .map(|s| s.parse::<T>().map_err(|e| format!("[dns64] {what} {s:?}: {e}")))
+        .collect()
+}
+
+/// Merges flags over the file's table.
+pub fn settings(a: &Args) -> Result<Settings, Box<dyn Error>> {
+    let t = match &a.config {
+        Some(p) => load_table(p)?,
+        None => Dns64Table::default(),
+    };
+    let listen = if !a.listen.is_empty() {
+        a.listen.clone()
+    } else if let Some(l) = &t.listen {
+        parse_all::<SocketAddr>("listen", l)?
+    } else {
+        vec![SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 53)]
+    };
+    let upstreams = if !a.upstreams.is_empty() {
+        a.upstreams.clone()
+    } else if let Some(u) = &t.upstreams {
+        u.iter().map(|s| parse_upstream(s)).collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
+    if upstreams.is_empty() {
+        return Err("no upstream resolver: give --upstream ADDR (or `upstreams = [...]` in [dns64])".into());
+    }
+    let prefixes = if !a.prefixes.is_empty() {
+        a.prefixes.clone()
+    } else {
+        let mut v = Vec::new();
+        for e in t.prefixes.clone().unwrap_or_default() {
+            v.push(match e {
+                PrefixEntry::Plain(s) => parse_prefix_rule(&s).map_err(|e| format!("[dns64] prefixes: {e}"))?,
+                PrefixEntry::Mapped(m) => {
+                    let prefix: Prefix64 = m.prefix.parse().map_err(|e| format!("[dns64] prefixes: {e}"))?;
+                    PrefixRule {
+                        prefix,
+                        mapped: parse_all("mapped", &m.mapped)?,
+                    }
+                }
+            });
+        }
+        v
+    };
+    let mut cfg = Dns64Config {
+        prefixes,
+        ..Dns64Config::default()
+    };
+    if !a.exclude.is_empty() {
+        cfg.exclude = a.exclude.clone();
+    } else if let Some(e) = &t.exclude {
+        cfg.exclude = parse_all("exclude", e)?;
+    }
+    if !a.clients.is_empty() {
+        cfg.clients = a.clients.clone();
+    } else if let Some(c) = &t.clients {
+        cfg.clients = parse_all("clients", c)?;
+    }
+    cfg.translate_all = a.translate_all || t.translate_all.unwrap_or(false);
+    cfg.allow_ipv4 = a.allow_ipv4 || t.allow_ipv4.unwrap_or(false);
+    cfg.allow_non_global = a.allow_non_global || t.allow_non_global.unwrap_or(false);
+    cfg.edns_udp_size = a.edns_udp_size.or(t.edns_udp_size).unwrap_or(DEFAULT_EDNS_UDP_SIZE);
+    let timeout_ms = a.timeout_ms.or(t.timeout_ms).unwrap_or(1500);
+    if timeout_ms == 0 {
+        return Err("timeout_ms must be at least 1".into());
+    }
+    Ok(Settings {
+        dns64: cfg,
+        listen,
+        upstreams,
+        timeout: Duration::from_millis(timeout_ms),
+        cache_size: a.cache_size.or(t.cache_size).unwrap_or(10_000),
+        max_cache_ttl: a.max_cache_ttl.or(t.max_cache_ttl).unwrap_or(86_400),
+        metrics_interval: Duration::from_secs(a.metrics_interval.or(t.metrics_interval).unwrap_or(60)),
+    })
+}
+
+// ---- metrics ----------------------------------------------------------------
+
+/// Bucket upper bounds of the latency histograms, in microseconds.
+const BOUNDS_US: [u64; 16] = [
+    50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
+    5_000_000,
+];
+
+/// A latency histogram with fixed buckets (the last one unbounded).
+#[derive(Default)]
+pub struct Histogram {
+    buckets: [AtomicU64; BOUNDS_US.len() + 1],
+    count: AtomicU64,
+    sum_us: AtomicU64,
+}
+
+impl Histogram {
+    /// Adds one observation.
+    pub fn record(&self, d: Duration) {
+        let us = d.as_micros().min(u128::from(u64::MAX)) as u64;
+        let i = BOUNDS_US.iter().position(|&b| us <= b).unwrap_or(BOUNDS_US.len());
+        self.buckets[i].fetch_add(1, Relaxed);
+        self.count.fetch_add(1, Relaxed);
+        self.sum_us.fetch_add(us, Relaxed);
+    }
+    /// The upper bound (ms) of the bucket holding quantile `q`.
+    pub fn quantile_ms(&self, q: f64) -> Option<f64> {
+        let n = self.count.load(Relaxed);
+        if n == 0 {
+            return None;
+        }
+        let want = ((n as f64) * q).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (i, b) in self.buckets.iter().enumerate() {
+            seen += b.load(Relaxed);
+            if seen >= want {
+                return Some(BOUNDS_US.get(i).map_or(f64::INFINITY, |&u| u as f64 / 1000.0));
+            }
+        }
+        None
+    }
+    fn json(&self) -> serde_json::Value {
+        let n = self.count.load(Relaxed);
+        let mut buckets = serde_json::Map::new();
+        for (i, b) in self.buckets.iter().enumerate() {
+            let key = BOUNDS_US
+                .get(i)
+                .map_or("+Inf".to_string(), |&u| format!("{}", u as f64 / 1000.0));
+            buckets.insert(key, b.load(Relaxed).into());
+        }
+        serde_json::json!({
+            "count": n,
+            "mean_ms": if n == 0 { 0.0 } else { self.sum_us.load(Relaxed) as f64 / n as f64 / 1000.0 },
+            "p50_ms": self.quantile_ms(0.5),
+            "p99_ms": self.quantile_ms(0.99),
+            "le_ms": buckets,
+        })
+    }
+}
+
+macro_rules! counters {
+    ($($name:ident),* $(,)?) => {
+        /// Counters of the resolver.
+        #[derive(Default)]
+        pub struct Counters { $(
+            #[doc = stringify!($name)]
+            pub $name: AtomicU64,
+        )* }
+        impl Counters {
+            fn json(&self) -> serde_json::Map<String, serde_json::Value> {
+                let mut m = serde_json::Map::new();
+                $( m.insert(stringify!($name).to_string(), self.$name.load(Relaxed).into()); )*
+                m
+            }
+        }
+    };
+}
+
+counters!(
+    queries_udp,
+    queries_tcp,
+    dropped,
+    formerr,
+    notimp,
+    badvers,
+    servfail,
+    responses,
+    truncated,
+    synthesized,
+    synthesized_records,
+    filtered,
+    relayed,
+    empty,
+    ptr_cname,
+    local,
+    cache_hits,
+    cache_misses,
+    upstream_queries,
+    upstream_timeouts,
+    upstream_errors,
+    upstream_failovers,
+    upstream_tcp_retries,
+    upstream_bad_responses,
+);
+
+/// Counters and histograms, shared by every task.
+#[derive(Default)]
+pub struct Metrics {
+    /// Counters.
+    pub c: Counters,
+    /// Time for one upstream exchange (the successful attempt).
+    pub upstream_latency: Histogram,
+    /// Time from a query's arrival to its answer.
+    pub dns64_latency: Histogram,
+}
+
+impl Metrics {
+    /// One JSON object.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "dns64_metrics": self.c.json(),
+            "upstream_latency": self.upstream_latency.json(),
+            "dns64_latency": self.dns64_latency.json(),
+        })
+    }
+}
+
+fn inc(c: &AtomicU64) {
+    c.fetch_add(1, Relaxed);
+}
+
+// ---- cache ------------------------------------------------------------------
+
+struct Entry {
+    msg: Vec<u8>,
+    stored: Instant,
+    ttl: u32,
+}
+
+/// A bounded cache of final responses, keyed by question, DO, CD and
+/// whether the client gets DNS64.
+struct Cache {
+    map: HashMap<Vec<u8>, Entry>,
+    cap: usize,
+    max_ttl: u32,
+}
+
+impl Cache {
+    fn key(q: &Query<'_>, synth: bool) -> Vec<u8> {
+        let mut k: Vec<u8> = q.qname_wire().iter().map(|b| b.to_ascii_lowercase()).collect();
+        k.extend_from_slice(&q.qtype().to_be_bytes());
+        k.extend_from_slice(&q.qclass().to_be_bytes());
+        k.push(u8::from(q.dnssec_ok()) | u8::from(q.checking_disabled()) << 1 | u8::from(synth) << 2);
+        k
+    }
+    /// A copy of the entry with TTLs aged, if still fresh.
+    fn get(&mut self, key: &[u8], now: Instant) -> Option<Vec<u8>> {
+        let e = self.map.get(key)?;
+        let age = now.duration_since(e.stored).as_secs();
+        if age >= u64::from(e.ttl) {
+            self.map.remove(key);
+            return None;
+        }
+        let mut m = e.msg.clone();
+        age_ttls(&mut m, age as u32).ok()?;
+        Some(m)
+    }
+    fn put(&mut self, key: Vec<u8>, msg: &[u8], now: Instant) {
+        if self.cap == 0 {
+            return;
+        }
+        let Ok(m) = Message::parse(msg) else { return };
+        let Some(ttl) = cache_ttl(&m).map(|t| t.min(self.max_ttl)) else {
+            return;
+        };
+        if ttl == 0 {
+            return;
+        }
+        if self.map.len() >= self.cap && !self.map.contains_key(&key) {
+            self.map
+                .retain(|_, e| now.duration_since(e.stored).as_secs() < u64::from(e.ttl));
+            if self.map.len() >= self.cap {
+                // Still full of live entries: drop an arbitrary one.
+                if let Some(k) = self.map.keys().next().cloned() {
+                    self.map.remove(&k);
+                }
+            }
+        }
+        self.map.insert(
+            key,
+            Entry {
+                msg: msg.to_vec(),
+                stored: now,
+                ttl,
+            },
+        );
+    }
+}
+
+// ---- the resolver -------------------------------------------------------------
+
+/// Why an upstream exchange gave nothing.
+#[derive(Debug)]
+enum UpstreamError {
+    Timeout,
+    Io,
+}
+
+/// The resolver state shared by every task.
+pub struct Resolver {
+    dns64: Dns64,
+    upstreams: Vec<SocketAddr>,
+    timeout: Duration,
+    cache: Mutex<Cache>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// The upstream tried first (the last one that answered).
+    preferred: AtomicUsize,
+    ids: std::collections::hash_map::RandomState,
+    id_counter: AtomicU64,
+    in_flight: AtomicUsize,
+}
+
+impl Resolver {
+    /// A resolver for these settings.
+    pub fn new(s: &Settings) -> Result<Self, Box<dyn Error>> {
+        Ok(Resolver {
+            dns64: Dns64::new(s.dns64.clone())?,
+            upstreams: s.upstreams.clone(),
+            timeout: s.timeout,
+            cache: Mutex::new(Cache {
+                map: HashMap::new(),
+                cap: s.cache_size,
+                max_ttl: s.max_cache_ttl,
+            }),
+            metrics: Metrics::default(),
+            preferred: AtomicUsize::new(0),
+            ids: std::collections::hash_map::RandomState::new(),
+            id_counter: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+        })
+    }
+
+    /// An unpredictable query ID (RFC 5452 section 9.2): SipHash with a
+    /// random key over a counter.
+    fn next_id(&self) -> u16 {
+        self.ids.hash_one(self.id_counter.fetch_add(1, Relaxed)) as u16
+    }
+
+    /// The answer to one client message, or `None` to stay silent.
+    pub async fn handle(&self, msg: &[u8], client: IpAddr, tcp: bool) -> Option<Vec<u8>> {
+        let start = Instant::now();
+        let r = self.answer(msg, client, tcp).await;
+        if r.is_some() {
+            inc(&self.metrics.c.responses);
+            self.metrics.dns64_latency.record(start.elapsed());
+        }
+        r
+    }
+
+    fn error(&self, msg: &[u8], rc: u16) -> Option<Vec<u8>> {
+        inc(match rc {
+            rcode::FORMERR => &self.metrics.c.formerr,
+            rcode::NOTIMP => &self.metrics.c.notimp,
+            rcode::BADVERS => &self.metrics.c.badvers,
+            _ => &self.metrics.c.servfail,
+        });
+        let mut out = vec![0u8; 512];
+        let n = self.dns64.error_response(msg, rc, &mut out).ok()??;
+        out.truncate(n);
+        Some(out)
+    }
+
+    async fn answer(&self, msg: &[u8], client: IpAddr, tcp: bool) -> Option<Vec<u8>> {
+        let q = match Query::parse(msg) {
+            Ok(q) => q,
+            Err(e) => {
+                return match e.rcode() {
+                    Some(rc) => self.error(msg, rc),
+                    None => {
+                        inc(&self.metrics.c.dropped);
+                        None
+                    }
+                }
+            }
+        };
+        let limit = self.dns64.response_limit(&q, tcp);
+        let plan = self.dns64.plan(&q, client);
+        let synth = match plan {
+            Plan::Forward => false,
+            Plan::Local { synthesize } => synthesize,
+            Plan::Aaaa | Plan::Ptr(_) => true,
+        };
+        let key = Cache::key(&q, synth);
+        let mut out = vec![0u8; limit];
+        let cached = self.cache.lock().ok()?.get(&key, Instant::now());
+        if let Some(c) = cached {
+            inc(&self.metrics.c.cache_hits);
+            if let Ok(w) = self.dns64.relay(&q, &c, &mut out) {
+                if w.truncated {
+                    inc(&self.metrics.c.truncated);
+                }
+                out.truncate(w.len);
+                return Some(out);
+            }
+        }
+        inc(&self.metrics.c.cache_misses);
+        let written = match plan {
+            Plan::Forward => match self.exchange(&q, q.qname_wire(), q.qtype()).await {
+                Some(r) => self.dns64.relay(&q, &r, &mut out),
+                None => return self.error(msg, rcode::SERVFAIL),
+            },
+            Plan::Local { synthesize } => self.dns64.answer_local(&q, synthesize, &mut out),
+            Plan::Aaaa => {
+                // RFC 6147 section 5.1.3: no answer counts as SERVFAIL, which
+                // section 5.1.2 treats as an empty answer.
+                let aaaa = self.exchange(&q, q.qname_wire(), rtype::AAAA).await;
+                let a = match self.dns64.needs_a_query(&q, aaaa.as_deref()) {
+                    Ok(Decision::Respond) => None,
+                    Ok(Decision::QueryA) | Err(_) => self.exchange(&q, q.qname_wire(), rtype::A).await,
+                };
+                self.dns64.synthesize(&q, aaaa.as_deref(), a.as_deref(), &mut out)
+            }
+            Plan::Ptr(target) => {
+                let ptr = self.exchange(&q, target.wire(), rtype::PTR).await;
+                match ptr.map(|p| self.dns64.synthesize_ptr(&q, &target, &p, &mut out)) {
+                    Some(Ok(Some(w))) => Ok(w),
+                    _ => match self.exchange(&q, q.qname_wire(), q.qtype()).await {
+                        Some(r) => self.dns64.relay(&q, &r, &mut out),
+                        None => return self.error(msg, rcode::SERVFAIL),
+                    },
+                }
+            }
+        };
+        let w = match written {
+            Ok(w) => w,
+            Err(_) => return self.error(msg, rcode::SERVFAIL),
+        };
+        let c = &self.metrics.c;
+        match w.answer {
+            Answer::Synthesized { records } => {
+                inc(&c.synthesized);
+                c.synthesized_records.fetch_add(u64::from(records), Relaxed);
+            }
+            Answer::Filtered { .. } => inc(&c.filtered),
+            Answer::Relayed => inc(&c.relayed),
+            Answer::Empty => inc(&c.empty),
+            Answer::PtrCname => inc(&c.ptr_cname),
+            Answer::Local => inc(&c.local),
+            _ => {}
+        }
+        out.truncate(w.len);
+        if w.truncated {
+            inc(&c.truncated);
+        } else if out[3] & 0xf != rcode::SERVFAIL as u8 {
+            if let Ok(mut cache) = self.cache.lock() {
+                cache.put(key, &out, Instant::now());
+            }
+        }
+        Some(out)
+    }
+
+    /// Asks the upstreams, in order from the preferred one, for
+    /// `qname`/`qtype`. Timeouts, errors, SERVFAIL and REFUSED move on to the
+    /// next; when every upstream failed, the last SERVFAIL/REFUSED answer
+    /// (if any) is returned.
+    async fn exchange(&self, q: &Query<'_>, qname: &[u8], qtype: u16) -> Option<Vec<u8>> {
+        let n = self.upstreams.len();
+        let first = self.preferred.load(Relaxed) % n;
+        let mut last = None;
+        for i in 0..n {
+            let idx = (first + i) % n;
+            let up = self.upstreams[idx];
+            let id = self.next_id();
+            let mut qbuf = [0u8; 300];
+            let len = self.dns64.upstream_query(q, id, qname, qtype, &mut qbuf).ok()?;
+            let t0 = Instant::now();
+            inc(&self.metrics.c.upstream_queries);
+            let r = match udp_exchange(up, &qbuf[..len], id, qname, qtype, q.qclass(), self.timeout).await {
+                Ok(r) if r[2] & (flags::TC >> 8) as u8 != 0 => {
+                    inc(&self.metrics.c.upstream_tcp_retries);
+                    tcp_exchange(up, &qbuf[..len], id, qname, qtype, q.qclass(), self.timeout).await
+                }
+                other => other,
+            };
+            match r {
+                Ok(resp) => {
+                    self.metrics.upstream_latency.record(t0.elapsed());
+                    if i > 0 {
+                        inc(&self.metrics.c.upstream_failovers);
+                    }
+                    let rc = u16::from(resp[3] & 0xf);
+                    if (rc == rcode::SERVFAIL || rc == rcode::REFUSED) && i + 1 < n {
+                        last = Some(resp);
+                        continue;
+                    }
+                    self.preferred.store(idx, Relaxed);
+                    return Some(resp);
+                }
+                Err(UpstreamError::Timeout) => inc(&self.metrics.c.upstream_timeouts),
+                Err(UpstreamError::Io) => inc(&self.metrics.c.upstream_errors),
+            }
+        }
+        last
+    }
+}
+
+/// Whether `resp` is the answer to our query: QR, our ID, our question.
+fn matches(resp: &[u8], id: u16, qname: &[u8], qtype: u16, qclass: u16) -> bool {
+    match Message::parse(resp) {
+        Ok(m) => m.is_response() && m.id() == id && m.question_is(qname, qtype, qclass),
+        Err(_) => false,
+    }
+}
+
+fn unspecified_for(a: SocketAddr) -> SocketAddr {
+    match a {
+        SocketAddr::V4(_) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+        SocketAddr::V6(_) => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+    }
+}
+
+/// One UDP exchange from a fresh socket (a random source port, RFC 5452
+/// section 9.2); datagrams that are not the answer are ignored until the
+/// deadline.
+async fn udp_exchange(
+    up: SocketAddr,
+    query: &[u8],
+    id: u16,
+    qname: &[u8],
+    qtype: u16,
+    qclass: u16,
+    timeout: Duration,
+) -> Result<Vec<u8>, UpstreamError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let sock = UdpSocket::bind(unspecified_for(up))
+        .await
+        .map_err(|_| UpstreamError::Io)?;
+    sock.connect(up).await.map_err(|_| UpstreamError::Io)?;
+    sock.send(query).await.map_err(|_| UpstreamError::Io)?;
+    let mut buf = vec![0u8; MAX_MSG];
+    loop {
+        match tokio::time::timeout_at(deadline, sock.recv(&mut buf)).await {
+            Err(_) => return Err(UpstreamError::Timeout),
+            Ok(Err(_)) => return Err(UpstreamError::Io),
+            Ok(Ok(n)) => {
+                if matches(&buf[..n], id, qname, qtype, qclass) {
+                    buf.truncate(n);
+                    return Ok(buf);
+                }
+            }
+        }
+    }
+}
+
+/// One TCP exchange (RFC 7766), after a truncated UDP answer.
+async fn tcp_exchange(
+    up: SocketAddr,
+    query: &[u8],
+    id: u16,
+    qname: &[u8],
+    qtype: u16,
+    qclass: u16,
+    timeout: Duration,
+) -> Result<Vec<u8>, UpstreamError> {
+    let run = async {
+        let mut s = TcpStream::connect(up).await?;
+        let mut m = Vec::with_capacity(query.len() + 2);
+        m.extend_from_slice(&(query.len() as u16).to_be_bytes());
+        m.extend_from_slice(query);
+        s.write_all(&m).await?;
+        let len = s.read_u16().await?;
+        let mut buf = vec![0u8; usize::from(len)];
+        s.read_exact(&mut buf).await?;
+        Ok::<_, std::io::Error>(buf)
+    };
+    match tokio::time::timeout(timeout, run).await {
+        Err(_) => Err(UpstreamError::Timeout),
+        Ok(Err(_)) => Err(UpstreamError::Io),
+        Ok(Ok(buf)) if matches(&buf, id, qname, qtype, qclass) => Ok(buf),
+        Ok(Ok(_)) => Err(UpstreamError::Io),
+    }
+}
+
+// ---- servers ----------------------------------------------------------------
+
+async fn serve_udp(r: Arc<Resolver>, sock: Arc<UdpSocket>) {
+    let mut buf = vec![0u8; MAX_MSG];
+    loop {
+        let (n, peer) = match sock.recv_from(&mut buf).await {
+            Ok(x) => x,
+            // ICMP errors from earlier sends surface here on some systems.
+            Err(_) => continue,
+        };
+        inc(&r.metrics.c.queries_udp);
+        if r.in_flight.load(Relaxed) >= MAX_IN_FLIGHT {
+            inc(&r.metrics.c.dropped);
+            continue;
+        }
+        r.in_flight.fetch_add(1, Relaxed);
+        let pkt = buf[..n].to_vec();
+        let (r2, s2) = (r.clone(), sock.clone());
+        tokio::spawn(async move {
+            if let Some(resp) = r2.handle(&pkt, peer.ip(), false).await {
+                let _ = s2.send_to(&resp, peer).await;
+            }
+            r2.in_flight.fetch_sub(1, Relaxed);
+        });
+    }
+}
+
+async fn serve_tcp(r: Arc<Resolver>, l: TcpListener) {
+    let conns = Arc::new(AtomicUsize::new(0));
+    loop {
+        let Ok((mut s, peer)) = l.accept().await else {
+            continue;
+        };
+        if conns.load(Relaxed) >= MAX_TCP_CONNS {
+            continue; // dropped: closes the connection
+        }
+        conns.fetch_add(1, Relaxed);
+        let (r2, c2) = (r.clone(), conns.clone());
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; MAX_MSG];
+            loop {
+                let len = match tokio::time::timeout(TCP_IDLE, s.read_u16()).await {
+                    Ok(Ok(l)) => usize::from(l),
+                    _ => break,
+                };
+                if tokio::time::timeout(TCP_IDLE, s.read_exact(&mut buf[..len]))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+                inc(&r2.metrics.c.queries_tcp);
+                let Some(resp) = r2.handle(&buf[..len], peer.ip(), true).await else {
+                    break;
+                };
+                let mut m = Vec::with_capacity(resp.len() + 2);
+                m.extend_from_slice(&(resp.len() as u16).to_be_bytes());
+                m.extend_from_slice(&resp);
+                if s.write_all(&m).await.is_err() {
+                    break;
+                }
+            }
+            c2.fetch_sub(1, Relaxed);
+        });
+    }
+}
+
+/// Binds UDP and TCP on the same address; with port 0, a port free for both.
+async fn bind_pair(a: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)> {
+    let mut tries = 0;
+    loop {
+        let u = UdpSocket::bind(a).await?;
+        let port = u.local_addr()?.port();
+        match TcpListener::bind(SocketAddr::new(a.ip(), port)).await {
+            Ok(t) => return Ok((u, t)),
+            Err(e) if a.port() == 0 && tries < 20 => {
+                tries += 1;
+                let _ = e;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Runs the resolver until the process is stopped.
+pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
+    let s = settings(&a)?;
+    let r = Arc::new(Resolver::new(&s)?);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let mut tasks = Vec::new();
+        for &addr in &s.listen {
+            let (u, t) = bind_pair(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr}: {e} (port 53 needs root or CAP_NET_BIND_SERVICE)"))?;
+            let la = u.local_addr()?;
+            eprintln!("nat64 dns64: listening on udp {la} and tcp {la}");
+            tasks.push(tokio::spawn(serve_udp(r.clone(), Arc::new(u))));
+            tasks.push(tokio::spawn(serve_tcp(r.clone(), t)));
+        }
+        let cfg = r.dns64.config();
+        let prefixes: Vec<String> = cfg.prefixes.iter().map(|p| p.prefix.to_string()).collect();
+        let ups: Vec<String> = s.upstreams.iter().map(|u| u.to_string()).collect();
+        eprintln!(
+            "nat64 dns64: upstreams {}; prefixes {}; translate_all={} allow_ipv4={}{}",
+            ups.join(", "),
+            prefixes.join(", "),
+            cfg.translate_all,
+            cfg.allow_ipv4,
+            if cfg.allow_ipv4 {
+                ""
+            } else {
+                " (clients asking over IPv4 get no synthesis)"
+            }
+        );
+        if !s.metrics_interval.is_zero() {
+            let r2 = r.clone();
+            let every = s.metrics_interval;
+            tasks.push(tokio::spawn(async move {
+                let mut t = tokio::time::interval(every);
+                t.tick().await;
+                loop {
+                    t.tick().await;
+                    eprintln!("{}", r2.metrics.json());
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        Ok::<_, Box<dyn Error>>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_and_prefix_flags() {
+        assert_eq!(parse_upstream("192.0.2.53").unwrap(), "192.0.2.53:53".parse().unwrap());
+        assert_eq!(
+            parse_upstream("[2001:db8::53]:5353").unwrap(),
+            "[2001:db8::53]:5353".parse().unwrap()
+        );
+        assert_eq!(
+            parse_upstream("2001:db8::53").unwrap(),
+            "[2001:db8::53]:53".parse().unwrap()
+        );
+        assert!(parse_upstream("resolver").unwrap_err().contains("192.0.2.53:5353"));
+        let r = parse_prefix_rule("2001:db8:1::/96=198.51.100.0/24, 203.0.113.0/24").unwrap();
+        assert_eq!(r.mapped.len(), 2);
+        assert!(parse_prefix_rule("2001:db8::/33").unwrap_err().contains("/32, /40"));
+    }
+
+    #[test]
+    fn config_table_and_flags_merge() {
+        let dir = std::env::temp_dir().join(format!("nat64-dns64-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("c.toml");
+        std::fs::write(
+            &f,
+            r#"
+[translator]
+pool6 = "64:ff9b::/96"
+
+[dns64]
+listen = ["127.0.0.1:5353"]
+upstreams = ["127.0.0.1:5300", "[::1]"]
+prefixes = ["64:ff9b::/96", { prefix = "2001:db8:1::/96", mapped = ["198.51.100.0/24"] }]
+exclude = ["::ffff:0:0/96", "2001:db8:bad::/48"]
+clients = ["2001:db8::/32"]
+translate_all = true
+timeout_ms = 300
+"#,
+        )
+        .unwrap();
+        let mut a = Args {
+            config: Some(f.clone()),
+            ..Args::default()
+        };
+        let s = settings(&a).unwrap();
+        assert_eq!(s.upstreams[1], "[::1]:53".parse().unwrap());
+        assert_eq!(s.dns64.prefixes.len(), 2);
+        assert_eq!(s.dns64.prefixes[1].mapped.len(), 1);
+        assert!(s.dns64.translate_all && !s.dns64.allow_ipv4);
+        assert_eq!(s.timeout, Duration::from_millis(300));
+        a.upstreams = vec!["127.0.0.2:53".parse().unwrap()];
+        a.timeout_ms = Some(100);
+        let s = settings(&a).unwrap();
+        assert_eq!(s.upstreams, vec!["127.0.0.2:53".parse().unwrap()]);
+        assert_eq!(s.timeout, Duration::from_millis(100));
+        std::fs::write(&f, "[dns64]\nupstream = [\"127.0.0.1\"]\n").unwrap();
+        let e = settings(&a).unwrap_err().to_string();
+        assert!(e.contains("unknown field `upstream`"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn histogram_quantiles() {
+        let h = Histogram::default();
+        for _ in 0..98 {
+            h.record(Duration::from_micros(80));
+        }
+        h.record(Duration::from_millis(30));
+        h.record(Duration::from_secs(9));
+        assert_eq!(h.quantile_ms(0.5), Some(0.1));
+        assert_eq!(h.quantile_ms(0.99), Some(50.0));
+        assert_eq!(h.quantile_ms(1.0), Some(f64::INFINITY));
+    }
+}

@@ -1,0 +1,239 @@
+//! What a gateway runs with: the translation mode and its core
+//! configuration, the client filter, the TUN device and its addresses and
+//! routes, the control socket and the metrics address. The `nat64 gateway`
+//! command builds a [`Settings`] from its TOML file; an embedder can build
+//! one directly.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+
+use nat64_core::nat64::Nat64Config;
+use nat64_core::{Config, Ipv4Prefix, Ipv6Prefix};
+
+/// What the gateway translates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Stateless SIIT (RFC 7915, RFC 7757 EAMT, RFC 6052 pool6).
+    Siit,
+    /// Stateful NAT64 (RFC 6146): IPv6 clients share pool4.
+    Nat64,
+    /// The customer-side translator of 464XLAT (RFC 6877 section 6.3): the
+    /// host's IPv4 applications reach IPv4 through a PLAT (a NAT64) over
+    /// IPv6. Stateless: an EAMT entry maps the host's IPv4 address
+    /// (192.0.0.0/29, RFC 7335) to an IPv6 address of the host, pool6 is
+    /// the PLAT's prefix.
+    Clat,
+}
+
+impl Mode {
+    /// The name used in the configuration file.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Mode::Siit => "siit",
+            Mode::Nat64 => "nat64",
+            Mode::Clat => "clat",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The core's configuration for the mode.
+#[derive(Debug, Clone)]
+pub enum Xlat {
+    /// SIIT and CLAT.
+    Stateless(Box<Config>),
+    /// NAT64.
+    Stateful(Box<Nat64Config>),
+}
+
+impl Xlat {
+    /// The RFC 7915 settings shared by both.
+    pub fn xlat(&self) -> &Config {
+        match self {
+            Xlat::Stateless(c) => c,
+            Xlat::Stateful(n) => &n.xlat,
+        }
+    }
+}
+
+/// Whose packets are translated: the sources allowed on the side that
+/// opens connections, so that the gateway is never an open relay. IPv6
+/// sources in SIIT and NAT64 mode, IPv4 sources (the host's own
+/// applications) in CLAT mode. An ICMP error is judged by the destination
+/// of the packet it quotes (the client it is about), since routers
+/// anywhere on the path may send one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clients {
+    /// IPv6 packets must come from one of these prefixes.
+    V6(Vec<Ipv6Prefix>),
+    /// IPv4 packets must come from one of these prefixes.
+    V4(Vec<Ipv4Prefix>),
+}
+
+impl Clients {
+    /// Whether `pkt` (an IP packet read from the device) may be translated.
+    /// Packets of the other family, and packets too short to tell, pass:
+    /// the core judges them.
+    pub fn allows(&self, pkt: &[u8]) -> bool {
+        match self {
+            Clients::V6(list) => {
+                // Multicast (the kernel's own neighbour discovery and MLD) is
+                // never translated: the core calls it not ours.
+                if pkt.len() < 40 || pkt[0] >> 4 != 6 || pkt[24] == 0xff {
+                    return true;
+                }
+                // ICMPv6 error (type < 128, RFC 4443 section 2.1) quoting a
+                // packet: the quoted destination is the client.
+                let a = if pkt[6] == 58 && pkt.len() >= 88 && pkt[40] < 128 {
+                    &pkt[72..88]
+                } else {
+                    &pkt[8..24]
+                };
+                let a = Ipv6Addr::from(<[u8; 16]>::try_from(a).unwrap_or([0; 16]));
+                list.iter().any(|p| p.contains(a))
+            }
+            Clients::V4(list) => {
+                if pkt.len() < 20 || pkt[0] >> 4 != 4 {
+                    return true;
+                }
+                let ihl = usize::from(pkt[0] & 15) * 4;
+                let icmp_error = pkt[9] == 1 && pkt.len() >= ihl + 28 && matches!(pkt[ihl], 3 | 4 | 5 | 11 | 12);
+                let off = if icmp_error { ihl + 8 + 16 } else { 12 };
+                let a = Ipv4Addr::new(pkt[off], pkt[off + 1], pkt[off + 2], pkt[off + 3]);
+                list.iter().any(|p| p.contains(a))
+            }
+        }
+    }
+
+    /// The prefixes, as text.
+    pub fn describe(&self) -> String {
+        let v: Vec<String> = match self {
+            Clients::V6(l) => l.iter().map(|p| p.to_string()).collect(),
+            Clients::V4(l) => l.iter().map(|p| p.to_string()).collect(),
+        };
+        v.join(",")
+    }
+}
+
+/// An address or route prefix: `addr/len`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Cidr {
+    /// Address.
+    pub addr: IpAddr,
+    /// Prefix length.
+    pub len: u8,
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+impl From<Ipv4Prefix> for Cidr {
+    fn from(p: Ipv4Prefix) -> Self {
+        Cidr {
+            addr: p.addr().into(),
+            len: p.prefix_len(),
+        }
+    }
+}
+
+impl From<Ipv6Prefix> for Cidr {
+    fn from(p: Ipv6Prefix) -> Self {
+        Cidr {
+            addr: p.addr().into(),
+            len: p.prefix_len(),
+        }
+    }
+}
+
+/// The TUN device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Interface name (at most 15 bytes).
+    pub name: String,
+    /// Worker threads.
+    pub workers: usize,
+    /// One TUN queue per worker (IFF_MULTI_QUEUE); otherwise the workers
+    /// share one descriptor.
+    pub multi_queue: bool,
+    /// The device's MTU.
+    pub mtu: u32,
+    /// Bring the device up and install `addresses` and `routes` with the
+    /// `ip` command (iproute2); off, the operator does it.
+    pub configure: bool,
+    /// Addresses given to the device.
+    pub addresses: Vec<Cidr>,
+    /// Routes through the device.
+    pub routes: Vec<Cidr>,
+}
+
+/// Everything a gateway runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The mode.
+    pub mode: Mode,
+    /// The core's configuration.
+    pub xlat: Xlat,
+    /// Whose packets are translated.
+    pub clients: Clients,
+    /// The TUN device.
+    pub device: Device,
+    /// The control socket (`nat64 session display`, `nat64 stats`).
+    pub control_socket: Option<PathBuf>,
+    /// The Prometheus endpoint (loopback).
+    pub metrics: Option<SocketAddr>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v6(src: &str, dst: &str, nh: u8, payload: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x60, 0, 0, 0];
+        p.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+        p.extend_from_slice(&[nh, 64]);
+        p.extend_from_slice(&src.parse::<Ipv6Addr>().unwrap().octets());
+        p.extend_from_slice(&dst.parse::<Ipv6Addr>().unwrap().octets());
+        p.extend_from_slice(payload);
+        p
+    }
+
+    #[test]
+    fn clients_v6() {
+        let c = Clients::V6(vec!["2001:db8:1::/64".parse().unwrap()]);
+        assert!(c.allows(&v6("2001:db8:1::5", "64:ff9b::1", 17, &[0; 8])));
+        assert!(!c.allows(&v6("2001:db8:2::5", "64:ff9b::1", 17, &[0; 8])));
+        // An ICMPv6 error from a router outside the prefix about a client.
+        let inner = v6("64:ff9b::1", "2001:db8:1::5", 17, &[0; 8]);
+        let mut icmp = vec![1, 4, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(&inner);
+        assert!(c.allows(&v6("2001:db8:99::1", "64:ff9b::1", 58, &icmp)));
+        let inner = v6("64:ff9b::1", "2001:db8:9::5", 17, &[0; 8]);
+        let mut icmp = vec![1, 4, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(&inner);
+        assert!(!c.allows(&v6("2001:db8:99::1", "64:ff9b::1", 58, &icmp)));
+        // Echo requests are judged by their source.
+        assert!(!c.allows(&v6("2001:db8:99::1", "64:ff9b::1", 58, &[128, 0, 0, 0, 0, 1, 0, 1])));
+        // IPv4 and garbage pass to the core.
+        assert!(c.allows(&[0x45; 20]));
+        assert!(c.allows(&[0xff, 1]));
+    }
+
+    #[test]
+    fn clients_v4() {
+        let c = Clients::V4(vec!["192.0.0.0/29".parse().unwrap()]);
+        let mut p = vec![0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 0, 2, 203, 0, 113, 1];
+        p.extend_from_slice(&[0; 8]);
+        assert!(c.allows(&p));
+        p[12..16].copy_from_slice(&[198, 51, 100, 1]);
+        assert!(!c.allows(&p));
+    }
+}

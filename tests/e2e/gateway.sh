@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# End-to-end tests of `nat64 gateway` in network namespaces this script
+# creates (and deletes, by name, even on failure or Ctrl-C).
+#
+#   sudo bash tests/e2e/gateway.sh [path/to/nat64]     # default target/debug/nat64
+#
+# Needs root and: iproute2 curl python3 iputils-ping (Debian packages).
+# Only documentation addresses, inside the namespaces:
+#
+#   client  2001:db8:1::2/64 (and 2001:db8:bad::2, outside the client prefix)
+#     |                          CLAT (RFC 6877) for the 464XLAT case: 192.0.0.2 <-> 2001:db8:1::464
+#   gateway 2001:db8:1::1/64 | TUN: stateful NAT64, pool6 2001:db8:64::/96, pool4 198.51.100.0/28 | 203.0.113.1/24
+#     |                                                                               (MTU 1400 on this link)
+#   server  203.0.113.2/24: HTTP GET/PUT and UDP echo on port 8080 (server.py)
+#
+# Prints one line per check and ends with "N passed, N failed".
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+NAT64=$(realpath "${1:-target/debug/nat64}")
+[ -x "$NAT64" ] || { echo "no nat64 binary at $NAT64 (cargo build -p nat64)" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "run as root: the tests create network namespaces" >&2; exit 2; }
+for t in ip curl python3 ping; do
+  command -v $t >/dev/null || { echo "$t is missing (apt-get install iproute2 curl python3 iputils-ping)" >&2; exit 2; }
+done
+
+ID=n64e$$
+C=$ID-c G=$ID-g S=$ID-s
+DIR=$(mktemp -d /tmp/nat64-e2e.XXXXXX)
+PREFIX=2001:db8:64::
+SERVER=203.0.113.2
+DST=${PREFIX}cb00:7102          # 203.0.113.2 under pool6 (RFC 6052 section 2.2)
+GW4_AS6=${PREFIX}cb00:7101      # 203.0.113.1
+OWN6=${PREFIX}c633:6401         # 198.51.100.1, the translator's own address
+SOCK=$DIR/nat64.sock
+PASS=0 FAIL=0
+GW_PID= SRV_PID= CLAT_PID=
+START=$(date +%s)
+
+cleanup() {
+  trap - EXIT INT TERM
+  for p in $CLAT_PID $GW_PID $SRV_PID; do kill "$p" 2>/dev/null; done
+  sleep 0.3
+  for p in $CLAT_PID $GW_PID $SRV_PID; do kill -9 "$p" 2>/dev/null; done
+  ip -n "$C" link del c0 2>/dev/null
+  ip -n "$S" link del s0 2>/dev/null
+  for ns in "$C" "$G" "$S"; do ip netns del "$ns" 2>/dev/null; done
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT TERM
+
+ok() { PASS=$((PASS + 1)); printf 'ok    %s\n' "$1"; }
+bad() {
+  FAIL=$((FAIL + 1)); printf 'FAIL  %s\n' "$1"
+  [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/      /' | head -30
+  return 0
+}
+check() { # check NAME COMMAND...: passes if the command succeeds
+  local name=$1; shift
+  local out
+  if out=$("$@" 2>&1); then ok "$name"; else bad "$name" "$out"; fi
+}
+inc() { ip netns exec "$C" "$@"; }
+ing() { ip netns exec "$G" "$@"; }
+stat_of() { # the count of a counter label in `nat64 stats --json`
+  "$NAT64" stats --socket "${2:-$SOCK}" --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin); want = sys.argv[1]
+for group in ("io", "verdicts", "drops", "not_ours"):
+    for c in s[group]:
+        if c["label"] == want: print(c["count"]); sys.exit()
+print(s.get(want, 0))' "$1"
+}
+wait_for() { # wait_for SECONDS COMMAND...
+  local t=$1; shift
+  for _ in $(seq $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
+
+# ---------------------------------------------------------------- the lab
+set -e
+for ns in "$C" "$G" "$S"; do ip netns add "$ns"; done
+ip -n "$C" link add c0 type veth peer name g6 netns "$G"
+ip -n "$S" link add s0 type veth peer name g4 netns "$G"
+for ns in "$C" "$G" "$S"; do ip -n "$ns" link set lo up; done
+ip -n "$C" addr add 2001:db8:1::2/64 dev c0 nodad
+ip -n "$C" addr add 2001:db8:bad::2/64 dev c0 nodad
+ip -n "$C" link set c0 up
+ip -n "$C" -6 route add default via 2001:db8:1::1
+ip -n "$G" addr add 2001:db8:1::1/64 dev g6 nodad
+ip -n "$G" addr add 203.0.113.1/24 dev g4
+ip -n "$G" link set g6 up
+ip -n "$G" link set g4 mtu 1400 up
+ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+ip -n "$S" addr add 203.0.113.2/24 dev s0
+ip -n "$S" link set s0 mtu 1400 up
+# The server advertises an MSS for 1500-byte packets (advmss) although its
+# link is 1400, so that the client's full-size segments need Path MTU
+# discovery through the translator.
+ip -n "$S" route add default via 203.0.113.1 advmss 1460
+ip -n "$S" route change 203.0.113.0/24 dev s0 proto kernel scope link src 203.0.113.2 advmss 1460
+
+mkdir -p "$DIR/www"
+echo "hello from the IPv4-only server" > "$DIR/www/index.html"
+head -c 8M /dev/urandom > "$DIR/www/big.bin"
+head -c 4M /dev/urandom > "$DIR/upload.bin"
+BIG_SHA=$(sha256sum < "$DIR/www/big.bin" | cut -d' ' -f1)
+UP_SHA=$(sha256sum < "$DIR/upload.bin" | cut -d' ' -f1)
+(cd "$DIR/www" && exec ip netns exec "$S" python3 "$HERE/server.py" 203.0.113.2 8080) &
+SRV_PID=$!
+
+write_config() { # write_config ICMP_TIMEOUT
+  cat > "$DIR/gateway.toml" <<EOF
+[gateway]
+mode = "nat64"
+device = "nat64"
+workers = 2
+clients = ["2001:db8:1::/64"]
+control_socket = "$SOCK"
+metrics = "127.0.0.1:9164"
+log_level = "info"
+
+[translator]
+pool6 = "2001:db8:64::/96"
+
+[nat64]
+pool4 = ["198.51.100.0/28"]
+timeouts = { icmp = $1, tcp_trans = 4 }
+EOF
+}
+write_config 3
+ip netns exec "$G" "$NAT64" gateway --config "$DIR/gateway.toml" 2> "$DIR/gateway.log" &
+GW_PID=$!
+set +e
+
+wait_for 10 "$NAT64" stats --socket "$SOCK" || { bad "gateway starts" "$(cat "$DIR/gateway.log")"; exit 1; }
+ok "gateway starts (2 workers, multi-queue TUN)"
+wait_for 10 ip netns exec "$S" python3 -c "import socket; socket.create_connection(('203.0.113.2', 8080), 1)" \
+  || { bad "server starts"; exit 1; }
+
+# ---------------------------------------------------------------- TCP
+check "tcp: curl fetches a page through [$DST]" \
+  bash -c "inc() { ip netns exec $C \"\$@\"; }; inc curl -sS --max-time 10 http://[$DST]:8080/ | grep -q 'hello from the IPv4-only server'"
+got=$(inc curl -sS --max-time 60 "http://[$DST]:8080/big.bin" | sha256sum | cut -d' ' -f1)
+[ "$got" = "$BIG_SHA" ] && ok "tcp: 8 MiB download, sha256 matches" || bad "tcp: 8 MiB download" "got $got want $BIG_SHA"
+
+# ---------------------------------------------------------------- Path MTU
+# The IPv4 link is 1400: full-size IPv6 packets become 1480-byte IPv4
+# packets with DF, the gateway's kernel answers Fragmentation Needed, the
+# translator turns it into Packet Too Big (1420), and the upload completes.
+got=$(inc curl -sS --max-time 60 -T "$DIR/upload.bin" "http://[$DST]:8080/up" | tr -d '\n')
+[ "$got" = "$UP_SHA" ] && ok "pmtu: 4 MiB upload over the 1400-byte IPv4 link, sha256 matches" \
+  || bad "pmtu: 4 MiB upload" "got $got want $UP_SHA"
+mtu=$(inc ip -6 route get "$DST" | grep -o 'mtu [0-9]*' | cut -d' ' -f2)
+[ "${mtu:-0}" = 1420 ] && ok "pmtu: the client learnt MTU 1420 from the translated Packet Too Big" \
+  || bad "pmtu: client route MTU" "$(inc ip -6 route get "$DST")"
+out=$(inc ping -6 -c 2 -i 0.3 -W 2 -M do -s 1452 "$DST" 2>&1)
+echo "$out" | grep -q "mtu=1420\|mtu 1420\|message too long, mtu: 1420" \
+  && ok "pmtu: a 1500-byte DF ping gets Packet Too Big, mtu 1420" || bad "pmtu: ping -M do -s 1452" "$out"
+
+# ---------------------------------------------------------------- UDP
+got=$(inc python3 -c "
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(3)
+ok = 0
+for i in range(5):
+    s.sendto(b'udp-%d' % i, ('$DST', 8080))
+    try:
+        ok += s.recvfrom(100)[0] == b'udp-%d' % i
+    except socket.timeout:
+        pass
+print(ok)")
+[ "$got" = 5 ] && ok "udp: 5 datagrams echoed" || bad "udp: echo" "$got of 5"
+
+# ---------------------------------------------------------------- ICMP
+check "ping: 3 echo requests answered" inc ping -6 -c 3 -i 0.2 -W 2 "$DST"
+out=$(inc ping -6 -c 1 -W 2 -t 2 "$DST")
+echo "$out" | grep -q "From $OWN6.*Time exceeded" \
+  && ok "ttl: hop limit 1 at the translator: Time Exceeded from its own address $OWN6" \
+  || bad "ttl: translator's Time Exceeded" "$out"
+out=$(inc ping -6 -c 1 -W 2 -t 3 "$DST")
+echo "$out" | grep -q "From $GW4_AS6.*Time exceeded" \
+  && ok "ttl: TTL expiry on the IPv4 side: the ICMPv4 Time Exceeded comes back translated from $GW4_AS6" \
+  || bad "ttl: translated Time Exceeded" "$out"
+if command -v traceroute >/dev/null; then
+  out=$(inc traceroute -6 -n -q 1 -w 1 -m 6 "$DST")
+  echo "$out" | grep -q "$GW4_AS6" && echo "$out" | grep -q "$DST" \
+    && ok "traceroute: shows the IPv4 hop as $GW4_AS6 and reaches $DST" || bad "traceroute" "$out"
+fi
+
+# ---------------------------------------------------------------- sessions
+inc curl -sS --max-time 30 --limit-rate 1M -o /dev/null "http://[$DST]:8080/big.bin" &
+LONG=$!
+inc ping -6 -c 1 -W 2 "$DST" >/dev/null
+sleep 0.5
+out=$("$NAT64" session display --socket "$SOCK")
+echo "$out" | grep -Eq "^tcp +2001:db8:1::2#[0-9]+ +198\.51\.100\.[0-9]+#[0-9]+ +203\.0\.113\.2#8080 +ESTABLISHED" \
+  && echo "$out" | grep -Eq "^icmp +2001:db8:1::2#" \
+  && ok "session display: the live TCP transfer (ESTABLISHED) and the ping" || bad "session display" "$out"
+out=$("$NAT64" session display --icmp --socket "$SOCK")
+echo "$out" | grep -q "^tcp" && bad "session display --icmp shows only ICMP" "$out" || ok "session display --icmp shows only ICMP"
+
+# ---------------------------------------------------------------- reload
+# SIGHUP with a changed file (ICMP timeout 3 -> 2) during the transfer.
+write_config 2
+kill -HUP $GW_PID
+wait_for 5 grep -q "event=reloaded" "$DIR/gateway.log" && ok "reload: SIGHUP applied (event=reloaded logged)" \
+  || bad "reload: SIGHUP" "$(tail -5 "$DIR/gateway.log")"
+wait $LONG && ok "reload: the 8 MiB transfer running across the reload completed" \
+  || bad "reload: transfer across the reload" "$(tail -5 "$DIR/gateway.log")"
+[ "$(stat_of reloads)" = 1 ] && ok "reload: counted" || bad "reload: counted" "$(stat_of reloads)"
+# A bad file is refused, the gateway keeps running.
+cp "$DIR/gateway.toml" "$DIR/good.toml"
+echo 'pool4 = "oops"' >> "$DIR/gateway.toml"
+kill -HUP $GW_PID
+wait_for 5 grep -q "event=reload_refused" "$DIR/gateway.log" \
+  && check "reload: a broken file is refused and the gateway keeps translating" \
+    inc curl -sS --max-time 10 -o /dev/null "http://[$DST]:8080/" \
+  || bad "reload: broken file refused" "$(tail -3 "$DIR/gateway.log")"
+cp "$DIR/good.toml" "$DIR/gateway.toml"
+
+# ---------------------------------------------------------------- expiry
+inc ping -6 -c 1 -W 2 "$DST" >/dev/null
+n1=$("$NAT64" session display --icmp --socket "$SOCK" | grep -c "^icmp")
+sleep 3.5
+n2=$("$NAT64" session display --icmp --socket "$SOCK" | grep -c "^icmp")
+[ "$n1" -ge 1 ] && [ "$n2" = 0 ] && [ "$(stat_of sessions_expired)" -ge 1 ] \
+  && ok "expiry: the ICMP session expired after its 2 s timeout" || bad "expiry" "before $n1 after $n2"
+
+# ---------------------------------------------------------------- bad traffic
+before_refused=$(stat_of refused_clients)
+before_253=$(stat_of unsupported_protocol)
+before_trunc=$(stat_of transport_truncated)
+before_ack=$(stat_of tcp_no_session)
+before_icmp=$(stat_of icmp_untranslatable_type)
+inc curl -sS --max-time 30 --limit-rate 2M -o "$DIR/during.bin" "http://[$DST]:8080/big.bin" &
+GOOD=$!
+inc python3 "$HERE/rawsend.py" proto253 2001:db8:1::2 "$DST" 300
+inc python3 "$HERE/rawsend.py" udptrunc 2001:db8:1::2 "$DST" 300
+inc python3 "$HERE/rawsend.py" tcpack 2001:db8:1::2 "$DST" 300
+inc python3 "$HERE/rawsend.py" icmp6unknown 2001:db8:1::2 "$DST" 300
+inc python3 "$HERE/rawsend.py" ping 2001:db8:bad::2 "$DST" 300
+inc curl -sS --max-time 2 --interface 2001:db8:bad::2 "http://[$DST]:8080/" >/dev/null 2>&1 \
+  && bad "outsider: a client outside [gateway] clients is refused" || ok "outsider: a client outside [gateway] clients is refused"
+sleep 0.5
+d() { echo $(( $(stat_of "$1") - $2 )); }
+[ "$(d refused_clients "$before_refused")" -ge 270 ] && ok "outsider: its packets are counted (refused_clients)" \
+  || bad "outsider counted" "refused_clients +$(d refused_clients "$before_refused")"
+[ "$(d unsupported_protocol "$before_253")" -ge 270 ] && ok "garbage: protocol 253 counted as unsupported_protocol" \
+  || bad "garbage: protocol 253" "+$(d unsupported_protocol "$before_253")"
+[ "$(d transport_truncated "$before_trunc")" -ge 270 ] && ok "garbage: cut UDP headers counted as transport_truncated" \
+  || bad "garbage: cut UDP" "+$(d transport_truncated "$before_trunc")"
+[ "$(d tcp_no_session "$before_ack")" -ge 270 ] && ok "garbage: stray TCP ACKs counted as tcp_no_session" \
+  || bad "garbage: stray ACKs" "+$(d tcp_no_session "$before_ack")"
+[ "$(d icmp_untranslatable_type "$before_icmp")" -ge 270 ] && ok "garbage: ICMPv6 type 200 counted as icmp_untranslatable_type" \
+  || bad "garbage: ICMPv6 type 200" "+$(d icmp_untranslatable_type "$before_icmp")"
+wait $GOOD
+[ "$(sha256sum < "$DIR/during.bin" | cut -d' ' -f1)" = "$BIG_SHA" ] \
+  && ok "garbage: a download running during the bad traffic completed intact" || bad "good traffic during bad traffic"
+out=$("$NAT64" stats --socket "$SOCK")
+echo "$out" | grep -q "tcp_no_session .*no session" && ok "stats: drop reasons printed with their explanation" \
+  || bad "stats explains drops" "$out"
+
+# ---------------------------------------------------------------- metrics
+m=$(ing curl -sS --max-time 5 http://127.0.0.1:9164/metrics)
+echo "$m" | grep -Eq '^nat64_drops_total\{reason="tcp_no_session"\} [1-9]' \
+  && echo "$m" | grep -q '^nat64_sessions{proto="tcp"}' \
+  && echo "$m" | grep -Eq '^nat64_pool4_used\{proto="tcp"\} [0-9]' \
+  && echo "$m" | grep -Eq '^nat64_packets_total\{verdict="translated",direction="6to4"\} [1-9]' \
+  && ok "metrics: Prometheus text on 127.0.0.1:9164 (sessions, pool4, verdicts, drop reasons)" \
+  || bad "metrics" "$(echo "$m" | head -20)"
+
+# ---------------------------------------------------------------- 464XLAT
+# The client runs a CLAT: its IPv4 applications reach the IPv4 server
+# through the CLAT and the gateway (the PLAT), over IPv6 only.
+FAIL_BEFORE_CLAT=$FAIL
+ip netns exec "$C" sysctl -qw net.ipv6.conf.all.forwarding=1
+ip -n "$G" -6 route add 2001:db8:1::464/128 via 2001:db8:1::2
+cat > "$DIR/clat.toml" <<EOF
+[gateway]
+mode = "clat"
+device = "clat"
+control_socket = "$DIR/clat.sock"
+metrics = ""
+[translator]
+pool6 = "2001:db8:64::/96"
+[clat]
+ipv6 = "2001:db8:1::464"
+EOF
+ip netns exec "$C" "$NAT64" gateway --config "$DIR/clat.toml" 2> "$DIR/clat.log" &
+CLAT_PID=$!
+if wait_for 10 "$NAT64" stats --socket "$DIR/clat.sock"; then
+  check "464xlat: an IPv4 application on the IPv6-only client fetches http://$SERVER:8080/ (CLAT + NAT64)" \
+    bash -c "ip netns exec $C curl -4 -sS --max-time 10 http://$SERVER:8080/ | grep -q hello"
+  check "464xlat: IPv4 ping through CLAT and NAT64" ip netns exec "$C" ping -4 -c 2 -i 0.2 -W 2 "$SERVER"
+else
+  bad "464xlat: CLAT starts" "$(cat "$DIR/clat.log")"
+fi
+if [ "$FAIL" != "$FAIL_BEFORE_CLAT" ]; then
+  { "$NAT64" stats --socket "$DIR/clat.sock"; cat "$DIR/clat.log"; ip -n "$C" route; ip -n "$C" -6 route; } 2>&1 | sed 's/^/      /'
+fi
+kill $CLAT_PID 2>/dev/null; wait $CLAT_PID 2>/dev/null; CLAT_PID=
+
+# ---------------------------------------------------------------- shutdown
+kill -TERM $GW_PID
+if wait $GW_PID; then
+  ok "sigterm: the gateway exits 0"
+else
+  bad "sigterm: exit status" "$(tail -5 "$DIR/gateway.log")"
+fi
+GW_PID=
+grep -q "event=gateway_stopped" "$DIR/gateway.log" && [ ! -e "$SOCK" ] && ! ip -n "$G" link show nat64 >/dev/null 2>&1 \
+  && ok "sigterm: logged, control socket removed, TUN device gone" || bad "sigterm: clean up" "$(tail -3 "$DIR/gateway.log")"
+grep -Ev '^ts=[^ ]+ level=[a-z]+ event=[a-z_0-9]+( [a-z_0-9]+=("([^"\\]|\\.)*"|[^ "]+))*$' "$DIR/gateway.log" > "$DIR/odd.log"
+[ -s "$DIR/odd.log" ] && bad "logs: one key=value line per event" "$(head -5 "$DIR/odd.log")" \
+  || ok "logs: one key=value line per event ($(wc -l < "$DIR/gateway.log") lines)"
+
+echo
+echo "e2e: $(( $(date +%s) - START )) s"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
