@@ -13,6 +13,9 @@ use crate::addr::{mask128, mask32, Ipv4Prefix, Ipv6Prefix};
 
 /// RFC 7757 section 4.2: what to do with a 6->4 translated packet whose IPv4
 /// destination is itself EAM-mapped to an IPv6 node behind this translator.
+///
+/// A CLAT (RFC 6877) must use [`HairpinMode::Off`]: its EAM maps the host's
+/// own IPv4 address, so every reply would otherwise be sent back around.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum HairpinMode {

@@ -269,6 +269,11 @@ impl<T: SessionTable> Nat64<T> {
     pub fn table(&self) -> &T {
         &self.table
     }
+    /// Takes the session table back, e.g. to build a translator with a new
+    /// configuration over the same sessions (a reload).
+    pub fn into_table(self) -> T {
+        self.table
+    }
     /// Counters per verdict and per reason.
     pub fn counters(&self) -> &Counters {
         &self.counters
