@@ -194,6 +194,14 @@ check() { # name type
   local na nb
   na=$(echo "$a" | awk '{ $3 = ""; print }')
   nb=$(echo "$b" | awk '{ $3 = ""; print }')
+  # Both resolvers cache: asked a second apart, the same record shows TTLs a
+  # second or two apart. That is not a difference.
+  if [ "$na" == "$nb" ] && [ "$(paste <(echo "$a" | awk '{print $3}') <(echo "$b" | awk '{print $3}') |
+      awk '{d = $1 - $2; if (d < 0) d = -d; if (d > m) m = d} END {print m + 0}')" -le 5 ]; then
+    pass=$((pass + 1))
+    printf 'same      %-40s %s (TTLs within 5 s)\n' "$key" "$(echo "$b" | head -1)"
+    return
+  fi
   if [ -n "${KNOWN[$key]:-}" ]; then
     known=$((known + 1))
     pass=$((pass + 1))
