@@ -68,6 +68,9 @@ pub struct Translator {
 pub(crate) struct Engine {
     pub(crate) cfg: Config,
     next_id: u16,
+    /// Set for the duration of a `translate_gso` call: the TCP payload size
+    /// of the segments the super-packet will be cut into.
+    pub(crate) gso_mss: Option<u16>,
 }
 
 /// Where an IPv6 -> IPv4 packet goes: its IPv4 addresses, and the source
@@ -225,6 +228,26 @@ impl Translator {
         self.counters.record(&v);
         v
     }
+
+    /// [`Translator::translate`] for a TCP super-packet under segmentation
+    /// offload (GRO/GSO: Linux `virtio_net_hdr` with a `gso_size`, TUN
+    /// `IFF_VNET_HDR`): translated once, whole, and cut into segments of
+    /// `mss` payload bytes by the kernel afterwards. DF and the egress MTU
+    /// (RFC 7915 sections 4 and 5) are judged on one segment, and the
+    /// super-packet is never fragmented. Other protocols are handled as by
+    /// `translate`.
+    ///
+    /// With a partial checksum (`VIRTIO_NET_HDR_F_NEEDS_CSUM`,
+    /// `CHECKSUM_PARTIAL`) the TCP checksum field holds the pseudo-header
+    /// sum, not a checksum: complement it (`!`) before and after the call, and
+    /// the incremental update (RFC 1624) carries it across the new
+    /// pseudo-header exactly.
+    pub fn translate_gso(&mut self, input: &[u8], out: &mut [u8], mss: u16) -> Verdict {
+        self.eng.gso_mss = Some(mss.max(1));
+        let v = self.translate(input, out);
+        self.eng.gso_mss = None;
+        v
+    }
 }
 
 impl Engine {
@@ -232,7 +255,11 @@ impl Engine {
         let next_id = match cfg.ipv4_id {
             Ipv4IdPolicy::Counter(s) | Ipv4IdPolicy::Fixed(s) => s,
         };
-        Engine { cfg, next_id }
+        Engine {
+            cfg,
+            next_id,
+            gso_mss: None,
+        }
     }
 
     /// RFC 6052 / RFC 7757 address lookup, IPv6 -> IPv4: EAMT first, then
@@ -407,6 +434,19 @@ impl Translator {
 }
 
 impl Engine {
+    /// The length of each packet the output becomes on the wire: itself, or
+    /// for a TCP super-packet under segmentation offload, one segment
+    /// (`hdr` + TCP header + MSS).
+    #[inline]
+    fn segment_len(&self, hdr: usize, ip_proto: u8, l4: &[u8], total: usize) -> usize {
+        match self.gso_mss {
+            Some(mss) if ip_proto == proto::TCP && l4.len() >= 20 => {
+                (hdr + usize::from(l4[12] >> 4) * 4 + usize::from(mss)).min(total)
+            }
+            _ => total,
+        }
+    }
+
     /// RFC 7915 section 5.1 checks every IPv6 packet passes once its
     /// destination is known to be ours: length, extension headers (with the
     /// ICMPv6 errors they call for) and hop limit. Returns the packet cut to
@@ -480,15 +520,18 @@ impl Engine {
             return Verdict::Dropped(DropReason::OutputTooSmall);
         }
         let mtu4 = self.cfg.mtu4 as usize;
-        let df = !chain.has_frag && total > DF_THRESHOLD;
+        // A GSO super-packet leaves as segments: those are what DF and the
+        // MTU are about, and it is never fragmented itself.
+        let seg = self.segment_len(20, chain.proto, l4, total);
+        let df = !chain.has_frag && seg > DF_THRESHOLD;
         let mut fragment_v4 = false;
-        if !hairpin && total > mtu4 {
+        if !hairpin && seg > mtu4 {
             // RFC 7915 section 5 / RFC 8200 section 5: IPv6 senders expect
             // Packet Too Big. Only when the IPv4 MTU is below what a PTB can
             // express (a tunnel under 1260) and DF is clear do we fragment
             // instead, so small links are not a black hole.
             let ptb = self.cfg.mtu4 + 20;
-            if df || ptb >= 1280 {
+            if df || ptb >= 1280 || self.gso_mss.is_some() {
                 let m = ptb.max(1280);
                 return self.reply_v6(pkt, 2, 0, m.to_be_bytes(), DropReason::PacketTooBig, out);
             }
@@ -725,8 +768,9 @@ impl Engine {
         let fh = if fragmented { 8 } else { 0 };
         let plen = fh + l4.len();
         let total6 = 40 + plen;
+        let seg6 = self.segment_len(40 + fh, h.proto, l4, total6);
         let mtu6 = self.cfg.mtu6 as usize;
-        if h.df && total6 > mtu6 && pass == Pass::Wire {
+        if (h.df || self.gso_mss.is_some()) && seg6 > mtu6 && pass == Pass::Wire {
             let m = (self.cfg.mtu6 - 20).min(u32::from(u16::MAX)) as u16;
             return self.reply_v4(
                 pkt,
@@ -743,7 +787,7 @@ impl Engine {
         } else {
             mtu6.min(self.cfg.lowest_ipv6_mtu as usize)
         };
-        let split = total6 > limit && !h.df;
+        let split = total6 > limit && !h.df && self.gso_mss.is_none();
         let need = if split {
             let chunk = ((limit - 48) / 8) * 8;
             l4.len() + 48 * l4.len().div_ceil(chunk)

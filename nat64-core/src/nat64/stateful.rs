@@ -365,6 +365,17 @@ impl<T: SessionTable> Nat64<T> {
         v
     }
 
+    /// [`Nat64::translate`] for a TCP super-packet under segmentation
+    /// offload (GRO/GSO), cut into segments of `mss` payload bytes after
+    /// translation; see [`crate::Translator::translate_gso`] for the
+    /// semantics, the partial-checksum convention included.
+    pub fn translate_gso(&mut self, input: &[u8], out: &mut [u8], now: Instant, mss: u16) -> Verdict {
+        self.eng.gso_mss = Some(mss.max(1));
+        let v = self.translate(input, out, now);
+        self.eng.gso_mss = None;
+        v
+    }
+
     fn lifetime(&self, proto: Proto) -> Duration {
         match proto {
             Proto::Tcp => self.cfg.timeouts.tcp_trans,
