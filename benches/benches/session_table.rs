@@ -16,48 +16,29 @@
 //!   `insert` from an empty table, including the growth steps.
 //!
 //! Before the groups it prints the heap per session at 1M sessions, both
-//! from the table's own arithmetic (`heap_bytes`) and from a counting
-//! allocator. Targets (issue): <= 150 ns per lookup at 1M random for the
+//! from the table's own arithmetic (`heap_bytes`) and from the process's
+//! resident memory. Targets (issue): <= 150 ns per lookup at 1M random for the
 //! whole packet path, >= 5 million inserts/s, <= 128 bytes per session.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant as Clock};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use nat64_core::nat64::default_table::{DefaultTable, TableLimits};
 use nat64_core::nat64::table::{Bib, Instant, Proto, Session, SessionTable, Taddr4, Taddr6, TcpState};
 
-/// Counts live heap bytes, to check `heap_bytes` independently.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to `System` unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size(), Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size(), Ordering::Relaxed);
-        unsafe { System.alloc_zeroed(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new, Ordering::Relaxed);
-        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
-        unsafe { System.realloc(p, l, new) }
-    }
+/// Resident memory of this process (Linux /proc/self/statm), to check
+/// `heap_bytes` independently without an allocator of our own.
+fn resident() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(0)
+        * 4096
 }
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
 
 const SIZES: [usize; 3] = [1_000, 100_000, 1_000_000];
 const UDP_TIMEOUT: u64 = 300;
@@ -145,11 +126,11 @@ impl Rng {
 fn memory() {
     let n = 1_000_000;
     for (label, sized) in [("with_capacity(1M)", true), ("grown from empty", false)] {
-        let before = LIVE.load(Ordering::Relaxed);
+        let before = resident();
         let t = filled(n, sized);
-        let counted = LIVE.load(Ordering::Relaxed) - before;
+        let counted = resident().saturating_sub(before);
         println!(
-            "session_table memory, {n} sessions with one BIB entry each, {label}: {:.1} bytes/session (heap_bytes), {:.1} bytes/session (counting allocator)",
+            "session_table memory, {n} sessions with one BIB entry each, {label}: {:.1} bytes/session (heap_bytes), {:.1} bytes/session (resident memory)",
             t.heap_bytes() as f64 / n as f64,
             counted as f64 / n as f64
         );

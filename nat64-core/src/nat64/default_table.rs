@@ -108,8 +108,8 @@ pub struct TableLimits {
 }
 
 impl Default for TableLimits {
-    /// 2^20 (1,048,576) sessions, about 128 MiB at the sizes of the module
-    /// documentation; no per-client quota; clients are addresses.
+    /// 2^20 (1,048,576) sessions, about 123 MiB when full (see the module
+    /// documentation); no per-client quota; clients are addresses.
     fn default() -> Self {
         TableLimits {
             max_sessions: 1 << 20,
