@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds libnat64 (nat64-ffi) and runs the C tests: the API tests and the
+# Jool vectors, compiled with gcc -Wall -Wextra -Werror, three ways:
+#   1. linked with the static library, run as is;
+#   2. with AddressSanitizer and UBSan (-fsanitize=address,undefined);
+#   3. under valgrind (memcheck, --error-exitcode), linked with the shared library.
+# The vectors are read from $NAT64_VECTORS/jool at test time (default
+# ../shared/vectors/jool) and turned into a temporary text file; never copied here.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+ROOT=$PWD
+: "${CARGO_TARGET_DIR:=$ROOT/target}"
+cargo build -q -p nat64-ffi
+LIB=$CARGO_TARGET_DIR/debug
+TMP=$(mktemp -d /tmp/nat64-ctest.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+python3 bindings/vectors/jool.py "$TMP/cases.txt"
+
+CFLAGS=(-std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -g -I include)
+LIBS=(-lpthread -ldl -lm)
+PASS=0 FAIL=0
+run() { # run NAME COMMAND...
+  local name=$1; shift
+  echo "== $name"
+  if "$@"; then PASS=$((PASS + 1)); else FAIL=$((FAIL + 1)); echo "FAIL  $name"; fi
+}
+for t in api vectors; do
+  gcc "${CFLAGS[@]}" -O1 -o "$TMP/$t" "bindings/c/tests/$t.c" "$LIB/libnat64.a" "${LIBS[@]}"
+  gcc "${CFLAGS[@]}" -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+    -o "$TMP/$t-asan" "bindings/c/tests/$t.c" "$LIB/libnat64.a" "${LIBS[@]}"
+  gcc "${CFLAGS[@]}" -O0 -o "$TMP/$t-so" "bindings/c/tests/$t.c" -L "$LIB" -lnat64 -Wl,-rpath,"$LIB"
+done
+run "api (static)" "$TMP/api"
+run "vectors (static)" "$TMP/vectors" "$TMP/cases.txt"
+run "api (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$TMP/api-asan"
+run "vectors (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$TMP/vectors-asan" "$TMP/cases.txt"
+VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)
+run "api (valgrind)" "${VG[@]}" "$TMP/api-so"
+run "vectors (valgrind)" "${VG[@]}" "$TMP/vectors-so" "$TMP/cases.txt"
+echo "c-tests: $PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
