@@ -34,6 +34,9 @@ pub enum ConfigError {
         /// Minimum.
         min: u32,
     },
+    /// Generated errors would die at the first router.
+    #[error("error_hop_limit is 0: the ICMP errors the translator sends would be dropped by the first router; use 64")]
+    ErrorHopLimit,
     /// Plateaus must be a non-empty list.
     #[error("mtu_plateaus is empty; give at least one value (RFC 1191 section 7 lists 68 to 65535)")]
     NoPlateaus,
@@ -160,6 +163,9 @@ impl Config {
                 value: self.mtu4,
                 min: 68,
             });
+        }
+        if self.error_hop_limit == 0 {
+            return Err(ConfigError::ErrorHopLimit);
         }
         if self.mtu_plateaus.is_empty() {
             return Err(ConfigError::NoPlateaus);

@@ -190,7 +190,7 @@ pub fn ptb_mtu_from_fn(fn_mtu: u16, inner_total_len: u16, mtu6: u32, mtu4: u32, 
     } else {
         fn_mtu
     };
-    (u32::from(base) + 20).min(mtu6).min(mtu4 + 20).max(1280)
+    (u32::from(base) + 20).min(mtu6).min(mtu4.saturating_add(20)).max(1280)
 }
 
 /// RFC 7915 section 5.2 (Packet Too Big -> Fragmentation Needed):

@@ -516,6 +516,10 @@ impl Engine {
         if total > usize::from(u16::MAX) {
             return Verdict::Dropped(DropReason::Jumbogram);
         }
+        // RFC 791: a datagram ends at 65 535 bytes, header included.
+        if chain.has_frag && usize::from(chain.frag_offset) * 8 + total > usize::from(u16::MAX) {
+            return Verdict::Dropped(DropReason::FragmentBeyondMaximum);
+        }
         if out.len() < total {
             return Verdict::Dropped(DropReason::OutputTooSmall);
         }
@@ -530,7 +534,7 @@ impl Engine {
             // Packet Too Big. Only when the IPv4 MTU is below what a PTB can
             // express (a tunnel under 1260) and DF is clear do we fragment
             // instead, so small links are not a black hole.
-            let ptb = self.cfg.mtu4 + 20;
+            let ptb = self.cfg.mtu4.saturating_add(20);
             if df || ptb >= 1280 || self.gso_mss.is_some() {
                 let m = ptb.max(1280);
                 return self.reply_v6(pkt, 2, 0, m.to_be_bytes(), DropReason::PacketTooBig, out);
@@ -765,6 +769,17 @@ impl Engine {
         let l4 = &pkt[h.hlen..];
         let first = h.frag_off == 0;
         let fragmented = h.is_fragment();
+        // RFC 791 / RFC 8200 section 4.5: no fragment may end past the
+        // 65 535-byte maximum (the header counts for IPv4).
+        if fragmented && usize::from(h.frag_off) * 8 + h.hlen + l4.len() > usize::from(u16::MAX) {
+            return Verdict::Dropped(DropReason::FragmentBeyondMaximum);
+        }
+        // RFC 7915 section 4.1 copies Protocol into Next Header; an IPv4
+        // Protocol that is an IPv6 extension header number would make the
+        // payload parse as a header the sender never wrote.
+        if matches!(h.proto, proto::HOPOPT | proto::ROUTING | proto::FRAGMENT | proto::DSTOPTS) {
+            return Verdict::Dropped(DropReason::UnsupportedProtocol);
+        }
         let fh = if fragmented { 8 } else { 0 };
         let plen = fh + l4.len();
         let total6 = 40 + plen;
@@ -1228,9 +1243,12 @@ fn inner_l4_46(b: &mut [u8], ih: &V4Header, declared: usize, m: &Map46) -> u8 {
 
 /// Incremental checksum update of the 16-bit field at `at`.
 #[inline]
-fn patch_csum(b: &mut [u8], at: usize, old: u32, new: u32, udp: bool) {
+fn patch_csum(b: &mut [u8], at: usize, old: u32, new: u32, _udp: bool) {
+    // RFC 1624's equation 3 can yield 0x0000 where the data sum to -0;
+    // 0xffff is then the checksum (and never wrong where 0x0000 would be
+    // right). For UDP 0 would even mean "no checksum" (RFC 768).
     let mut n = checksum::update(be16(b, at), old, new);
-    if udp && n == 0 {
+    if n == 0 {
         n = 0xffff;
     }
     b[at..at + 2].copy_from_slice(&n.to_be_bytes());

@@ -239,7 +239,7 @@ reasons! {
             "address-dependent filtering is on and no session of this binding talks to that IPv4 address (RFC 6146 section 3.5)";
         /// Stateful: only TCP, UDP and ICMP queries have BIBs.
         UnsupportedProtocol => "unsupported_protocol",
-            "stateful NAT64 translates only TCP, UDP and ICMP echo (RFC 6146 section 3.1); other protocols cannot share an IPv4 address";
+            "this protocol cannot be translated: stateful NAT64 handles only TCP, UDP and ICMP echo (RFC 6146 section 3.1), and an IPv4 Protocol that is an IPv6 extension header number (0, 43, 44, 60) would be misread on the IPv6 side";
         /// Stateful: a TCP segment that is not a SYN, with no session.
         TcpNoSession => "tcp_no_session",
             "a TCP segment other than a SYN arrived with no session (RFC 6146 section 3.5.2.2); the connection expired or never went through this translator";

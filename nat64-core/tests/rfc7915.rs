@@ -393,13 +393,13 @@ fn s4_1_ipv4_fragment_gets_fragment_header() {
 #[test]
 fn s4_1_fragment_offset_copied() {
     // An IPv4 fragment near the end of the offset space (itself legal:
-    // 8184 * 8 + 136 <= 65535) keeps its offset.
+    // 20 + 8100 * 8 + 8 + 136 <= 65535) keeps its offset.
     let mut t = xl(cfg());
     let mut h = V4::new(v4(S4), v4(H4), UDP);
-    h.frag_off = 8184;
+    h.frag_off = 8100;
     let pkt = h.build(&payload(136));
     let s = check_v6(&one(&mut t, &pkt, Direction::FourToSix));
-    assert_eq!(s.frag.unwrap().0, 8184);
+    assert_eq!(s.frag.unwrap().0, 8100);
 }
 
 #[test]
