@@ -12,6 +12,12 @@
 //! and a failure of every upstream SERVFAIL (section 5.1.3); responses and
 //! runts are dropped.
 //!
+//! Worker threads (`--threads`, one per CPU by default) each run a
+//! single-threaded runtime on the same sockets and share the cache (in
+//! locked shards). A UDP query answered from the cache is answered in the
+//! receive loop itself, with no task and no allocation: the cached response
+//! is copied, and its ID, RD bit, question spelling and TTLs are patched.
+//!
 //! Metrics (counters, and upstream and DNS64 latency histograms) go to
 //! standard error as one JSON line every `--metrics-interval` seconds.
 //!
@@ -29,7 +35,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use nat64_core::dns64::wire::{age_ttls, cache_ttl, flags, rcode, rtype, Message};
+use nat64_core::dns64::wire::{age_ttls, cache_ttl, flags, rcode, rtype, Message, Section, HEADER_LEN};
 use nat64_core::dns64::{
     Answer, ClientPrefix, Decision, Dns64, Dns64Config, Plan, PrefixRule, Query, DEFAULT_EDNS_UDP_SIZE,
 };
@@ -102,6 +108,9 @@ pub struct Args {
     /// Seconds between metrics lines on standard error (default 60; 0 turns them off).
     #[arg(long, value_name = "SECS")]
     pub metrics_interval: Option<u64>,
+    /// Worker threads, each answering from the shared sockets and cache (default: one per CPU).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 fn parse_upstream(s: &str) -> Result<SocketAddr, String> {
@@ -188,6 +197,8 @@ pub struct Dns64Table {
     pub edns_udp_size: Option<u16>,
     /// Metrics interval.
     pub metrics_interval: Option<u64>,
+    /// Worker threads.
+    pub threads: Option<usize>,
 }
 
 /// Reads the `[dns64]` table of a TOML file, ignoring its other tables.
@@ -222,6 +233,8 @@ pub struct Settings {
     pub max_cache_ttl: u32,
     /// Metrics interval (zero: off).
     pub metrics_interval: Duration,
+    /// Worker threads (at least 1).
+    pub threads: usize,
 }
 
 fn parse_all<T: std::str::FromStr>(what: &str, v: &[String]) -> Result<Vec<T>, String>
@@ -296,6 +309,11 @@ pub fn settings(a: &Args) -> Result<Settings, Box<dyn Error>> {
     if timeout_ms == 0 {
         return Err("timeout_ms must be at least 1".into());
     }
+    let threads = match a.threads.or(t.threads) {
+        Some(0) => return Err("threads must be at least 1".into()),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     Ok(Settings {
         dns64: cfg,
         listen,
@@ -304,6 +322,7 @@ pub fn settings(a: &Args) -> Result<Settings, Box<dyn Error>> {
         cache_size: a.cache_size.or(t.cache_size).unwrap_or(10_000),
         max_cache_ttl: a.max_cache_ttl.or(t.max_cache_ttl).unwrap_or(86_400),
         metrics_interval: Duration::from_secs(a.metrics_interval.or(t.metrics_interval).unwrap_or(60)),
+        threads,
     })
 }
 
@@ -314,13 +333,22 @@ const BOUNDS_US: [u64; 16] = [
     50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
     5_000_000,
 ];
+const BUCKETS: usize = BOUNDS_US.len() + 1;
 
 /// A latency histogram with fixed buckets (the last one unbounded).
 #[derive(Default)]
 pub struct Histogram {
-    buckets: [AtomicU64; BOUNDS_US.len() + 1],
+    buckets: [AtomicU64; BUCKETS],
     count: AtomicU64,
     sum_us: AtomicU64,
+}
+
+/// The values of one or more histograms added up.
+#[derive(Default, Clone, Copy)]
+struct HistogramSum {
+    buckets: [u64; BUCKETS],
+    count: u64,
+    sum_us: u64,
 }
 
 impl Histogram {
@@ -332,16 +360,25 @@ impl Histogram {
         self.count.fetch_add(1, Relaxed);
         self.sum_us.fetch_add(us, Relaxed);
     }
+}
+
+impl HistogramSum {
+    fn add(&mut self, h: &Histogram) {
+        for (s, b) in self.buckets.iter_mut().zip(&h.buckets) {
+            *s += b.load(Relaxed);
+        }
+        self.count += h.count.load(Relaxed);
+        self.sum_us += h.sum_us.load(Relaxed);
+    }
     /// The upper bound (ms) of the bucket holding quantile `q`.
-    pub fn quantile_ms(&self, q: f64) -> Option<f64> {
-        let n = self.count.load(Relaxed);
-        if n == 0 {
+    fn quantile_ms(&self, q: f64) -> Option<f64> {
+        if self.count == 0 {
             return None;
         }
-        let want = ((n as f64) * q).ceil().max(1.0) as u64;
+        let want = ((self.count as f64) * q).ceil().max(1.0) as u64;
         let mut seen = 0;
-        for (i, b) in self.buckets.iter().enumerate() {
-            seen += b.load(Relaxed);
+        for (i, &b) in self.buckets.iter().enumerate() {
+            seen += b;
             if seen >= want {
                 return Some(BOUNDS_US.get(i).map_or(f64::INFINITY, |&u| u as f64 / 1000.0));
             }
@@ -349,17 +386,17 @@ impl Histogram {
         None
     }
     fn json(&self) -> serde_json::Value {
-        let n = self.count.load(Relaxed);
+        let n = self.count;
         let mut buckets = serde_json::Map::new();
-        for (i, b) in self.buckets.iter().enumerate() {
+        for (i, &b) in self.buckets.iter().enumerate() {
             let key = BOUNDS_US
                 .get(i)
                 .map_or("+Inf".to_string(), |&u| format!("{}", u as f64 / 1000.0));
-            buckets.insert(key, b.load(Relaxed).into());
+            buckets.insert(key, b.into());
         }
         serde_json::json!({
             "count": n,
-            "mean_ms": if n == 0 { 0.0 } else { self.sum_us.load(Relaxed) as f64 / n as f64 / 1000.0 },
+            "mean_ms": if n == 0 { 0.0 } else { self.sum_us as f64 / n as f64 / 1000.0 },
             "p50_ms": self.quantile_ms(0.5),
             "p99_ms": self.quantile_ms(0.99),
             "le_ms": buckets,
@@ -376,10 +413,12 @@ macro_rules! counters {
             pub $name: AtomicU64,
         )* }
         impl Counters {
-            fn json(&self) -> serde_json::Map<String, serde_json::Value> {
-                let mut m = serde_json::Map::new();
-                $( m.insert(stringify!($name).to_string(), self.$name.load(Relaxed).into()); )*
-                m
+            /// Adds these counters to `m` (name -> total).
+            fn add_to(&self, m: &mut serde_json::Map<String, serde_json::Value>) {
+                $(
+                    let v = m.get(stringify!($name)).and_then(|v| v.as_u64()).unwrap_or(0);
+                    m.insert(stringify!($name).to_string(), (v + self.$name.load(Relaxed)).into());
+                )*
             }
         }
     };
@@ -412,9 +451,11 @@ counters!(
     upstream_bad_responses,
 );
 
-/// Counters and histograms, shared by every task.
+/// The counters and histograms of one worker thread (on their own cache
+/// lines, so that workers do not slow each other down).
 #[derive(Default)]
-pub struct Metrics {
+#[repr(align(128))]
+pub struct WorkerMetrics {
     /// Counters.
     pub c: Counters,
     /// Time for one upstream exchange (the successful attempt).
@@ -423,82 +464,223 @@ pub struct Metrics {
     pub dns64_latency: Histogram,
 }
 
+thread_local! {
+    /// The index of the worker running on this thread (0 outside workers).
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counters and histograms, one set per worker thread, added up when shown.
+pub struct Metrics {
+    workers: Box<[WorkerMetrics]>,
+}
+
 impl Metrics {
-    /// One JSON object.
+    fn new(workers: usize) -> Self {
+        Metrics {
+            workers: (0..workers.max(1)).map(|_| WorkerMetrics::default()).collect(),
+        }
+    }
+    /// The metrics of the calling worker.
+    #[inline]
+    pub fn mine(&self) -> &WorkerMetrics {
+        &self.workers[WORKER.with(|w| w.get()) % self.workers.len()]
+    }
+    /// One JSON object: every worker added up.
     pub fn json(&self) -> serde_json::Value {
+        let mut c = serde_json::Map::new();
+        let (mut up, mut dns) = (HistogramSum::default(), HistogramSum::default());
+        for w in self.workers.iter() {
+            w.c.add_to(&mut c);
+            up.add(&w.upstream_latency);
+            dns.add(&w.dns64_latency);
+        }
         serde_json::json!({
-            "dns64_metrics": self.c.json(),
-            "upstream_latency": self.upstream_latency.json(),
-            "dns64_latency": self.dns64_latency.json(),
+            "dns64_metrics": c,
+            "upstream_latency": up.json(),
+            "dns64_latency": dns.json(),
         })
     }
 }
 
+#[inline]
 fn inc(c: &AtomicU64) {
     c.fetch_add(1, Relaxed);
 }
 
 // ---- cache ------------------------------------------------------------------
 
+/// Longest cache key: a name (255 bytes), type, class and a flags byte.
+const KEY_MAX: usize = 255 + 5;
+
+/// A cache key, built on the stack: the question with the name in lower
+/// case, then DO, CD, whether the client gets DNS64 and whether it used EDNS
+/// (which decides whether the response has an OPT record).
+struct Key {
+    buf: [u8; KEY_MAX],
+    len: usize,
+}
+
+impl Key {
+    fn new(q: &Query<'_>, synth: bool) -> Option<Self> {
+        let name = q.qname_wire();
+        let n = name.len();
+        // `Query::parse` refuses a compressed question name, so the name is
+        // written out at this same length (what `Cache::get` relies on).
+        if n > 255 {
+            return None;
+        }
+        let mut buf = [0u8; KEY_MAX];
+        for (d, s) in buf[..n].iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        buf[n..n + 2].copy_from_slice(&q.qtype().to_be_bytes());
+        buf[n + 2..n + 4].copy_from_slice(&q.qclass().to_be_bytes());
+        buf[n + 4] = u8::from(q.dnssec_ok())
+            | u8::from(q.checking_disabled()) << 1
+            | u8::from(synth) << 2
+            | u8::from(q.edns().is_some()) << 3;
+        Some(Key { buf, len: n + 5 })
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+    /// Which shard holds it (FNV-1a; each shard's map has its own keyed hash).
+    fn shard(&self, shards: usize) -> usize {
+        let h = self.bytes().iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        (h ^ (h >> 32)) as usize % shards
+    }
+}
+
+/// A final response as it was sent to the first client that asked.
 struct Entry {
-    msg: Vec<u8>,
+    msg: Box<[u8]>,
+    /// Where its TTL fields are (OPT left out) and their values when stored.
+    ttls: Box<[(u16, u32)]>,
     stored: Instant,
     ttl: u32,
 }
 
-/// A bounded cache of final responses, keyed by question, DO, CD and
-/// whether the client gets DNS64.
+#[derive(Default)]
+struct Shard {
+    map: HashMap<Box<[u8]>, Entry>,
+    last_sweep: Option<Instant>,
+}
+
+/// What the cache had for a query.
+enum Hit {
+    /// The response, written into the caller's buffer: `len` bytes.
+    Written(usize),
+    /// The response (TTLs aged) is larger than the client can take: the
+    /// caller truncates it with [`Dns64::relay`].
+    TooBig(Vec<u8>),
+}
+
+/// A bounded cache of final responses (RFC 2181 section 8, RFC 2308 for
+/// negative answers), in shards with a lock each so that worker threads
+/// rarely wait for one another.
 struct Cache {
-    map: HashMap<Vec<u8>, Entry>,
-    cap: usize,
+    shards: Box<[Mutex<Shard>]>,
+    cap_per_shard: usize,
     max_ttl: u32,
 }
 
 impl Cache {
-    fn key(q: &Query<'_>, synth: bool) -> Vec<u8> {
-        let mut k: Vec<u8> = q.qname_wire().iter().map(|b| b.to_ascii_lowercase()).collect();
-        k.extend_from_slice(&q.qtype().to_be_bytes());
-        k.extend_from_slice(&q.qclass().to_be_bytes());
-        k.push(u8::from(q.dnssec_ok()) | u8::from(q.checking_disabled()) << 1 | u8::from(synth) << 2);
-        k
+    fn new(cap: usize, max_ttl: u32) -> Self {
+        let n = if cap >= 1024 { 16 } else { 1 };
+        Cache {
+            shards: (0..n).map(|_| Mutex::new(Shard::default())).collect(),
+            cap_per_shard: cap.div_ceil(n),
+            max_ttl,
+        }
     }
-    /// A copy of the entry with TTLs aged, if still fresh.
-    fn get(&mut self, key: &[u8], now: Instant) -> Option<Vec<u8>> {
-        let e = self.map.get(key)?;
-        let age = now.duration_since(e.stored).as_secs();
-        if age >= u64::from(e.ttl) {
-            self.map.remove(key);
+
+    fn enabled(&self) -> bool {
+        self.cap_per_shard > 0
+    }
+
+    /// The cached response to `q`, if still fresh, with the client's ID, RD
+    /// bit and question spelling, and its TTLs aged.
+    fn get(&self, key: &Key, q: &Query<'_>, now: Instant, out: &mut [u8]) -> Option<Hit> {
+        if !self.enabled() {
             return None;
         }
-        let mut m = e.msg.clone();
-        age_ttls(&mut m, age as u32).ok()?;
-        Some(m)
+        let len = {
+            let mut shard = self.shards[key.shard(self.shards.len())].lock().ok()?;
+            let e = shard.map.get(key.bytes())?;
+            let age = now.saturating_duration_since(e.stored).as_secs();
+            if age >= u64::from(e.ttl) {
+                shard.map.remove(key.bytes());
+                return None;
+            }
+            let age = age as u32;
+            let n = e.msg.len();
+            if n > out.len() {
+                let mut m = e.msg.to_vec();
+                age_ttls(&mut m, age).ok()?;
+                return Some(Hit::TooBig(m));
+            }
+            out[..n].copy_from_slice(&e.msg);
+            for &(at, ttl) in e.ttls.iter() {
+                let at = usize::from(at);
+                out[at..at + 4].copy_from_slice(&ttl.saturating_sub(age).to_be_bytes());
+            }
+            n
+        };
+        // The names are equal but for case, so they have the same length;
+        // names in the records that point at the question follow its case.
+        let qb = q.message().bytes();
+        let name = q.qname_wire();
+        out[..2].copy_from_slice(&qb[..2]);
+        out[2] = (out[2] & !0x01) | (qb[2] & 0x01); // RD
+        out[HEADER_LEN..HEADER_LEN + name.len()].copy_from_slice(name);
+        Some(Hit::Written(len))
     }
-    fn put(&mut self, key: Vec<u8>, msg: &[u8], now: Instant) {
-        if self.cap == 0 {
+
+    fn put(&self, key: &Key, msg: &[u8], now: Instant) {
+        if !self.enabled() {
             return;
         }
         let Ok(m) = Message::parse(msg) else { return };
         let Some(ttl) = cache_ttl(&m).map(|t| t.min(self.max_ttl)) else {
             return;
         };
-        if ttl == 0 {
+        if ttl == 0 || m.qname() != HEADER_LEN {
             return;
         }
-        if self.map.len() >= self.cap && !self.map.contains_key(&key) {
-            self.map
-                .retain(|_, e| now.duration_since(e.stored).as_secs() < u64::from(e.ttl));
-            if self.map.len() >= self.cap {
-                // Still full of live entries: drop an arbitrary one.
-                if let Some(k) = self.map.keys().next().cloned() {
-                    self.map.remove(&k);
+        let ttls = [Section::Answer, Section::Authority, Section::Additional]
+            .into_iter()
+            .flat_map(|s| m.records(s))
+            .filter(|rr| rr.rtype != rtype::OPT)
+            .map(|rr| (rr.ttl_at as u16, rr.ttl))
+            .collect();
+        let Ok(mut shard) = self.shards[key.shard(self.shards.len())].lock() else {
+            return;
+        };
+        if shard.map.len() >= self.cap_per_shard && !shard.map.contains_key(key.bytes()) {
+            // Full: drop the expired entries (at most once a second), else
+            // an arbitrary one.
+            if shard
+                .last_sweep
+                .is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(1))
+            {
+                shard.last_sweep = Some(now);
+                shard
+                    .map
+                    .retain(|_, e| now.saturating_duration_since(e.stored).as_secs() < u64::from(e.ttl));
+            }
+            if shard.map.len() >= self.cap_per_shard {
+                if let Some(k) = shard.map.keys().next().cloned() {
+                    shard.map.remove(&k);
                 }
             }
         }
-        self.map.insert(
-            key,
+        shard.map.insert(
+            key.bytes().into(),
             Entry {
-                msg: msg.to_vec(),
+                msg: msg.into(),
+                ttls,
                 stored: now,
                 ttl,
             },
@@ -520,7 +702,7 @@ pub struct Resolver {
     dns64: Dns64,
     upstreams: Vec<SocketAddr>,
     timeout: Duration,
-    cache: Mutex<Cache>,
+    cache: Cache,
     /// Metrics.
     pub metrics: Metrics,
     /// The upstream tried first (the last one that answered).
@@ -528,6 +710,7 @@ pub struct Resolver {
     ids: std::collections::hash_map::RandomState,
     id_counter: AtomicU64,
     in_flight: AtomicUsize,
+    tcp_conns: AtomicUsize,
 }
 
 impl Resolver {
@@ -537,16 +720,13 @@ impl Resolver {
             dns64: Dns64::new(s.dns64.clone())?,
             upstreams: s.upstreams.clone(),
             timeout: s.timeout,
-            cache: Mutex::new(Cache {
-                map: HashMap::new(),
-                cap: s.cache_size,
-                max_ttl: s.max_cache_ttl,
-            }),
-            metrics: Metrics::default(),
+            cache: Cache::new(s.cache_size, s.max_cache_ttl),
+            metrics: Metrics::new(s.threads),
             preferred: AtomicUsize::new(0),
             ids: std::collections::hash_map::RandomState::new(),
             id_counter: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
+            tcp_conns: AtomicUsize::new(0),
         })
     }
 
@@ -559,20 +739,41 @@ impl Resolver {
     /// The answer to one client message, or `None` to stay silent.
     pub async fn handle(&self, msg: &[u8], client: IpAddr, tcp: bool) -> Option<Vec<u8>> {
         let start = Instant::now();
-        let r = self.answer(msg, client, tcp).await;
+        let r = self.answer(msg, client, tcp, start).await;
         if r.is_some() {
-            inc(&self.metrics.c.responses);
-            self.metrics.dns64_latency.record(start.elapsed());
+            let m = self.metrics.mine();
+            inc(&m.c.responses);
+            m.dns64_latency.record(start.elapsed());
         }
         r
     }
 
+    /// The answer to a UDP query from the cache, written into `out`: the
+    /// common case, answered without a task or an allocation. `None` sends
+    /// the query the full way ([`Resolver::handle`]).
+    pub fn answer_cached(&self, msg: &[u8], client: IpAddr, now: Instant, out: &mut [u8]) -> Option<usize> {
+        if !self.cache.enabled() {
+            return None;
+        }
+        let q = Query::parse(msg).ok()?;
+        let key = Key::new(&q, gets_dns64(self.dns64.plan(&q, client)))?;
+        let limit = self.dns64.response_limit(&q, false).min(out.len());
+        match self.cache.get(&key, &q, now, &mut out[..limit])? {
+            Hit::Written(n) => {
+                inc(&self.metrics.mine().c.cache_hits);
+                Some(n)
+            }
+            Hit::TooBig(_) => None,
+        }
+    }
+
     fn error(&self, msg: &[u8], rc: u16) -> Option<Vec<u8>> {
+        let c = &self.metrics.mine().c;
         inc(match rc {
-            rcode::FORMERR => &self.metrics.c.formerr,
-            rcode::NOTIMP => &self.metrics.c.notimp,
-            rcode::BADVERS => &self.metrics.c.badvers,
-            _ => &self.metrics.c.servfail,
+            rcode::FORMERR => &c.formerr,
+            rcode::NOTIMP => &c.notimp,
+            rcode::BADVERS => &c.badvers,
+            _ => &c.servfail,
         });
         let mut out = vec![0u8; 512];
         let n = self.dns64.error_response(msg, rc, &mut out).ok()??;
@@ -580,14 +781,14 @@ impl Resolver {
         Some(out)
     }
 
-    async fn answer(&self, msg: &[u8], client: IpAddr, tcp: bool) -> Option<Vec<u8>> {
+    async fn answer(&self, msg: &[u8], client: IpAddr, tcp: bool, now: Instant) -> Option<Vec<u8>> {
         let q = match Query::parse(msg) {
             Ok(q) => q,
             Err(e) => {
                 return match e.rcode() {
                     Some(rc) => self.error(msg, rc),
                     None => {
-                        inc(&self.metrics.c.dropped);
+                        inc(&self.metrics.mine().c.dropped);
                         None
                     }
                 }
@@ -595,25 +796,28 @@ impl Resolver {
         };
         let limit = self.dns64.response_limit(&q, tcp);
         let plan = self.dns64.plan(&q, client);
-        let synth = match plan {
-            Plan::Forward => false,
-            Plan::Local { synthesize } => synthesize,
-            Plan::Aaaa | Plan::Ptr(_) => true,
-        };
-        let key = Cache::key(&q, synth);
+        let key = Key::new(&q, gets_dns64(plan));
         let mut out = vec![0u8; limit];
-        let cached = self.cache.lock().ok()?.get(&key, Instant::now());
-        if let Some(c) = cached {
-            inc(&self.metrics.c.cache_hits);
-            if let Ok(w) = self.dns64.relay(&q, &c, &mut out) {
-                if w.truncated {
-                    inc(&self.metrics.c.truncated);
-                }
-                out.truncate(w.len);
+        let m = self.metrics.mine();
+        match key.as_ref().and_then(|k| self.cache.get(k, &q, now, &mut out)) {
+            Some(Hit::Written(n)) => {
+                inc(&m.c.cache_hits);
+                out.truncate(n);
                 return Some(out);
             }
+            Some(Hit::TooBig(c)) => {
+                inc(&m.c.cache_hits);
+                if let Ok(w) = self.dns64.relay(&q, &c, &mut out) {
+                    if w.truncated {
+                        inc(&m.c.truncated);
+                    }
+                    out.truncate(w.len);
+                    return Some(out);
+                }
+            }
+            None => {}
         }
-        inc(&self.metrics.c.cache_misses);
+        inc(&m.c.cache_misses);
         let written = match plan {
             Plan::Forward => match self.exchange(&q, q.qname_wire(), q.qtype()).await {
                 Some(r) => self.dns64.relay(&q, &r, &mut out),
@@ -645,7 +849,7 @@ impl Resolver {
             Ok(w) => w,
             Err(_) => return self.error(msg, rcode::SERVFAIL),
         };
-        let c = &self.metrics.c;
+        let c = &self.metrics.mine().c;
         match w.answer {
             Answer::Synthesized { records } => {
                 inc(&c.synthesized);
@@ -662,8 +866,8 @@ impl Resolver {
         if w.truncated {
             inc(&c.truncated);
         } else if out[3] & 0xf != rcode::SERVFAIL as u8 {
-            if let Ok(mut cache) = self.cache.lock() {
-                cache.put(key, &out, Instant::now());
+            if let Some(k) = &key {
+                self.cache.put(k, &out, Instant::now());
             }
         }
         Some(out)
@@ -684,19 +888,20 @@ impl Resolver {
             let mut qbuf = [0u8; 300];
             let len = self.dns64.upstream_query(q, id, qname, qtype, &mut qbuf).ok()?;
             let t0 = Instant::now();
-            inc(&self.metrics.c.upstream_queries);
+            inc(&self.metrics.mine().c.upstream_queries);
             let r = match udp_exchange(up, &qbuf[..len], id, qname, qtype, q.qclass(), self.timeout).await {
                 Ok(r) if r[2] & (flags::TC >> 8) as u8 != 0 => {
-                    inc(&self.metrics.c.upstream_tcp_retries);
+                    inc(&self.metrics.mine().c.upstream_tcp_retries);
                     tcp_exchange(up, &qbuf[..len], id, qname, qtype, q.qclass(), self.timeout).await
                 }
                 other => other,
             };
             match r {
                 Ok(resp) => {
-                    self.metrics.upstream_latency.record(t0.elapsed());
+                    let m = self.metrics.mine();
+                    m.upstream_latency.record(t0.elapsed());
                     if i > 0 {
-                        inc(&self.metrics.c.upstream_failovers);
+                        inc(&m.c.upstream_failovers);
                     }
                     let rc = u16::from(resp[3] & 0xf);
                     if (rc == rcode::SERVFAIL || rc == rcode::REFUSED) && i + 1 < n {
@@ -706,11 +911,20 @@ impl Resolver {
                     self.preferred.store(idx, Relaxed);
                     return Some(resp);
                 }
-                Err(UpstreamError::Timeout) => inc(&self.metrics.c.upstream_timeouts),
-                Err(UpstreamError::Io) => inc(&self.metrics.c.upstream_errors),
+                Err(UpstreamError::Timeout) => inc(&self.metrics.mine().c.upstream_timeouts),
+                Err(UpstreamError::Io) => inc(&self.metrics.mine().c.upstream_errors),
             }
         }
         last
+    }
+}
+
+/// Whether the client of this plan gets DNS64 (part of the cache key).
+fn gets_dns64(plan: Plan) -> bool {
+    match plan {
+        Plan::Forward => false,
+        Plan::Local { synthesize } => synthesize,
+        Plan::Aaaa | Plan::Ptr(_) => true,
     }
 }
 
@@ -793,17 +1007,38 @@ async fn tcp_exchange(
 
 // ---- servers ----------------------------------------------------------------
 
+/// One worker's UDP loop. Every worker reads the same socket (each through
+/// its own descriptor, registered with its own runtime); whichever wakes
+/// first takes the datagram. Cache hits are answered right here; the rest
+/// become tasks.
 async fn serve_udp(r: Arc<Resolver>, sock: Arc<UdpSocket>) {
     let mut buf = vec![0u8; MAX_MSG];
+    let mut out = vec![0u8; MAX_MSG];
     loop {
         let (n, peer) = match sock.recv_from(&mut buf).await {
             Ok(x) => x,
             // ICMP errors from earlier sends surface here on some systems.
             Err(_) => continue,
         };
-        inc(&r.metrics.c.queries_udp);
+        let m = r.metrics.mine();
+        inc(&m.c.queries_udp);
+        let now = Instant::now();
+        if let Some(len) = r.answer_cached(&buf[..n], peer.ip(), now, &mut out) {
+            match sock.try_send_to(&out[..len], peer) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let (resp, s2) = (out[..len].to_vec(), sock.clone());
+                    tokio::spawn(async move {
+                        let _ = s2.send_to(&resp, peer).await;
+                    });
+                }
+                _ => {}
+            }
+            inc(&m.c.responses);
+            m.dns64_latency.record(now.elapsed());
+            continue;
+        }
         if r.in_flight.load(Relaxed) >= MAX_IN_FLIGHT {
-            inc(&r.metrics.c.dropped);
+            inc(&m.c.dropped);
             continue;
         }
         r.in_flight.fetch_add(1, Relaxed);
@@ -818,17 +1053,18 @@ async fn serve_udp(r: Arc<Resolver>, sock: Arc<UdpSocket>) {
     }
 }
 
+/// One worker's TCP accept loop (the workers share the listening socket
+/// like the UDP one).
 async fn serve_tcp(r: Arc<Resolver>, l: TcpListener) {
-    let conns = Arc::new(AtomicUsize::new(0));
     loop {
         let Ok((mut s, peer)) = l.accept().await else {
             continue;
         };
-        if conns.load(Relaxed) >= MAX_TCP_CONNS {
+        if r.tcp_conns.load(Relaxed) >= MAX_TCP_CONNS {
             continue; // dropped: closes the connection
         }
-        conns.fetch_add(1, Relaxed);
-        let (r2, c2) = (r.clone(), conns.clone());
+        r.tcp_conns.fetch_add(1, Relaxed);
+        let r2 = r.clone();
         tokio::spawn(async move {
             let mut buf = vec![0u8; MAX_MSG];
             loop {
@@ -842,7 +1078,7 @@ async fn serve_tcp(r: Arc<Resolver>, l: TcpListener) {
                 {
                     break;
                 }
-                inc(&r2.metrics.c.queries_tcp);
+                inc(&r2.metrics.mine().c.queries_tcp);
                 let Some(resp) = r2.handle(&buf[..len], peer.ip(), true).await else {
                     break;
                 };
@@ -853,76 +1089,103 @@ async fn serve_tcp(r: Arc<Resolver>, l: TcpListener) {
                     break;
                 }
             }
-            c2.fetch_sub(1, Relaxed);
+            r2.tcp_conns.fetch_sub(1, Relaxed);
         });
     }
 }
 
 /// Binds UDP and TCP on the same address; with port 0, a port free for both.
-async fn bind_pair(a: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)> {
+/// Both are non-blocking, ready for the workers' runtimes.
+fn bind_pair(a: SocketAddr) -> std::io::Result<(std::net::UdpSocket, std::net::TcpListener)> {
     let mut tries = 0;
     loop {
-        let u = UdpSocket::bind(a).await?;
+        let u = std::net::UdpSocket::bind(a)?;
         let port = u.local_addr()?.port();
-        match TcpListener::bind(SocketAddr::new(a.ip(), port)).await {
-            Ok(t) => return Ok((u, t)),
-            Err(e) if a.port() == 0 && tries < 20 => {
-                tries += 1;
-                let _ = e;
+        match std::net::TcpListener::bind(SocketAddr::new(a.ip(), port)) {
+            Ok(t) => {
+                u.set_nonblocking(true)?;
+                t.set_nonblocking(true)?;
+                return Ok((u, t));
             }
+            Err(_) if a.port() == 0 && tries < 20 => tries += 1,
             Err(e) => return Err(e),
         }
     }
+}
+
+/// One worker thread: a single-threaded runtime serving every listening
+/// address until the process stops.
+fn worker(
+    index: usize,
+    r: Arc<Resolver>,
+    socks: &[(std::net::UdpSocket, std::net::TcpListener)],
+) -> Result<(), Box<dyn Error>> {
+    WORKER.with(|w| w.set(index));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let mut tasks = Vec::new();
+        for (u, t) in socks {
+            let u = UdpSocket::from_std(u.try_clone()?)?;
+            let t = TcpListener::from_std(t.try_clone()?)?;
+            tasks.push(tokio::spawn(serve_udp(r.clone(), Arc::new(u))));
+            tasks.push(tokio::spawn(serve_tcp(r.clone(), t)));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        Ok(())
+    })
 }
 
 /// Runs the resolver until the process is stopped.
 pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
     let s = settings(&a)?;
     let r = Arc::new(Resolver::new(&s)?);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    rt.block_on(async move {
-        let mut tasks = Vec::new();
-        for &addr in &s.listen {
-            let (u, t) = bind_pair(addr)
-                .await
-                .map_err(|e| format!("cannot listen on {addr}: {e} (port 53 needs root or CAP_NET_BIND_SERVICE)"))?;
-            let la = u.local_addr()?;
-            eprintln!("nat64 dns64: listening on udp {la} and tcp {la}");
-            tasks.push(tokio::spawn(serve_udp(r.clone(), Arc::new(u))));
-            tasks.push(tokio::spawn(serve_tcp(r.clone(), t)));
-        }
-        let cfg = r.dns64.config();
-        let prefixes: Vec<String> = cfg.prefixes.iter().map(|p| p.prefix.to_string()).collect();
-        let ups: Vec<String> = s.upstreams.iter().map(|u| u.to_string()).collect();
-        eprintln!(
-            "nat64 dns64: upstreams {}; prefixes {}; translate_all={} allow_ipv4={}{}",
-            ups.join(", "),
-            prefixes.join(", "),
-            cfg.translate_all,
-            cfg.allow_ipv4,
-            if cfg.allow_ipv4 {
-                ""
-            } else {
-                " (clients asking over IPv4 get no synthesis)"
+    let mut socks = Vec::new();
+    for &addr in &s.listen {
+        let (u, t) = bind_pair(addr)
+            .map_err(|e| format!("cannot listen on {addr}: {e} (port 53 needs root or CAP_NET_BIND_SERVICE)"))?;
+        let la = u.local_addr()?;
+        eprintln!("nat64 dns64: listening on udp {la} and tcp {la}");
+        socks.push((u, t));
+    }
+    let cfg = r.dns64.config();
+    let prefixes: Vec<String> = cfg.prefixes.iter().map(|p| p.prefix.to_string()).collect();
+    let ups: Vec<String> = s.upstreams.iter().map(|u| u.to_string()).collect();
+    eprintln!(
+        "nat64 dns64: upstreams {}; prefixes {}; translate_all={} allow_ipv4={}{}; {} worker thread{}",
+        ups.join(", "),
+        prefixes.join(", "),
+        cfg.translate_all,
+        cfg.allow_ipv4,
+        if cfg.allow_ipv4 {
+            ""
+        } else {
+            " (clients asking over IPv4 get no synthesis)"
+        },
+        s.threads,
+        if s.threads == 1 { "" } else { "s" },
+    );
+    if !s.metrics_interval.is_zero() {
+        let (r2, every) = (r.clone(), s.metrics_interval);
+        std::thread::Builder::new()
+            .name("dns64-metrics".into())
+            .spawn(move || loop {
+                std::thread::sleep(every);
+                eprintln!("{}", r2.metrics.json());
+            })?;
+    }
+    let socks = Arc::new(socks);
+    for i in 1..s.threads {
+        let (r2, socks2) = (r.clone(), socks.clone());
+        std::thread::Builder::new().name(format!("dns64-{i}")).spawn(move || {
+            if let Err(e) = worker(i, r2, &socks2) {
+                eprintln!("nat64 dns64: worker {i}: {e}");
+                std::process::exit(1);
             }
-        );
-        if !s.metrics_interval.is_zero() {
-            let r2 = r.clone();
-            let every = s.metrics_interval;
-            tasks.push(tokio::spawn(async move {
-                let mut t = tokio::time::interval(every);
-                t.tick().await;
-                loop {
-                    t.tick().await;
-                    eprintln!("{}", r2.metrics.json());
-                }
-            }));
-        }
-        for t in tasks {
-            let _ = t.await;
-        }
-        Ok::<_, Box<dyn Error>>(())
-    })?;
+        })?;
+    }
+    worker(0, r, &socks)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -998,8 +1261,97 @@ timeout_ms = 300
         }
         h.record(Duration::from_millis(30));
         h.record(Duration::from_secs(9));
-        assert_eq!(h.quantile_ms(0.5), Some(0.1));
-        assert_eq!(h.quantile_ms(0.99), Some(50.0));
-        assert_eq!(h.quantile_ms(1.0), Some(f64::INFINITY));
+        let mut s = HistogramSum::default();
+        s.add(&h);
+        assert_eq!(s.quantile_ms(0.5), Some(0.1));
+        assert_eq!(s.quantile_ms(0.99), Some(50.0));
+        assert_eq!(s.quantile_ms(1.0), Some(f64::INFINITY));
+        s.add(&h); // a second worker's histogram
+        assert_eq!(s.count, 200);
+        assert_eq!(s.quantile_ms(0.99), Some(50.0));
+    }
+
+    #[test]
+    fn cache_hits_take_the_clients_id_rd_and_spelling_and_age_the_ttls() {
+        use nat64_core::dns64::testing::{read_section, MessageBuilder};
+        let cache = Cache::new(2000, 86400);
+        let first = MessageBuilder::query(1, "www.example.net", rtype::AAAA)
+            .edns(1232, false)
+            .build();
+        let q = Query::parse(&first).unwrap();
+        // As the resolver wrote it for the first client: the owner points at the question.
+        let resp = MessageBuilder::response(1, "www.example.net", rtype::AAAA, rcode::NOERROR)
+            .aaaa("@", 300, "64:ff9b::1".parse().unwrap())
+            .authority()
+            .soa("example.net", 3600, 60)
+            .edns(1232, false)
+            .build();
+        let t0 = Instant::now();
+        cache.put(&Key::new(&q, true).unwrap(), &resp, t0);
+
+        // Another client: other ID, no RD, 0x20 spelling, 7 s later.
+        let second = MessageBuilder::new(0xbeef, 0, "wWw.ExAmple.NET", rtype::AAAA)
+            .edns(4096, false)
+            .build();
+        let q2 = Query::parse(&second).unwrap();
+        let mut out = [0u8; 1232];
+        let k2 = Key::new(&q2, true).unwrap();
+        let Some(Hit::Written(n)) = cache.get(&k2, &q2, t0 + Duration::from_secs(7), &mut out) else {
+            panic!("a hit")
+        };
+        let m = Message::parse(&out[..n]).unwrap();
+        assert_eq!(m.id(), 0xbeef);
+        assert_eq!(m.flags() & flags::RD, 0);
+        assert!(m.is_response());
+        assert_eq!(m.qname_wire(), q2.qname_wire(), "the client's spelling");
+        let an = read_section(&out[..n], Section::Answer);
+        assert_eq!(an[0].ttl, 293);
+        assert_eq!(read_section(&out[..n], Section::Authority)[0].ttl, 3593);
+        assert_eq!(m.edns().unwrap().udp_size, 1232, "OPT left alone");
+
+        // Not for a client without EDNS, another DNS64 status, or DO.
+        let plain = MessageBuilder::query(2, "www.example.net", rtype::AAAA).build();
+        let qp = Query::parse(&plain).unwrap();
+        assert!(cache.get(&Key::new(&qp, true).unwrap(), &qp, t0, &mut out).is_none());
+        assert!(cache.get(&Key::new(&q, false).unwrap(), &q, t0, &mut out).is_none());
+        let dnssec = MessageBuilder::query(3, "www.example.net", rtype::AAAA)
+            .edns(1232, true)
+            .build();
+        let qd = Query::parse(&dnssec).unwrap();
+        assert!(cache.get(&Key::new(&qd, true).unwrap(), &qd, t0, &mut out).is_none());
+
+        // Too big for the client's buffer: an aged copy to truncate.
+        let Some(Hit::TooBig(c)) = cache.get(&k2, &q2, t0 + Duration::from_secs(1), &mut out[..40]) else {
+            panic!("too big")
+        };
+        assert_eq!(read_section(&c, Section::Answer)[0].ttl, 299);
+        // Expired after its smallest TTL, 300 s (the answer has data: the
+        // SOA minimum does not apply).
+        assert!(cache.get(&k2, &q2, t0 + Duration::from_secs(300), &mut out).is_none());
+        assert!(cache.get(&k2, &q2, t0, &mut out).is_none(), "removed once expired");
+    }
+
+    #[test]
+    fn a_compressed_question_name_is_refused_so_cached_names_keep_their_length() {
+        // QDCOUNT's high byte (0) read as the root name: "\xc0\x04".
+        let mut m = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 4];
+        m.extend_from_slice(&rtype::AAAA.to_be_bytes());
+        m.extend_from_slice(&1u16.to_be_bytes());
+        assert!(Query::parse(&m).is_err());
+    }
+
+    #[test]
+    fn a_full_cache_makes_room() {
+        let cache = Cache::new(4, 86400);
+        let t0 = Instant::now();
+        for i in 0..10 {
+            let qn = format!("n{i}.example");
+            let qm = nat64_core::dns64::testing::query(1, &qn, rtype::A);
+            let q = Query::parse(&qm).unwrap();
+            let r = nat64_core::dns64::testing::a_response(&qn, &["192.0.2.1".parse().unwrap()], 60);
+            cache.put(&Key::new(&q, false).unwrap(), &r, t0);
+        }
+        let n: usize = cache.shards.iter().map(|s| s.lock().unwrap().map.len()).sum();
+        assert_eq!(n, 4);
     }
 }

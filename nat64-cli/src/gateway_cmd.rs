@@ -226,7 +226,7 @@ pub struct GatewayTable {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Nat64Table {
-    /// pool4 entries, "ADDR[/LEN][:FIRST-LAST]".
+    /// pool4 entries, `ADDR[/LEN][:FIRST-LAST]`.
     pub pool4: Option<Vec<String>>,
     /// Static BIB entries, "PROTO/V6ADDR#PORT=V4ADDR#PORT".
     pub static_bib: Option<Vec<String>>,
@@ -339,7 +339,7 @@ fn parse_cidr(table: &'static str, key: String, s: &str) -> Result<Cidr, Gateway
     Ok(Cidr { addr, len })
 }
 
-/// "ADDR[/LEN][:FIRST-LAST]".
+/// `ADDR[/LEN][:FIRST-LAST]`.
 pub fn parse_pool4(key: String, s: &str) -> Result<Pool4Entry, GatewayConfigError> {
     let (a, ports) = match s.split_once(':') {
         Some((a, p)) => (a, Some(p)),

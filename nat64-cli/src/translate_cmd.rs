@@ -104,7 +104,7 @@ pub struct Settings {
     #[arg(long, value_name = "PREFIX")]
     pub denylist4: Vec<Ipv4Prefix>,
     /// Stateful NAT64 (RFC 6146) instead of SIIT: a pool4 entry (repeatable),
-    /// ADDR[/LEN][:FIRST-LAST], e.g. 192.0.2.1:61001-65535 (ports default
+    /// `ADDR[/LEN][:FIRST-LAST]`, e.g. 192.0.2.1:61001-65535 (ports default
     /// to 61001-65535). The capture's timestamps are the clock.
     #[arg(long, value_name = "ADDR[/LEN][:PORTS]", value_parser = parse_pool4)]
     pub pool4: Vec<Pool4Entry>,
