@@ -777,7 +777,10 @@ impl Engine {
         // RFC 7915 section 4.1 copies Protocol into Next Header; an IPv4
         // Protocol that is an IPv6 extension header number would make the
         // payload parse as a header the sender never wrote.
-        if matches!(h.proto, proto::HOPOPT | proto::ROUTING | proto::FRAGMENT | proto::DSTOPTS) {
+        if matches!(
+            h.proto,
+            proto::HOPOPT | proto::ROUTING | proto::FRAGMENT | proto::DSTOPTS
+        ) {
             return Verdict::Dropped(DropReason::UnsupportedProtocol);
         }
         let fh = if fragmented { 8 } else { 0 };
