@@ -354,8 +354,22 @@ impl<'a> Message<'a> {
         }
         let mut off = HEADER_LEN;
         if qdcount == 1 {
-            if buf.get(HEADER_LEN).is_some_and(|&b| b & 0xc0 == 0xc0) {
-                return err("compression pointer in the first question name", HEADER_LEN);
+            // The question's name is the first name of the message: a
+            // compression pointer anywhere in it could only point into the
+            // header (RFC 1035 section 4.1.4 points to earlier names).
+            let mut p = HEADER_LEN;
+            while let Some(&l) = buf.get(p) {
+                if l & 0xc0 == 0xc0 {
+                    return err(
+                        "compression pointer in the question name (the first name of the message)",
+                        p,
+                    );
+                }
+                // Extended label types are skip_name's to report.
+                if l == 0 || l & 0xc0 != 0 {
+                    break;
+                }
+                p += 1 + usize::from(l);
             }
             off = skip_name(buf, off)?;
             if off + 4 > buf.len() {
