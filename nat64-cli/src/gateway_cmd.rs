@@ -8,10 +8,12 @@
 //! ```toml
 //! [gateway]
 //! mode = "nat64"                           # "siit", "nat64" (default) or "clat"
+//! adapter = "tun"                          # or "af_packet" (see [af_packet])
 //! device = "nat64"                         # the TUN device
 //! workers = 1                              # worker threads
 //! multi_queue = true                       # one TUN queue per worker
 //! mtu = 1500
+//! offload = true                           # TCP as 64 KiB super-packets (IFF_VNET_HDR)
 //! configure = true                         # bring it up, add addresses and routes with `ip`
 //! addresses = []                           # extra addresses of the device
 //! routes = []                              # extra routes into the device
@@ -28,6 +30,12 @@
 //! [clat]
 //! ipv6 = "2001:db8:1::464"                 # the host's address for translated traffic
 //! ipv4 = "192.0.0.2"                       # the host's IPv4 address (RFC 7335)
+//!
+//! [af_packet]                              # with [gateway] adapter = "af_packet"
+//! ipv6_interface = "eth0"
+//! ipv4_interface = "eth1"
+//! ipv6_next_hop = "auto"                   # "auto", a router's address, or a MAC
+//! ipv4_next_hop = "auto"
 //! ```
 //!
 //! Every key is optional except `[clat] ipv6` in CLAT mode; see
@@ -50,7 +58,7 @@ use nat64_core::nat64::{Bib, Nat64Config, Pool4Entry, Proto, TableLimits, Taddr4
 use nat64_core::{Config, Eamt, Ipv4Prefix, Ipv6Prefix, Prefix64};
 use nat64_gateway::control::{self, Request, Response};
 use nat64_gateway::log::{self, Level};
-use nat64_gateway::settings::{Cidr, Clients, Device, Mode, Settings, Xlat};
+use nat64_gateway::settings::{Adapter, Cidr, Clients, Device, Mode, NextHop, PacketSide, Settings, Xlat};
 use nat64_gateway::sys::{self, Signals};
 use nat64_gateway::Gateway;
 use serde::Deserialize;
@@ -190,6 +198,22 @@ pub struct GatewayFile {
     pub nat64: Option<Nat64Table>,
     /// `[clat]`.
     pub clat: Option<ClatTable>,
+    /// `[af_packet]`.
+    pub af_packet: Option<AfPacketTable>,
+}
+
+/// `[af_packet]`: the AF_PACKET adapter's interfaces.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AfPacketTable {
+    /// The IPv6-side interface.
+    pub ipv6_interface: Option<String>,
+    /// The IPv4-side interface.
+    pub ipv4_interface: Option<String>,
+    /// "auto", a router's address, or a MAC address.
+    pub ipv6_next_hop: Option<String>,
+    /// "auto", a router's address, or a MAC address.
+    pub ipv4_next_hop: Option<String>,
 }
 
 /// `[gateway]`.
@@ -198,6 +222,8 @@ pub struct GatewayFile {
 pub struct GatewayTable {
     /// "siit", "nat64" or "clat".
     pub mode: Option<String>,
+    /// "tun" or "af_packet".
+    pub adapter: Option<String>,
     /// TUN device name.
     pub device: Option<String>,
     /// Worker threads.
@@ -206,6 +232,8 @@ pub struct GatewayTable {
     pub multi_queue: Option<bool>,
     /// Device MTU.
     pub mtu: Option<u32>,
+    /// TUN offloads (TCP super-packets, partial checksums).
+    pub offload: Option<bool>,
     /// Configure the device with `ip`.
     pub configure: Option<bool>,
     /// Extra device addresses ("addr/len").
@@ -742,15 +770,95 @@ fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
             Some(sa)
         }
     };
+    let adapter = match g.adapter.as_deref().unwrap_or("tun") {
+        "tun" => {
+            if f.af_packet.is_some() {
+                return Err(bad(
+                    "gateway",
+                    "adapter",
+                    "tun",
+                    "[af_packet] is set but the adapter is the TUN device; set adapter = \"af_packet\" or remove [af_packet]",
+                ));
+            }
+            Adapter::Tun
+        }
+        "af_packet" => {
+            if mode == Mode::Clat {
+                return Err(bad(
+                    "gateway",
+                    "adapter",
+                    "af_packet",
+                    "a CLAT translates the host's own IPv4 traffic, which only a TUN device receives; use \"tun\"",
+                ));
+            }
+            if g.addresses.as_ref().is_some_and(|a| !a.is_empty()) {
+                return Err(bad(
+                    "gateway",
+                    "addresses",
+                    "...",
+                    "addresses belong to the TUN device; with adapter = \"af_packet\" give the interfaces their addresses yourself",
+                ));
+            }
+            let empty = AfPacketTable::default();
+            let t = f.af_packet.as_ref().unwrap_or(&empty);
+            let iface = |key: &'static str, v: &Option<String>| -> Result<String, GatewayConfigError> {
+                let v = v.as_deref().ok_or(GatewayConfigError::Missing {
+                    table: "af_packet",
+                    key,
+                    why: "the Ethernet interface of that side (the same one for both sides is fine)",
+                })?;
+                if v.is_empty() || v.len() > 15 || v.contains(|c: char| c == '/' || c.is_whitespace()) {
+                    return Err(bad("af_packet", key, v, "an interface name of 1 to 15 characters"));
+                }
+                Ok(v.to_owned())
+            };
+            let hop = |key: &'static str, v: &Option<String>, v4: bool| -> Result<NextHop, GatewayConfigError> {
+                let Some(v) = v.as_deref().map(str::trim) else {
+                    return Ok(NextHop::Auto);
+                };
+                if v == "auto" {
+                    return Ok(NextHop::Auto);
+                }
+                if let Some(m) = nat64_gateway::netconf::parse_mac(v) {
+                    return Ok(NextHop::Mac(m));
+                }
+                match v.parse::<IpAddr>() {
+                    Ok(a) if a.is_ipv4() == v4 => Ok(NextHop::Address(a)),
+                    _ => Err(bad(
+                        "af_packet",
+                        key,
+                        v,
+                        format!(
+                            "\"auto\" (the kernel's routes and neighbours), the {} address of a router, or a MAC address like 02:00:00:00:00:01",
+                            if v4 { "IPv4" } else { "IPv6" }
+                        ),
+                    )),
+                }
+            };
+            Adapter::AfPacket {
+                ipv6: PacketSide {
+                    interface: iface("ipv6_interface", &t.ipv6_interface)?,
+                    next_hop: hop("ipv6_next_hop", &t.ipv6_next_hop, false)?,
+                },
+                ipv4: PacketSide {
+                    interface: iface("ipv4_interface", &t.ipv4_interface)?,
+                    next_hop: hop("ipv4_next_hop", &t.ipv4_next_hop, true)?,
+                },
+            }
+        }
+        a => return Err(bad("gateway", "adapter", a, "use \"tun\" or \"af_packet\"")),
+    };
     let settings = Settings {
         mode,
         xlat: xl,
         clients,
+        adapter,
         device: Device {
             name: device,
             workers,
             multi_queue: g.multi_queue.unwrap_or(true),
             mtu,
+            offload: g.offload.unwrap_or(true),
             configure: g.configure.unwrap_or(true),
             addresses,
             routes,
@@ -828,17 +936,26 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
 fn print_settings(s: &Settings) {
     let x = s.xlat.xlat();
     println!("mode            {}", s.mode);
-    println!(
-        "device          {} (mtu {}, {} worker(s), {})",
-        s.device.name,
-        s.device.mtu,
-        s.device.workers,
-        if s.device.multi_queue {
-            "one queue each"
-        } else {
-            "one shared queue"
-        }
-    );
+    if let Adapter::AfPacket { ipv6, ipv4 } = &s.adapter {
+        println!(
+            "adapter         af_packet: IPv6 side {} (next hop {}), IPv4 side {} (next hop {}), {} worker(s)",
+            ipv6.interface, ipv6.next_hop, ipv4.interface, ipv4.next_hop, s.device.workers
+        );
+    }
+    if s.adapter == Adapter::Tun {
+        println!(
+            "device          {} (mtu {}, {} worker(s), {}, offloads {})",
+            s.device.name,
+            s.device.mtu,
+            s.device.workers,
+            if s.device.multi_queue {
+                "one queue each"
+            } else {
+                "one shared queue"
+            },
+            if s.device.offload { "on" } else { "off" }
+        );
+    }
     println!(
         "pool6           {}",
         x.pool6.map(|p| p.to_string()).unwrap_or_else(|| "-".into())
@@ -1096,5 +1213,53 @@ mod tests {
         assert!(e.contains("pool6"), "{e}");
         let e = err("[gateway]\ndevice = \"a-very-long-device-name\"\n");
         assert!(e.contains("[gateway] device"), "{e}");
+        let e = err("[gateway]\nadapter = \"xdp\"\n");
+        assert!(e.contains("[gateway] adapter"), "{e}");
+        let e = err("[gateway]\nadapter = \"af_packet\"\n");
+        assert!(e.contains("[af_packet] ipv6_interface is required"), "{e}");
+        let e = err("[af_packet]\nipv6_interface = \"eth0\"\n");
+        assert!(
+            e.contains("[gateway] adapter") && e.contains("[af_packet] is set"),
+            "{e}"
+        );
+        let e = err(
+            "[gateway]\nadapter = \"af_packet\"\n[af_packet]\nipv6_interface = \"a\"\nipv4_interface = \"b\"\nipv4_next_hop = \"2001:db8::1\"\n",
+        );
+        assert!(e.contains("[af_packet] ipv4_next_hop") && e.contains("IPv4"), "{e}");
+    }
+
+    #[test]
+    fn af_packet_config() {
+        let f = GatewayFile::parse(
+            r#"
+            [gateway]
+            adapter = "af_packet"
+            workers = 2
+            [af_packet]
+            ipv6_interface = "eth0"
+            ipv4_interface = "eth1"
+            ipv4_next_hop = "198.51.100.254"
+            ipv6_next_hop = "02:00:00:00:00:01"
+            "#,
+        )
+        .unwrap();
+        let s = build(&f).unwrap().settings;
+        assert_eq!(
+            s.adapter,
+            Adapter::AfPacket {
+                ipv6: PacketSide {
+                    interface: "eth0".into(),
+                    next_hop: NextHop::Mac([2, 0, 0, 0, 0, 1])
+                },
+                ipv4: PacketSide {
+                    interface: "eth1".into(),
+                    next_hop: NextHop::Address("198.51.100.254".parse().unwrap())
+                },
+            }
+        );
+        assert!(s.device.offload);
+        let f = GatewayFile::parse("[gateway]\nadapter = \"af_packet\"\nmode = \"clat\"\n[clat]\nipv6 = \"2001:db8::464\"\n[af_packet]\nipv6_interface = \"a\"\nipv4_interface = \"b\"\n").unwrap();
+        let e = build(&f).unwrap_err().to_string();
+        assert!(e.contains("[gateway] adapter") && e.contains("CLAT"), "{e}");
     }
 }

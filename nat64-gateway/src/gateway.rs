@@ -1,7 +1,24 @@
-//! The gateway runtime: it owns the TUN device, the worker threads that
-//! read packets, run them through the core and write the results back, the
-//! timer thread of the stateful translator, and the control and metrics
-//! threads. It applies a new [`Settings`] on reload.
+//! The gateway runtime: it owns the TUN device (or the AF_PACKET rings, see
+//! `afpacket.rs`), the worker threads that read packets, run them through
+//! the core and write the results back, the timer thread of the stateful
+//! translator, and the control and metrics threads. It applies a new
+//! [`Settings`] on reload.
+//!
+//! # Offloads
+//!
+//! With `[gateway] offload` (the default) the TUN queues carry a
+//! `virtio_net_hdr` ([`crate::vnet`]): TCP arrives as GSO/GRO super-packets
+//! of up to 64 KiB, each translated once by the core's `translate_gso` and
+//! written back whole; partial checksums are finished (plain packets) or
+//! re-seeded (super-packets) by the adapter.
+//!
+//! # TUN queues
+//!
+//! Measured on 2 vCPUs (BENCHMARKS.md): one queue per worker
+//! (IFF_MULTI_QUEUE) beats workers sharing one queue under a UDP flood
+//! (with a shared queue the workers take turns at the one queue's locks in
+//! the kernel), and TCP is the same either way; so multi-queue stays the
+//! default.
 //!
 //! # Concurrency
 //!
@@ -31,7 +48,7 @@
 //!   counters restart (the other counters carry on).
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{IoSlice, Read, Write};
 use std::net::TcpListener;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
@@ -44,11 +61,13 @@ use std::time::Duration;
 use nat64_core::nat64::{Nat64, Nat64Config, Nat64ConfigError, Pool4, Pool4Error, Proto, SessionFilter, SessionTable};
 use nat64_core::{ConfigError, Counters, DropReason, NotOurs, Translator, Verdict, OUTPUT_BUFFER_LEN};
 
+use crate::afpacket::PacketIo;
 use crate::clock::Clock;
 use crate::control::{self, Counter, Response, SessionRow, Stats, TableStats};
 use crate::log::Level;
-use crate::settings::{Clients, Mode, Settings, Xlat};
+use crate::settings::{Adapter, Clients, Mode, Settings, Xlat};
 use crate::table::SharedTable;
+use crate::vnet::{self, Rx, VnetHdr, VNET_HDR_LEN};
 use crate::{log, metrics, netconf, sys};
 
 /// Why a gateway could not start, or a reload was refused.
@@ -64,6 +83,14 @@ pub enum GatewayError {
     /// pool4 cannot work.
     #[error("[nat64] pool4: {0}")]
     Pool4(#[from] Pool4Error),
+    /// An interface of the AF_PACKET adapter.
+    #[error("[af_packet] interface {interface:?}: {error} (the AF_PACKET adapter needs CAP_NET_RAW and an existing Ethernet interface)")]
+    Packet {
+        /// The interface.
+        interface: String,
+        /// Why.
+        error: std::io::Error,
+    },
     /// The TUN device.
     #[error("cannot open TUN device {name:?}: {error} (the gateway needs root or CAP_NET_ADMIN and /dev/net/tun; `modprobe tun` if it is missing)")]
     Tun {
@@ -109,35 +136,64 @@ pub enum GatewayError {
 
 /// Counters kept by one thread (atomics so that readers need no lock).
 #[derive(Debug, Default)]
-struct IoCounters {
-    rx_packets: AtomicU64,
-    rx_bytes: AtomicU64,
-    tx_packets: AtomicU64,
-    tx_bytes: AtomicU64,
-    rx_errors: AtomicU64,
-    tx_errors: AtomicU64,
-    refused_clients: AtomicU64,
-    icmp_errors_sent: AtomicU64,
-    sessions_expired: AtomicU64,
+pub(crate) struct IoCounters {
+    pub(crate) rx_packets: AtomicU64,
+    pub(crate) rx_bytes: AtomicU64,
+    pub(crate) tx_packets: AtomicU64,
+    pub(crate) tx_bytes: AtomicU64,
+    pub(crate) rx_errors: AtomicU64,
+    pub(crate) tx_errors: AtomicU64,
+    pub(crate) refused_clients: AtomicU64,
+    pub(crate) icmp_errors_sent: AtomicU64,
+    pub(crate) sessions_expired: AtomicU64,
+    pub(crate) gso_packets: AtomicU64,
+    pub(crate) offload_errors: AtomicU64,
+    pub(crate) neighbour_misses: AtomicU64,
+    pub(crate) rx_dropped: AtomicU64,
 }
 
-const IO_COUNTERS: [(&str, &str); 9] = [
-    ("rx_packets", "packets read from the TUN device"),
-    ("rx_bytes", "bytes read from the TUN device"),
-    ("tx_packets", "packets written to the TUN device (translations and ICMP errors)"),
-    ("tx_bytes", "bytes written to the TUN device"),
-    ("rx_errors", "failed reads from the TUN device (see the logs)"),
-    ("tx_errors", "failed writes to the TUN device: the kernel refused a packet (see the logs)"),
+const IO_COUNTERS: [(&str, &str); 13] = [
+    ("rx_packets", "packets read from the TUN device or the AF_PACKET rings"),
+    ("rx_bytes", "bytes read from the TUN device or the AF_PACKET rings"),
+    (
+        "tx_packets",
+        "packets written to the TUN device or sent on the interfaces (translations and ICMP errors)",
+    ),
+    ("tx_bytes", "bytes written or sent"),
+    (
+        "rx_errors",
+        "failed reads from the TUN device, or frames cut short in an AF_PACKET ring (see the logs)",
+    ),
+    (
+        "tx_errors",
+        "packets the kernel refused to take from the gateway (TUN write or AF_PACKET send; see the logs)",
+    ),
     (
         "refused_clients",
         "packets whose source is outside [gateway] clients (the gateway is not an open relay); add the prefix to clients if they are legitimate",
     ),
     ("icmp_errors_sent", "ICMP errors the translator sent back to a sender (Time Exceeded, Packet Too Big, ...)"),
     ("sessions_expired", "sessions removed by their timeout (RFC 6146 section 3.5)"),
+    (
+        "gso_packets",
+        "TCP super-packets read with offloads on (GRO/GSO, up to 64 KiB), each translated once",
+    ),
+    (
+        "offload_errors",
+        "packets dropped because their offload header (virtio_net_hdr) could not be acted on (see the logs)",
+    ),
+    (
+        "neighbour_misses",
+        "AF_PACKET: translations dropped because the next hop's link-layer address could not be resolved within 3 s (or 256 were already waiting), or no route of the interface covers the destination",
+    ),
+    (
+        "rx_dropped",
+        "AF_PACKET: frames the kernel dropped because a worker's ring was full (the gateway is overloaded)",
+    ),
 ];
 
 impl IoCounters {
-    fn values(&self) -> [u64; 9] {
+    fn values(&self) -> [u64; 13] {
         [
             self.rx_packets.load(Relaxed),
             self.rx_bytes.load(Relaxed),
@@ -148,11 +204,15 @@ impl IoCounters {
             self.refused_clients.load(Relaxed),
             self.icmp_errors_sent.load(Relaxed),
             self.sessions_expired.load(Relaxed),
+            self.gso_packets.load(Relaxed),
+            self.offload_errors.load(Relaxed),
+            self.neighbour_misses.load(Relaxed),
+            self.rx_dropped.load(Relaxed),
         ]
     }
 }
 
-fn bump(c: &AtomicU64, n: u64) {
+pub(crate) fn bump(c: &AtomicU64, n: u64) {
     c.fetch_add(n, Relaxed);
 }
 
@@ -170,13 +230,22 @@ enum Engine {
 
 /// The client filter, swapped on reload; workers keep an `Arc` and look
 /// at the generation once per batch.
-struct ClientsCell {
-    gen: AtomicU64,
+pub(crate) struct ClientsCell {
+    pub(crate) gen: AtomicU64,
     cur: Mutex<Arc<Clients>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// How the workers meet the network.
+pub(crate) enum Io {
+    /// TUN queues (one per worker, or one shared); `offload`: each packet
+    /// has a `virtio_net_hdr` before it.
+    Tun { queues: Vec<Arc<File>>, offload: bool },
+    /// The AF_PACKET adapter.
+    Packet(Box<PacketIo>),
 }
 
 /// A running gateway.
@@ -185,14 +254,15 @@ pub struct Gateway {
     device: String,
     settings: Mutex<Settings>,
     engine: Engine,
-    clients: ClientsCell,
-    queues: Vec<Arc<File>>,
-    io: Vec<IoCounters>,
+    pub(crate) clients: ClientsCell,
+    pub(crate) io_kind: Io,
+    pub(crate) io: Vec<IoCounters>,
     stop_r: UnixStream,
     stop_w: UnixStream,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    pub(crate) stopping: std::sync::atomic::AtomicBool,
     started: std::time::Instant,
-    clock: Clock,
+    pub(crate) clock: Clock,
     reloads: AtomicU64,
 }
 
@@ -230,9 +300,13 @@ fn parse_proto(s: &str) -> Option<Proto> {
 }
 
 impl Gateway {
-    /// Checks the settings, opens and configures the TUN device, binds the
-    /// control socket and the metrics endpoint, and starts the threads.
-    pub fn start(s: Settings) -> Result<Arc<Gateway>, GatewayError> {
+    /// Checks the settings, opens and configures the TUN device (or the
+    /// AF_PACKET rings and the blackhole routes), binds the control socket
+    /// and the metrics endpoint, and starts the threads.
+    pub fn start(mut s: Settings) -> Result<Arc<Gateway>, GatewayError> {
+        for note in fit_mtus(&mut s)? {
+            log!(Level::Info, "mtu_lowered", note = note);
+        }
         if s.device.workers == 0 || s.device.workers > 64 {
             return Err(GatewayError::Invalid {
                 key: "workers",
@@ -264,29 +338,48 @@ impl Gateway {
                 })))
             }
         };
-        let nq = if s.device.multi_queue { n } else { 1 };
-        let mut queues = Vec::with_capacity(nq);
-        let mut device = s.device.name.clone();
-        for _ in 0..nq {
-            let (f, name) =
-                sys::open_tun(&device, s.device.multi_queue && n > 1).map_err(|error| GatewayError::Tun {
-                    name: device.clone(),
-                    error,
-                })?;
-            device = name;
-            queues.push(Arc::new(f));
-        }
-        if s.device.configure {
-            netconf::link_up(&device, s.device.mtu)?;
-            for a in &s.device.addresses {
-                netconf::add_address(&device, a)?;
+        let (io_kind, device) = match &s.adapter {
+            Adapter::Tun => {
+                let nq = if s.device.multi_queue { n } else { 1 };
+                let mut queues = Vec::with_capacity(nq);
+                let mut device = s.device.name.clone();
+                for _ in 0..nq {
+                    let (f, name) =
+                        sys::open_tun(&device, s.device.multi_queue && n > 1, s.device.offload).map_err(|error| {
+                            GatewayError::Tun {
+                                name: device.clone(),
+                                error,
+                            }
+                        })?;
+                    device = name;
+                    queues.push(Arc::new(f));
+                }
+                if s.device.configure {
+                    netconf::link_up(&device, s.device.mtu)?;
+                    for a in &s.device.addresses {
+                        netconf::add_address(&device, a)?;
+                    }
+                    for r in &s.device.routes {
+                        netconf::add_route(&device, r)?;
+                    }
+                }
+                let offload = s.device.offload;
+                (Io::Tun { queues, offload }, device)
             }
-            for r in &s.device.routes {
-                netconf::add_route(&device, r)?;
+            Adapter::AfPacket { ipv6, ipv4 } => {
+                if s.mode == Mode::Clat {
+                    return Err(GatewayError::Invalid {
+                        key: "adapter",
+                        why: "a CLAT translates the host's own IPv4 traffic, which only a TUN device receives; use adapter = \"tun\"".into(),
+                    });
+                }
+                let p = PacketIo::open(ipv6, ipv4, n)?;
+                let device = format!("{}+{}", ipv6.interface, ipv4.interface);
+                (Io::Packet(Box::new(p)), device)
             }
-        }
+        };
         let off = netconf::forwarding_off();
-        if !off.is_empty() {
+        if !off.is_empty() && matches!(io_kind, Io::Tun { .. }) {
             log!(
                 Level::Warn,
                 "forwarding_off",
@@ -308,6 +401,18 @@ impl Gateway {
             None => None,
         };
         let (stop_r, stop_w) = UnixStream::pair().map_err(GatewayError::Thread)?;
+        // Last, so that a failure before leaves nothing behind (a TUN
+        // device takes its routes with it; blackhole routes stay).
+        if let (Io::Packet(_), true) = (&io_kind, s.device.configure) {
+            for (i, r) in s.device.routes.iter().enumerate() {
+                if let Err(e) = netconf::add_blackhole(r) {
+                    for r in &s.device.routes[..i] {
+                        let _ = netconf::del_blackhole(r);
+                    }
+                    return Err(e.into());
+                }
+            }
+        }
         let gw = Arc::new(Gateway {
             mode: s.mode,
             device: device.clone(),
@@ -317,11 +422,12 @@ impl Gateway {
             },
             settings: Mutex::new(s),
             engine,
-            queues,
+            io_kind,
             io: (0..n + 1).map(|_| IoCounters::default()).collect(),
             stop_r,
             stop_w,
             threads: Mutex::new(Vec::new()),
+            stopping: std::sync::atomic::AtomicBool::new(false),
             started: std::time::Instant::now(),
             clock: Clock::new(),
             reloads: AtomicU64::new(0),
@@ -340,6 +446,10 @@ impl Gateway {
         if matches!(gw.engine, Engine::Stateful(_)) {
             let g = Arc::clone(&gw);
             threads.push(spawn("nat64-timers".into(), Box::new(move || g.timers()))?);
+        }
+        if let Io::Packet(_) = gw.io_kind {
+            let g = Arc::clone(&gw);
+            threads.push(spawn("nat64-neighbours".into(), Box::new(move || g.neighbours()))?);
         }
         if let Some(l) = control {
             let g = Arc::clone(&gw);
@@ -368,7 +478,18 @@ impl Gateway {
                 mode = gw.mode,
                 device = gw.device,
                 workers = n,
-                queues = gw.queues.len(),
+                adapter = match &gw.io_kind {
+                    Io::Tun { .. } => "tun",
+                    Io::Packet(_) => "af_packet",
+                },
+                queues = match &gw.io_kind {
+                    Io::Tun { queues, .. } => queues.len(),
+                    Io::Packet(_) => n,
+                },
+                offload = match &gw.io_kind {
+                    Io::Tun { offload, .. } => *offload,
+                    Io::Packet(_) => true,
+                },
                 mtu = s.device.mtu,
                 pool6 = x.pool6.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
                 pool4 = pool4,
@@ -399,18 +520,29 @@ impl Gateway {
         self.stop_r.as_raw_fd()
     }
 
-    /// Stops every thread, waits for them, and removes the control socket.
-    /// The TUN device (with its addresses and routes) goes when the last
-    /// reference to the gateway is dropped.
+    /// Stops every thread, waits for them, and removes the control socket
+    /// (and the AF_PACKET adapter's blackhole routes). The TUN device (with
+    /// its addresses and routes) goes when the last reference to the gateway
+    /// is dropped.
     pub fn shutdown(&self) {
+        self.stopping.store(true, Relaxed);
         let _ = (&self.stop_w).write_all(&[1]);
         let threads = std::mem::take(&mut *lock(&self.threads));
         for t in threads {
             let _ = t.join();
         }
-        if let Some(p) = &lock(&self.settings).control_socket {
+        let s = lock(&self.settings);
+        if let Some(p) = &s.control_socket {
             let _ = std::fs::remove_file(p);
         }
+        if let (Io::Packet(_), true) = (&self.io_kind, s.device.configure) {
+            for r in &s.device.routes {
+                if let Err(e) = netconf::del_blackhole(r) {
+                    log!(Level::Warn, "route_not_removed", error = e);
+                }
+            }
+        }
+        drop(s);
         let st = self.stats();
         let get = |l: &str| st.io.iter().find(|c| c.label == l).map_or(0, |c| c.count);
         log!(
@@ -423,15 +555,23 @@ impl Gateway {
         );
     }
 
-    fn clients(&self) -> (u64, Arc<Clients>) {
+    pub(crate) fn clients(&self) -> (u64, Arc<Clients>) {
         let g = self.clients.gen.load(Relaxed);
         (g, Arc::clone(&lock(&self.clients.cur)))
     }
 
     fn worker(&self, idx: usize) {
-        let q = Arc::clone(&self.queues[idx % self.queues.len()]);
+        match &self.io_kind {
+            Io::Tun { queues, offload } => self.tun_worker(idx, Arc::clone(&queues[idx % queues.len()]), *offload),
+            Io::Packet(p) => self.packet_worker(idx, p),
+        }
+    }
+
+    fn tun_worker(&self, idx: usize, q: Arc<File>, offload: bool) {
         let io = &self.io[idx];
-        let mut buf = vec![0u8; 65536];
+        let hl = if offload { VNET_HDR_LEN } else { 0 };
+        // A super-packet is at most 64 KiB of IP packet after its header.
+        let mut buf = vec![0u8; hl + 65536 + 128];
         let mut out = vec![0u8; OUTPUT_BUFFER_LEN];
         let (mut gen, mut clients) = self.clients();
         loop {
@@ -446,10 +586,34 @@ impl Gateway {
             }
             for _ in 0..256 {
                 match (&*q).read(&mut buf) {
+                    Ok(n) if n < hl => {
+                        bump(&io.rx_errors, 1);
+                        log!(Level::Warn, "tun_read_short", worker = idx, bytes = n);
+                    }
                     Ok(n) => {
                         bump(&io.rx_packets, 1);
-                        bump(&io.rx_bytes, n as u64);
-                        self.handle(idx, &buf[..n], &mut out, &q, io, &clients);
+                        bump(&io.rx_bytes, (n - hl) as u64);
+                        let (h, pkt) = buf[..n].split_at_mut(hl);
+                        let rx = if offload {
+                            let h = VnetHdr::parse(<&[u8; VNET_HDR_LEN]>::try_from(&*h).expect("VNET_HDR_LEN bytes"));
+                            match vnet::receive(&h, pkt) {
+                                Ok(rx) => rx,
+                                Err(e) => {
+                                    bump(&io.offload_errors, 1);
+                                    log!(
+                                        Level::Warn,
+                                        "offload_refused",
+                                        worker = idx,
+                                        error = e,
+                                        packet = PacketSummary(pkt)
+                                    );
+                                    continue;
+                                }
+                            }
+                        } else {
+                            Rx::Plain
+                        };
+                        self.handle(idx, pkt, rx, &mut out, &q, offload, io, &clients);
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -466,7 +630,24 @@ impl Gateway {
         }
     }
 
-    fn handle(&self, idx: usize, pkt: &[u8], out: &mut [u8], q: &File, io: &IoCounters, clients: &Clients) {
+    /// Runs one received packet through the client filter and the core at
+    /// time `now` (`None`: read the clock); `None` if the filter refused it.
+    /// Drops and packets that are not ours are counted by the core and
+    /// logged here (debug).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn translate(
+        &self,
+        idx: usize,
+        pkt: &[u8],
+        rx: Rx,
+        out: &mut [u8],
+        io: &IoCounters,
+        clients: &Clients,
+        now: Option<nat64_core::nat64::Instant>,
+    ) -> Option<Verdict> {
+        if let Rx::TcpGso { .. } = rx {
+            bump(&io.gso_packets, 1);
+        }
         if !clients.allows(pkt) {
             bump(&io.refused_clients, 1);
             if log::enabled(Level::Debug) {
@@ -477,55 +658,102 @@ impl Gateway {
                     packet = PacketSummary(pkt)
                 );
             }
-            return;
+            return None;
         }
-        let v = match &self.engine {
-            Engine::Stateless(ts) => lock(&ts[idx]).translate(pkt, out),
-            Engine::Stateful(c) => {
-                let now = self.clock.now();
-                lock(c).nat.translate(pkt, out, now)
-            }
-        };
-        match v {
-            Verdict::Translated(e) => {
-                for p in e.packets(out) {
-                    self.send(q, p, io);
+        let v = match (&self.engine, rx) {
+            (Engine::Stateless(ts), Rx::Plain) => lock(&ts[idx]).translate(pkt, out),
+            (Engine::Stateless(ts), Rx::TcpGso { mss, .. }) => lock(&ts[idx]).translate_gso(pkt, out, mss),
+            (Engine::Stateful(c), rx) => {
+                let now = now.unwrap_or_else(|| self.clock.now());
+                match rx {
+                    Rx::Plain => lock(c).nat.translate(pkt, out, now),
+                    Rx::TcpGso { mss, .. } => lock(c).nat.translate_gso(pkt, out, now, mss),
                 }
             }
-            Verdict::IcmpError { len, reason } => {
-                bump(&io.icmp_errors_sent, 1);
-                self.send(q, &out[..len as usize], io);
-                if log::enabled(Level::Debug) {
+        };
+        if log::enabled(Level::Debug) {
+            match v {
+                Verdict::IcmpError { reason, .. } => {
                     log!(
                         Level::Debug,
                         "icmp_error",
                         reason = reason.label(),
                         packet = PacketSummary(pkt)
-                    );
+                    )
                 }
-            }
-            Verdict::Dropped(r) => {
-                if log::enabled(Level::Debug) {
-                    log!(Level::Debug, "dropped", reason = r.label(), packet = PacketSummary(pkt));
+                Verdict::Dropped(r) => {
+                    log!(Level::Debug, "dropped", reason = r.label(), packet = PacketSummary(pkt))
                 }
-            }
-            Verdict::NotOurs(r) => {
-                if log::enabled(Level::Debug) {
+                Verdict::NotOurs(r) => {
                     log!(
                         Level::Debug,
                         "not_ours",
                         reason = r.label(),
                         packet = PacketSummary(pkt)
-                    );
+                    )
+                }
+                _ => {}
+            }
+        }
+        Some(v)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn handle(
+        &self,
+        idx: usize,
+        pkt: &[u8],
+        rx: Rx,
+        out: &mut [u8],
+        q: &File,
+        offload: bool,
+        io: &IoCounters,
+        clients: &Clients,
+    ) {
+        let Some(v) = self.translate(idx, pkt, rx, out, io, clients, None) else {
+            return;
+        };
+        match v {
+            Verdict::Translated(e) if matches!(rx, Rx::TcpGso { .. }) => {
+                let p = &mut out[..e.total_len()];
+                match vnet::transmit(rx, p) {
+                    Ok(h) if e.count == 1 => self.send(q, offload, p, h, io),
+                    Ok(_) | Err(_) => {
+                        bump(&io.offload_errors, 1);
+                        log!(
+                            Level::Warn,
+                            "offload_output_refused",
+                            packets = e.count,
+                            packet = PacketSummary(p)
+                        );
+                    }
                 }
             }
-            Verdict::Held(_) => {}
+            Verdict::Translated(e) => {
+                for p in e.packets(out) {
+                    self.send(q, offload, p, VnetHdr::default(), io);
+                }
+            }
+            Verdict::IcmpError { len, .. } => {
+                bump(&io.icmp_errors_sent, 1);
+                self.send(q, offload, &out[..len as usize], VnetHdr::default(), io);
+            }
+            Verdict::Dropped(_) | Verdict::NotOurs(_) | Verdict::Held(_) => {}
         }
     }
 
-    fn send(&self, q: &File, p: &[u8], io: &IoCounters) {
-        // A TUN write takes the whole packet or fails.
-        match (&*q).write(p) {
+    /// Writes one packet, after its offload header `h` when the queues have
+    /// one (one `writev`: a TUN write takes the whole packet or fails).
+    fn send(&self, q: &File, offload: bool, p: &[u8], h: VnetHdr, io: &IoCounters) {
+        let hb = h.to_bytes();
+        let r = if offload {
+            (&*q)
+                .write_vectored(&[IoSlice::new(&hb), IoSlice::new(p)])
+                .map(|n| n.saturating_sub(VNET_HDR_LEN))
+        } else {
+            (&*q).write(p)
+        };
+        match r {
             Ok(n) if n == p.len() => {
                 bump(&io.tx_packets, 1);
                 bump(&io.tx_bytes, p.len() as u64);
@@ -546,7 +774,6 @@ impl Gateway {
     fn timers(&self) {
         let Engine::Stateful(core) = &self.engine else { return };
         let io = &self.io[self.io.len() - 1];
-        let q = Arc::clone(&self.queues[0]);
         let mut out = vec![0u8; OUTPUT_BUFFER_LEN];
         loop {
             let next = lock(core).nat.next_expiry();
@@ -580,7 +807,10 @@ impl Gateway {
             }
             for p in sends {
                 bump(&io.icmp_errors_sent, 1);
-                self.send(&q, &p, io);
+                match &self.io_kind {
+                    Io::Tun { queues, offload } => self.send(&queues[0], *offload, &p, VnetHdr::default(), io),
+                    Io::Packet(pio) => self.packet_send_one(pio, &p, io),
+                }
             }
         }
     }
@@ -588,6 +818,7 @@ impl Gateway {
     /// Applies new settings; returns notes on what could not change
     /// without a restart. On error nothing changed.
     pub fn reload(&self, mut new: Settings) -> Result<Vec<String>, GatewayError> {
+        let mtu_notes = fit_mtus(&mut new)?;
         let mut cur = lock(&self.settings);
         if new.mode != cur.mode {
             return Err(GatewayError::Reload(format!(
@@ -595,14 +826,24 @@ impl Gateway {
                 cur.mode, new.mode
             )));
         }
-        let mut notes = Vec::new();
+        let mut notes = mtu_notes;
         let d = &cur.device;
-        if new.device.name != d.name || new.device.workers != d.workers || new.device.multi_queue != d.multi_queue {
-            notes.push("[gateway] device, workers and multi_queue apply at the next restart".to_owned());
+        if new.device.name != d.name
+            || new.device.workers != d.workers
+            || new.device.multi_queue != d.multi_queue
+            || new.device.offload != d.offload
+        {
+            notes.push("[gateway] device, workers, multi_queue and offload apply at the next restart".to_owned());
             new.device.name = d.name.clone();
             new.device.workers = d.workers;
             new.device.multi_queue = d.multi_queue;
+            new.device.offload = d.offload;
         }
+        if new.adapter != cur.adapter {
+            notes.push("[gateway] adapter and [af_packet] apply at the next restart".to_owned());
+            new.adapter = cur.adapter.clone();
+        }
+        let d = &cur.device;
         if new.device.configure != d.configure {
             notes.push("[gateway] configure applies at the next restart".to_owned());
             new.device.configure = d.configure;
@@ -631,33 +872,46 @@ impl Gateway {
         }
         if cur.device.configure {
             let dev = &self.device;
-            if new.device.mtu != cur.device.mtu {
+            let packet = matches!(self.io_kind, Io::Packet(_));
+            if new.device.mtu != cur.device.mtu && !packet {
                 if let Err(e) = netconf::link_up(dev, new.device.mtu) {
                     notes.push(e.to_string());
                 }
             }
             for r in cur.device.routes.iter().filter(|r| !new.device.routes.contains(r)) {
-                if let Err(e) = netconf::del_route(dev, r) {
+                let r = if packet {
+                    netconf::del_blackhole(r)
+                } else {
+                    netconf::del_route(dev, r)
+                };
+                if let Err(e) = r {
                     notes.push(e.to_string());
                 }
             }
-            for a in cur
-                .device
-                .addresses
-                .iter()
-                .filter(|a| !new.device.addresses.contains(a))
-            {
-                if let Err(e) = netconf::del_address(dev, a) {
-                    notes.push(e.to_string());
+            if !packet {
+                for a in cur
+                    .device
+                    .addresses
+                    .iter()
+                    .filter(|a| !new.device.addresses.contains(a))
+                {
+                    if let Err(e) = netconf::del_address(dev, a) {
+                        notes.push(e.to_string());
+                    }
                 }
-            }
-            for a in &new.device.addresses {
-                if let Err(e) = netconf::add_address(dev, a) {
-                    notes.push(e.to_string());
+                for a in &new.device.addresses {
+                    if let Err(e) = netconf::add_address(dev, a) {
+                        notes.push(e.to_string());
+                    }
                 }
             }
             for r in &new.device.routes {
-                if let Err(e) = netconf::add_route(dev, r) {
+                let r = if packet {
+                    netconf::add_blackhole(r)
+                } else {
+                    netconf::add_route(dev, r)
+                };
+                if let Err(e) = r {
                     notes.push(e.to_string());
                 }
             }
@@ -721,7 +975,7 @@ impl Gateway {
 
     /// Every counter.
     pub fn stats(&self) -> Stats {
-        let mut io = [0u64; 9];
+        let mut io = [0u64; 13];
         for c in &self.io {
             for (a, b) in io.iter_mut().zip(c.values()) {
                 *a += b;
@@ -853,6 +1107,43 @@ impl Gateway {
     }
 }
 
+/// With the AF_PACKET adapter the gateway sends on the interfaces itself, so
+/// nothing behind it answers a packet too big for the link with an ICMP
+/// error: the core must, and its egress MTUs ([translator] mtu4 / mtu6) may
+/// not exceed the interfaces'. Lowers them if needed; returns what it did.
+fn fit_mtus(s: &mut Settings) -> Result<Vec<String>, GatewayError> {
+    let Adapter::AfPacket { ipv6, ipv4 } = &s.adapter else {
+        return Ok(Vec::new());
+    };
+    let mtu = |p: &crate::settings::PacketSide| {
+        netconf::interface_mtu(&p.interface).map_err(|error| GatewayError::Packet {
+            interface: p.interface.clone(),
+            error,
+        })
+    };
+    let (m6, m4) = (mtu(ipv6)?, mtu(ipv4)?);
+    let cfg = match &mut s.xlat {
+        Xlat::Stateless(c) => &mut **c,
+        Xlat::Stateful(n) => &mut n.xlat,
+    };
+    let mut notes = Vec::new();
+    if cfg.mtu4 > m4 {
+        notes.push(format!(
+            "[translator] mtu4 {} lowered to {m4}, the MTU of {}",
+            cfg.mtu4, ipv4.interface
+        ));
+        cfg.mtu4 = m4;
+    }
+    if cfg.mtu6 > m6 && m6 >= 1280 {
+        notes.push(format!(
+            "[translator] mtu6 {} lowered to {m6}, the MTU of {}",
+            cfg.mtu6, ipv6.interface
+        ));
+        cfg.mtu6 = m6;
+    }
+    Ok(notes)
+}
+
 /// Builds the new stateful translator over the old one's table (see the
 /// module documentation for what is kept).
 fn rebuild_stateful(c: &mut StatefulCore, cfg: Nat64Config) -> Result<Vec<String>, GatewayError> {
@@ -908,7 +1199,7 @@ fn rebuild_stateful(c: &mut StatefulCore, cfg: Nat64Config) -> Result<Vec<String
 
 /// A one-line description of a packet for debug logs: version, protocol,
 /// addresses.
-struct PacketSummary<'a>(&'a [u8]);
+pub(crate) struct PacketSummary<'a>(pub(crate) &'a [u8]);
 
 impl std::fmt::Display for PacketSummary<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -166,6 +166,11 @@ pub struct Device {
     pub multi_queue: bool,
     /// The device's MTU.
     pub mtu: u32,
+    /// TUN offloads (IFF_VNET_HDR, TUNSETOFFLOAD): TCP arrives as
+    /// super-packets of up to 64 KiB, translated once each, and partial
+    /// checksums are finished by the kernel or the adapter (see
+    /// [`crate::vnet`]).
+    pub offload: bool,
     /// Bring the device up and install `addresses` and `routes` with the
     /// `ip` command (iproute2); off, the operator does it.
     pub configure: bool,
@@ -173,6 +178,60 @@ pub struct Device {
     pub addresses: Vec<Cidr>,
     /// Routes through the device.
     pub routes: Vec<Cidr>,
+}
+
+/// Where the next hop of a side's packets is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextHop {
+    /// From the kernel's routes of the interface: the route's gateway, or
+    /// the destination itself when it is on-link; its link-layer address
+    /// from the kernel's neighbour table.
+    Auto,
+    /// Every packet goes to this router (its link-layer address from the
+    /// kernel's neighbour table).
+    Address(IpAddr),
+    /// Every packet goes to this link-layer address.
+    Mac([u8; 6]),
+}
+
+impl fmt::Display for NextHop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NextHop::Auto => f.write_str("auto"),
+            NextHop::Address(a) => write!(f, "{a}"),
+            NextHop::Mac(m) => write!(
+                f,
+                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                m[0], m[1], m[2], m[3], m[4], m[5]
+            ),
+        }
+    }
+}
+
+/// One side of the AF_PACKET adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PacketSide {
+    /// The interface (Ethernet).
+    pub interface: String,
+    /// Where its packets go.
+    pub next_hop: NextHop,
+}
+
+/// How the gateway meets the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Adapter {
+    /// A TUN device ([`Device`]): the kernel routes pool6 and pool4 into it.
+    Tun,
+    /// AF_PACKET on two Ethernet interfaces (they may be the same one): the
+    /// gateway reads their frames from memory-mapped rings and sends its
+    /// translations itself; the kernel is told to discard what it routes
+    /// to pool6 and pool4 (blackhole routes).
+    AfPacket {
+        /// The IPv6 side.
+        ipv6: PacketSide,
+        /// The IPv4 side.
+        ipv4: PacketSide,
+    },
 }
 
 /// Everything a gateway runs with.
@@ -184,8 +243,11 @@ pub struct Settings {
     pub xlat: Xlat,
     /// Whose packets are translated.
     pub clients: Clients,
-    /// The TUN device.
+    /// The TUN device (with [`Adapter::AfPacket`]: its worker count, and
+    /// its routes, which become blackhole routes).
     pub device: Device,
+    /// TUN or AF_PACKET.
+    pub adapter: Adapter,
     /// The control socket (`nat64 session display`, `nat64 stats`).
     pub control_socket: Option<PathBuf>,
     /// The Prometheus endpoint (loopback).

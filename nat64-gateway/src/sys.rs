@@ -7,16 +7,26 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
+pub mod packet;
+
 /// Linux's limit on interface names, terminating NUL included (IFNAMSIZ).
 pub const IFNAMSIZ: usize = libc::IFNAMSIZ;
+
+/// TUN offloads the gateway asks for with `offload` (TUNSETOFFLOAD):
+/// partial checksums and TCP segmentation (IPv4, IPv6, with ECN), so that
+/// TCP arrives as super-packets of up to 64 KiB.
+pub const TUN_OFFLOADS: libc::c_uint = libc::TUN_F_CSUM | libc::TUN_F_TSO4 | libc::TUN_F_TSO6 | libc::TUN_F_TSO_ECN;
 
 /// Opens `/dev/net/tun` and attaches the descriptor to the TUN device
 /// `name` (created if it does not exist), without packet information
 /// (IFF_NO_PI: every read and write is one bare IP packet), non-blocking.
 /// With `multi_queue`, several descriptors may attach to the same device
-/// (IFF_MULTI_QUEUE), one per queue. Returns the device's name as the
-/// kernel reports it (an empty `name` or one with `%d` gets a free name).
-pub fn open_tun(name: &str, multi_queue: bool) -> io::Result<(File, String)> {
+/// (IFF_MULTI_QUEUE), one per queue. With `offload`, every packet is
+/// preceded by a 10-byte `virtio_net_hdr` (IFF_VNET_HDR) and the device
+/// takes [`TUN_OFFLOADS`] (see [`crate::vnet`]). Returns the device's name
+/// as the kernel reports it (an empty `name` or one with `%d` gets a free
+/// name).
+pub fn open_tun(name: &str, multi_queue: bool, offload: bool) -> io::Result<(File, String)> {
     if name.len() >= IFNAMSIZ || name.bytes().any(|b| b == 0 || b == b'/' || b.is_ascii_whitespace()) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -43,6 +53,9 @@ pub fn open_tun(name: &str, multi_queue: bool) -> io::Result<(File, String)> {
     if multi_queue {
         flags |= libc::IFF_MULTI_QUEUE;
     }
+    if offload {
+        flags |= libc::IFF_VNET_HDR;
+    }
     req.ifr_ifru.ifru_flags = flags as libc::c_short;
     // SAFETY: TUNSETIFF reads and writes one `struct ifreq`; `req` is one,
     // properly aligned, and lives across the call; `fd` is an open
@@ -50,6 +63,19 @@ pub fn open_tun(name: &str, multi_queue: bool) -> io::Result<(File, String)> {
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TUNSETIFF, &mut req as *mut libc::ifreq) };
     if r < 0 {
         return Err(io::Error::last_os_error());
+    }
+    if offload {
+        let size: libc::c_int = crate::vnet::VNET_HDR_LEN as libc::c_int;
+        // SAFETY: TUNSETVNETHDRSZ reads one `int` through the pointer, which
+        // points at `size`, alive across the call; `fd` is a TUN descriptor.
+        if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TUNSETVNETHDRSZ, &size as *const libc::c_int) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: TUNSETOFFLOAD takes its argument by value (an unsigned
+        // long of TUN_F_* flags) and touches no memory of ours.
+        if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TUNSETOFFLOAD, libc::c_ulong::from(TUN_OFFLOADS)) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
     }
     let actual: Vec<u8> = req.ifr_name.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
     Ok((File::from(fd), String::from_utf8_lossy(&actual).into_owned()))
@@ -90,6 +116,42 @@ pub fn poll_readable(a: RawFd, b: RawFd, timeout: Option<Duration>) -> io::Resul
     }
     let hit = |p: &libc::pollfd| p.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0;
     Ok([hit(&fds[0]), hit(&fds[1])])
+}
+
+/// Waits until one of `fds` (at most 8) is readable (or hung up), or
+/// `timeout` passes (`None`: no timeout). Returns a bit set: bit `i` for
+/// `fds[i]`. EINTR counts as "nothing ready".
+pub fn poll_set(fds: &[RawFd], timeout: Option<Duration>) -> io::Result<u32> {
+    let mut p = [libc::pollfd {
+        fd: -1,
+        events: libc::POLLIN,
+        revents: 0,
+    }; 8];
+    let n = fds.len().min(p.len());
+    for (d, &fd) in p.iter_mut().zip(&fds[..n]) {
+        d.fd = fd;
+    }
+    let ms = match timeout {
+        None => -1,
+        Some(d) => d.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int,
+    };
+    // SAFETY: `p` is a valid array of at least `n` pollfd that outlives the
+    // call, and `n` is passed with it.
+    let r = unsafe { libc::poll(p.as_mut_ptr(), n as libc::nfds_t, ms) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Ok(0);
+        }
+        return Err(e);
+    }
+    let mut set = 0u32;
+    for (i, d) in p[..n].iter().enumerate() {
+        if d.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+            set |= 1 << i;
+        }
+    }
+    Ok(set)
 }
 
 /// A set of signals blocked in the calling thread (and so in every thread

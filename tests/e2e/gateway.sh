@@ -5,7 +5,8 @@
 #   sudo bash tests/e2e/gateway.sh [path/to/nat64]     # default target/debug/nat64
 #
 # Needs root and: iproute2 curl python3 iputils-ping (Debian packages).
-# Only documentation addresses, inside the namespaces:
+# The NAT64 gateway runs with TUN offloads (TCP super-packets), the CLAT
+# without. Only documentation addresses, inside the namespaces:
 #
 #   client  2001:db8:1::2/64 (and 2001:db8:bad::2, outside the client prefix)
 #     |                          CLAT (RFC 6877) for the 464XLAT case: 192.0.0.2 <-> 2001:db8:1::464
@@ -33,14 +34,14 @@ GW4_AS6=${PREFIX}cb00:7101      # 203.0.113.1
 OWN6=${PREFIX}c633:6401         # 198.51.100.1, the translator's own address
 SOCK=$DIR/nat64.sock
 PASS=0 FAIL=0
-GW_PID= SRV_PID= CLAT_PID=
+GW_PID= SRV_PID= CLAT_PID= CK_PIDS= AFP_PID=
 START=$(date +%s)
 
 cleanup() {
   trap - EXIT INT TERM
-  for p in $CLAT_PID $GW_PID $SRV_PID; do kill "$p" 2>/dev/null; done
+  for p in $CK_PIDS $AFP_PID $CLAT_PID $GW_PID $SRV_PID; do kill "$p" 2>/dev/null; done
   sleep 0.3
-  for p in $CLAT_PID $GW_PID $SRV_PID; do kill -9 "$p" 2>/dev/null; done
+  for p in $CK_PIDS $AFP_PID $CLAT_PID $GW_PID $SRV_PID; do kill -9 "$p" 2>/dev/null; done
   ip -n "$C" link del c0 2>/dev/null
   ip -n "$S" link del s0 2>/dev/null
   for ns in "$C" "$G" "$S"; do ip netns del "$ns" 2>/dev/null; done
@@ -87,6 +88,11 @@ ip -n "$C" addr add 2001:db8:1::2/64 dev c0 nodad
 ip -n "$C" addr add 2001:db8:bad::2/64 dev c0 nodad
 ip -n "$C" link set c0 up
 ip -n "$C" -6 route add default via 2001:db8:1::1
+# Small socket buffers at both ends, so that a rate-limited download stays
+# open while the test looks at it (with the gateway's offloads, 8 MiB would
+# otherwise fit in flight and the server's FIN would come at once).
+ip netns exec "$C" sysctl -qw net.ipv4.tcp_rmem="4096 131072 1048576"
+ip netns exec "$S" sysctl -qw net.ipv4.tcp_wmem="4096 16384 1048576"
 ip -n "$G" addr add 2001:db8:1::1/64 dev g6 nodad
 ip -n "$G" addr add 203.0.113.1/24 dev g4
 ip -n "$G" link set g6 up
@@ -157,6 +163,73 @@ mtu=$(inc ip -6 route get "$DST" | grep -o 'mtu [0-9]*' | cut -d' ' -f2)
 out=$(inc ping -6 -c 2 -i 0.3 -W 2 -M do -s 1452 "$DST" 2>&1)
 echo "$out" | grep -q "mtu=1420\|mtu 1420\|message too long, mtu: 1420" \
   && ok "pmtu: a 1500-byte DF ping gets Packet Too Big, mtu 1420" || bad "pmtu: ping -M do -s 1452" "$out"
+
+# ---------------------------------------------------------------- offloads
+# The gateway runs with TUN offloads (the default): TCP reaches it as GSO
+# super-packets of up to 64 KiB with partial checksums, each translated once
+# and written back as a super-packet for the kernel to cut. Inside these
+# namespaces nobody verifies a partial checksum (veth hands the skb over as
+# CHECKSUM_PARTIAL, and the receiver trusts it), so a capture on the server's
+# and the client's interfaces checks every TCP packet the gateway sent them:
+# a complete checksum must be valid, a partial one (TP_STATUS_CSUMNOTREADY)
+# must be the pseudo-header sum a NIC would finish correctly.
+CSUMCHECK='
+import signal, socket, struct, sys
+dev, out = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
+s.setsockopt(263, 8, 1)                          # SOL_PACKET, PACKET_AUXDATA
+s.bind((dev, 0)); s.settimeout(0.2)
+stop = []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+open(out + ".ready", "w").close()
+n = partial = bad = big = 0
+def words(b): return int.from_bytes(b + b"\0" * (len(b) & 1), "big")
+while not stop:
+    try:
+        data, anc, _, addr = s.recvmsg(70000, 64)
+    except (socket.timeout, InterruptedError):
+        continue
+    if addr[2] == 4:                             # PACKET_OUTGOING: not from the gateway
+        continue
+    st = next((struct.unpack("I", d[:4])[0] for l, t, d in anc if (l, t) == (263, 8)), 0)
+    et, ip = data[12:14], data[14:]
+    if et == b"\x08\x00" and ip[9] == 6:
+        h = (ip[0] & 15) * 4; tcp = ip[h:struct.unpack("!H", ip[2:4])[0]]
+        ph = words(ip[12:20]) + 6 + len(tcp)
+    elif et == b"\x86\xdd" and ip[6] == 6:
+        tcp = ip[40:40 + struct.unpack("!H", ip[4:6])[0]]
+        ph = words(ip[8:40]) + 6 + len(tcp)
+    else:
+        continue
+    n += 1; big += len(tcp) > 1500
+    if st & 8:                                   # TP_STATUS_CSUMNOTREADY: field = pseudo-header sum
+        partial += 1
+        ok = words(tcp[16:18]) % 0xffff == ph % 0xffff
+    else:
+        ok = (ph + words(tcp)) % 0xffff == 0
+    bad += not ok
+open(out, "w").write("%d %d %d %d\n" % (n, partial, bad, big))
+'
+ip netns exec "$S" python3 -c "$CSUMCHECK" s0 "$DIR/ck-s" & CK_PIDS="$CK_PIDS $!"
+ip netns exec "$C" python3 -c "$CSUMCHECK" c0 "$DIR/ck-c" & CK_PIDS="$CK_PIDS $!"
+wait_for 5 test -e "$DIR/ck-s.ready" -a -e "$DIR/ck-c.ready"
+gso0=$(stat_of gso_packets)
+got=$(inc curl -sS --max-time 60 "http://[$DST]:8080/big.bin" | sha256sum | cut -d' ' -f1)
+[ "$got" = "$BIG_SHA" ] && ok "offload: 8 MiB download (IPv4 super-packets to IPv6), sha256 matches" \
+  || bad "offload: 8 MiB download" "got $got want $BIG_SHA"
+got=$(inc curl -sS --max-time 60 -T "$DIR/upload.bin" "http://[$DST]:8080/up" | tr -d '\n')
+[ "$got" = "$UP_SHA" ] && ok "offload: 4 MiB upload (IPv6 super-packets to IPv4), sha256 matches" \
+  || bad "offload: 4 MiB upload" "got $got want $UP_SHA"
+sleep 0.3
+kill -TERM $CK_PIDS 2>/dev/null; wait $CK_PIDS 2>/dev/null; CK_PIDS=
+gso=$(( $(stat_of gso_packets) - gso0 )) oerr=$(stat_of offload_errors)
+[ "$gso" -ge 20 ] && [ "$oerr" = 0 ] && ok "offload: $gso TCP super-packets translated once each, no offload errors" \
+  || bad "offload: super-packets" "gso_packets +$gso, offload_errors $oerr"
+read -r ns ps bs gs < "$DIR/ck-s" 2>/dev/null; read -r nc pc bc gc < "$DIR/ck-c" 2>/dev/null
+[ "${bs:-1}" = 0 ] && [ "${bc:-1}" = 0 ] && [ "${gs:-0}" -ge 1 ] && [ "${gc:-0}" -ge 1 ] \
+  && ok "offload: every TCP checksum the gateway sent is right (server $ns packets, $ps partial, $gs super; client $nc, $pc partial, $gc super)" \
+  || bad "offload: TCP checksums" "server: $ns packets, $ps partial, $bs bad, $gs super; client: $nc, $pc partial, $bc bad, $gc super"
 
 # ---------------------------------------------------------------- UDP
 got=$(inc python3 -c "
@@ -280,6 +353,7 @@ cat > "$DIR/clat.toml" <<EOF
 [gateway]
 mode = "clat"
 device = "clat"
+offload = false
 control_socket = "$DIR/clat.sock"
 metrics = ""
 [translator]
@@ -293,6 +367,9 @@ if wait_for 10 "$NAT64" stats --socket "$DIR/clat.sock"; then
   check "464xlat: an IPv4 application on the IPv6-only client fetches http://$SERVER:8080/ (CLAT + NAT64)" \
     bash -c "ip netns exec $C curl -4 -sS --max-time 10 http://$SERVER:8080/ | grep -q hello"
   check "464xlat: IPv4 ping through CLAT and NAT64" ip netns exec "$C" ping -4 -c 2 -i 0.2 -W 2 "$SERVER"
+  got=$(ip netns exec "$C" curl -4 -sS --max-time 60 "http://$SERVER:8080/big.bin" | sha256sum | cut -d' ' -f1)
+  [ "$got" = "$BIG_SHA" ] && ok "464xlat: 8 MiB download through the CLAT (offloads off) and NAT64 (offloads on), sha256 matches" \
+    || bad "464xlat: 8 MiB download" "got $got want $BIG_SHA"
 else
   bad "464xlat: CLAT starts" "$(cat "$DIR/clat.log")"
 fi
@@ -314,6 +391,82 @@ grep -q "event=gateway_stopped" "$DIR/gateway.log" && [ ! -e "$SOCK" ] && ! ip -
 grep -Ev '^ts=[^ ]+ level=[a-z]+ event=[a-z_0-9]+( [a-z_0-9]+=("([^"\\]|\\.)*"|[^ "]+))*$' "$DIR/gateway.log" > "$DIR/odd.log"
 [ -s "$DIR/odd.log" ] && bad "logs: one key=value line per event" "$(head -5 "$DIR/odd.log")" \
   || ok "logs: one key=value line per event ($(wc -l < "$DIR/gateway.log") lines)"
+
+# ---------------------------------------------------------------- AF_PACKET
+# The same gateway attached to g6 and g4 with the AF_PACKET adapter: no TUN
+# device; TPACKET_V3 rings, fanout over 2 workers, next hops from the
+# kernel's neighbour table, blackhole routes so the kernel stays out.
+cat > "$DIR/afp.toml" <<EOF
+[gateway]
+mode = "nat64"
+adapter = "af_packet"
+workers = 2
+clients = ["2001:db8:1::/64"]
+control_socket = "$DIR/afp.sock"
+metrics = ""
+[af_packet]
+ipv6_interface = "g6"
+ipv4_interface = "g4"
+[translator]
+pool6 = "2001:db8:64::/96"
+[nat64]
+pool4 = ["198.51.100.0/28"]
+EOF
+ip netns exec "$G" "$NAT64" gateway --config "$DIR/afp.toml" 2> "$DIR/afp.log" &
+AFP_PID=$!
+if wait_for 10 "$NAT64" stats --socket "$DIR/afp.sock"; then
+  ok "af_packet: the gateway starts on g6 and g4 (2 workers, fanout), blackhole routes in place"
+  check "af_packet: ping through the rings" inc ping -6 -c 3 -i 0.2 -W 2 "$DST"
+  # Nothing behind the rings answers a packet too big for g4 (MTU 1400):
+  # the core does, its mtu4 lowered to the interface's.
+  ip -n "$C" -6 route flush cache
+  out=$(inc ping -6 -c 2 -i 0.3 -W 2 -M do -s 1452 "$DST" 2>&1)
+  echo "$out" | grep -q "From $OWN6.*mtu=1420" && grep -q "event=mtu_lowered" "$DIR/afp.log" \
+    && ok "af_packet: a 1500-byte DF ping gets Packet Too Big (mtu 1420) from the translator, mtu4 lowered to g4's 1400" \
+    || bad "af_packet: Packet Too Big" "$out
+$(grep mtu "$DIR/afp.log")"
+  check "af_packet: curl fetches a page" \
+    bash -c "ip netns exec $C curl -sS --max-time 10 http://[$DST]:8080/ | grep -q 'hello from the IPv4-only server'"
+  ip netns exec "$S" python3 -c "$CSUMCHECK" s0 "$DIR/ack-s" & CK_PIDS="$CK_PIDS $!"
+  ip netns exec "$C" python3 -c "$CSUMCHECK" c0 "$DIR/ack-c" & CK_PIDS="$CK_PIDS $!"
+  wait_for 5 test -e "$DIR/ack-s.ready" -a -e "$DIR/ack-c.ready"
+  got=$(inc curl -sS --max-time 60 "http://[$DST]:8080/big.bin" | sha256sum | cut -d' ' -f1)
+  [ "$got" = "$BIG_SHA" ] && ok "af_packet: 8 MiB download, sha256 matches" || bad "af_packet: 8 MiB download" "got $got want $BIG_SHA"
+  got=$(inc curl -sS --max-time 60 -T "$DIR/upload.bin" "http://[$DST]:8080/up" | tr -d '\n')
+  [ "$got" = "$UP_SHA" ] && ok "af_packet: 4 MiB upload over the 1400-byte IPv4 link, sha256 matches" \
+    || bad "af_packet: 4 MiB upload" "got $got want $UP_SHA"
+  sleep 0.3
+  kill -TERM $CK_PIDS 2>/dev/null; wait $CK_PIDS 2>/dev/null; CK_PIDS=
+  read -r ns ps bs gs < "$DIR/ack-s" 2>/dev/null; read -r nc pc bc gc < "$DIR/ack-c" 2>/dev/null
+  gso=$(stat_of gso_packets "$DIR/afp.sock") txe=$(stat_of tx_errors "$DIR/afp.sock") oerr=$(stat_of offload_errors "$DIR/afp.sock")
+  [ "${bs:-1}" = 0 ] && [ "${bc:-1}" = 0 ] && [ "$gso" -ge 20 ] && [ "$txe" = 0 ] && [ "$oerr" = 0 ] \
+    && ok "af_packet: $gso super-packets through the rings, every TCP checksum right (server $ns, client $nc packets), no send or offload errors" \
+    || bad "af_packet: super-packets and checksums" "gso_packets $gso tx_errors $txe offload_errors $oerr; server: $ns packets, $bs bad; client: $nc, $bc bad"
+  got=$(inc python3 -c "
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(3)
+ok = 0
+for i in range(5):
+    s.sendto(b'udp-%d' % i, ('$DST', 8080))
+    try:
+        ok += s.recvfrom(100)[0] == b'udp-%d' % i
+    except socket.timeout:
+        pass
+print(ok)")
+  [ "$got" = 5 ] && ok "af_packet: 5 UDP datagrams echoed" || bad "af_packet: UDP echo" "$got of 5"
+  out=$("$NAT64" session display --socket "$DIR/afp.sock")
+  echo "$out" | grep -Eq "^tcp +2001:db8:1::2#[0-9]+ +198\.51\.100\.[0-9]+#[0-9]+ +203\.0\.113\.2#8080" \
+    && ok "af_packet: session display shows the TCP sessions" || bad "af_packet: session display" "$out"
+  kill -TERM $AFP_PID
+  if wait $AFP_PID && [ -z "$(ip -n "$G" route show type blackhole; ip -n "$G" -6 route show type blackhole)" ]; then
+    ok "af_packet: SIGTERM: exits 0 and removes its blackhole routes"
+  else
+    bad "af_packet: shutdown" "$(tail -3 "$DIR/afp.log"; ip -n "$G" route show type blackhole)"
+  fi
+  AFP_PID=
+else
+  bad "af_packet: the gateway starts" "$(cat "$DIR/afp.log")"
+fi
 
 echo
 echo "e2e: $(( $(date +%s) - START )) s"

@@ -370,7 +370,11 @@ impl<T: SessionTable> Nat64<T> {
     /// [`Nat64::translate`] for a TCP super-packet under segmentation
     /// offload (GRO/GSO), cut into segments of `mss` payload bytes after
     /// translation; see [`crate::Translator::translate_gso`] for the
-    /// semantics, the partial-checksum convention included.
+    /// semantics. The partial-checksum convention there does NOT hold here:
+    /// the NAT64 rewrites ports, and their change is folded into the field,
+    /// which under `CHECKSUM_PARTIAL` the kernel sums later. With a partial
+    /// checksum, recompute the seed from the output's pseudo-header (as the
+    /// gateway's TUN adapter does).
     pub fn translate_gso(&mut self, input: &[u8], out: &mut [u8], now: Instant, mss: u16) -> Verdict {
         self.eng.gso_mss = Some(mss.max(1));
         let v = self.translate(input, out, now);

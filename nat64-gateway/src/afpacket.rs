@@ -1,0 +1,576 @@
+//! The AF_PACKET adapter: the gateway attached to an IPv6-side and an
+//! IPv4-side Ethernet interface, for deployments where a TUN device is
+//! unwanted.
+//!
+//! - **Receive**: per worker, one TPACKET_V3 ring per interface (IPv6
+//!   frames on the IPv6 side, IPv4 frames on the IPv4 side): the kernel
+//!   copies frames into shared memory and hands over whole blocks, so a
+//!   busy gateway makes no system call per packet. With several workers the
+//!   rings of an interface form a fanout group (flow hash).
+//! - **Translate**: as with TUN ([`crate::vnet`] for offloads: the rings
+//!   carry a `virtio_net_hdr`, so GRO super-packets are translated once).
+//!   The core writes straight into the send batch, behind room for the
+//!   headers.
+//! - **Send**: each translation gets its `virtio_net_hdr` and Ethernet
+//!   header (the next hop's link-layer address from [`crate::neigh`]) and
+//!   the batch leaves in one `sendmmsg` per ring block (`PACKET_QDISC_BYPASS`).
+//! - **The host's kernel** still sees every frame (a tap does not steal):
+//!   blackhole routes for pool6 and pool4 make it discard them quietly.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nat64_core::{Verdict, OUTPUT_BUFFER_LEN};
+
+use crate::gateway::{bump, lock, GatewayError, IoCounters, PacketSummary};
+use crate::log::Level;
+use crate::neigh::{self, Hop, Neighbours, SideTable};
+use crate::settings::{NextHop, PacketSide};
+use crate::sys::packet::{self, PacketSocket, RingSpec, SendScratch};
+use crate::vnet::{self, VnetHdr, F_NEEDS_CSUM};
+use crate::{log, netconf, sys, Gateway};
+
+const ETH_HLEN: usize = 14;
+const ETH_P_IP: u16 = 0x0800;
+const ETH_P_IPV6: u16 = 0x86dd;
+/// `virtio_net_hdr` + Ethernet header in front of each frame sent.
+const HDR: usize = packet::VNET_LEN + ETH_HLEN;
+/// Send batch size: a flush happens when less than one translation's worth
+/// of room is left.
+const BATCH_BYTES: usize = 1 << 20;
+/// How often the neighbour snapshot is re-read without a miss.
+const NEIGH_REFRESH: Duration = Duration::from_secs(2);
+/// Packets held per worker while their next hop is being resolved, and for
+/// how long at most (the kernel's `unres_qlen` and retransmit time, roughly).
+const PENDING_MAX: usize = 256;
+const PENDING_TIME: Duration = Duration::from_secs(3);
+
+/// One side, resolved at start.
+#[derive(Debug)]
+pub(crate) struct Side {
+    name: String,
+    ifindex: u32,
+    mac: [u8; 6],
+    rule: NextHop,
+    ethertype: u16,
+}
+
+/// The rings of one worker.
+struct WorkerSockets {
+    rx6: PacketSocket,
+    rx4: PacketSocket,
+    tx: PacketSocket,
+}
+
+/// The AF_PACKET adapter's state.
+pub(crate) struct PacketIo {
+    /// `[IPv6 side, IPv4 side]`.
+    sides: [Side; 2],
+    workers: Mutex<Vec<Option<WorkerSockets>>>,
+    /// The timers thread's socket (ICMP errors for held SYNs).
+    timer_tx: Mutex<(PacketSocket, SendScratch)>,
+    neigh_gen: AtomicU64,
+    neigh: Mutex<Arc<Neighbours>>,
+    miss_tx: Mutex<mpsc::Sender<(IpAddr, usize)>>,
+    miss_rx: Mutex<Option<mpsc::Receiver<(IpAddr, usize)>>>,
+}
+
+impl std::fmt::Debug for PacketIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PacketIo")
+            .field("sides", &self.sides)
+            .finish_non_exhaustive()
+    }
+}
+
+fn side(s: &PacketSide, ethertype: u16) -> Result<Side, GatewayError> {
+    let (ifindex, mac) = netconf::interface(&s.interface).map_err(|error| GatewayError::Packet {
+        interface: s.interface.clone(),
+        error,
+    })?;
+    Ok(Side {
+        name: s.interface.clone(),
+        ifindex,
+        mac,
+        rule: s.next_hop,
+        ethertype,
+    })
+}
+
+impl PacketIo {
+    /// Opens the rings of `workers` workers on both interfaces and reads
+    /// the kernel's neighbours.
+    pub(crate) fn open(ipv6: &PacketSide, ipv4: &PacketSide, workers: usize) -> Result<PacketIo, GatewayError> {
+        let sides = [side(ipv6, ETH_P_IPV6)?, side(ipv4, ETH_P_IP)?];
+        let err = |s: &Side| {
+            let interface = s.name.clone();
+            move |error| GatewayError::Packet { interface, error }
+        };
+        let spec = RingSpec::default();
+        let mut ws = Vec::with_capacity(workers);
+        let (mut g6, mut g4) = (None, None);
+        for _ in 0..workers {
+            let rx6 = PacketSocket::open(sides[0].ifindex, ETH_P_IPV6, Some(spec)).map_err(err(&sides[0]))?;
+            let rx4 = PacketSocket::open(sides[1].ifindex, ETH_P_IP, Some(spec)).map_err(err(&sides[1]))?;
+            let tx = PacketSocket::open(sides[1].ifindex, 0, None).map_err(err(&sides[1]))?;
+            if workers > 1 {
+                g6 = Some(rx6.join_fanout(g6).map_err(err(&sides[0]))?);
+                g4 = Some(rx4.join_fanout(g4).map_err(err(&sides[1]))?);
+            }
+            ws.push(Some(WorkerSockets { rx6, rx4, tx }));
+        }
+        let timer = PacketSocket::open(sides[1].ifindex, 0, None).map_err(err(&sides[1]))?;
+        let table = Neighbours {
+            v6: SideTable::load(&sides[0].name, false)?,
+            v4: SideTable::load(&sides[1].name, true)?,
+        };
+        let (tx, rx) = mpsc::channel();
+        Ok(PacketIo {
+            sides,
+            workers: Mutex::new(ws),
+            timer_tx: Mutex::new((timer, SendScratch::default())),
+            neigh_gen: AtomicU64::new(0),
+            neigh: Mutex::new(Arc::new(table)),
+            miss_tx: Mutex::new(tx),
+            miss_rx: Mutex::new(Some(rx)),
+        })
+    }
+
+    fn neighbours(&self) -> (u64, Arc<Neighbours>) {
+        (self.neigh_gen.load(Relaxed), Arc::clone(&lock(&self.neigh)))
+    }
+}
+
+/// Frames waiting to be sent: each `virtio_net_hdr`, Ethernet header and
+/// packet back to back in one buffer, the core writing each translation in
+/// place.
+struct TxBatch {
+    buf: Vec<u8>,
+    used: usize,
+    frames: Vec<(usize, usize, u32, u16)>,
+}
+
+impl TxBatch {
+    fn new() -> Self {
+        TxBatch {
+            buf: vec![0u8; BATCH_BYTES],
+            used: 0,
+            frames: Vec::with_capacity(1024),
+        }
+    }
+
+    /// Whether one more translation fits.
+    fn has_room(&self) -> bool {
+        self.buf.len() - self.used >= HDR + OUTPUT_BUFFER_LEN
+    }
+
+    /// Where the next translation goes (call [`TxBatch::has_room`] first).
+    fn space(&mut self) -> &mut [u8] {
+        &mut self.buf[self.used + HDR..]
+    }
+
+    /// Puts the headers in front of the `len` bytes at [`TxBatch::space`]
+    /// and queues the frame.
+    fn commit(&mut self, len: usize, mut vh: VnetHdr, side: &Side, dst: [u8; 6]) {
+        if vh.flags & F_NEEDS_CSUM != 0 {
+            vh.csum_start += ETH_HLEN as u16;
+            vh.hdr_len += ETH_HLEN as u16;
+        }
+        let h = &mut self.buf[self.used..self.used + HDR];
+        h[..packet::VNET_LEN].copy_from_slice(&vh.to_bytes());
+        let e = &mut h[packet::VNET_LEN..];
+        e[..6].copy_from_slice(&dst);
+        e[6..12].copy_from_slice(&side.mac);
+        e[12..14].copy_from_slice(&side.ethertype.to_be_bytes());
+        self.frames.push((self.used, HDR + len, side.ifindex, side.ethertype));
+        self.used = (self.used + HDR + len + 15) & !15;
+    }
+}
+
+/// A worker's sending state.
+struct Sender<'a> {
+    p: &'a PacketIo,
+    tx: &'a PacketSocket,
+    batch: TxBatch,
+    scratch: SendScratch,
+    neigh: Arc<Neighbours>,
+    gen: u64,
+    asked: HashMap<IpAddr, Instant>,
+    /// Translations waiting for their next hop's link-layer address.
+    pending: Vec<(Vec<u8>, VnetHdr, Instant)>,
+    /// The last next hop found (most traffic goes to few), cleared with the
+    /// snapshot.
+    last: Option<(usize, IpAddr, [u8; 6])>,
+    /// The core's time for the frames of the current block.
+    now: Option<nat64_core::nat64::Instant>,
+    io: &'a IoCounters,
+}
+
+impl Sender<'_> {
+    /// Sends the batch.
+    fn flush(&mut self) {
+        if self.batch.frames.is_empty() {
+            return;
+        }
+        let n = self.batch.frames.len();
+        let bytes: usize = self.batch.frames.iter().map(|f| f.1 - HDR).sum();
+        match self
+            .tx
+            .send_frames(&self.batch.buf, &self.batch.frames, &mut self.scratch)
+        {
+            Ok(sent) => {
+                bump(&self.io.tx_packets, sent as u64);
+                if sent == n {
+                    bump(&self.io.tx_bytes, bytes as u64);
+                } else {
+                    bump(&self.io.tx_errors, (n - sent) as u64);
+                    log!(Level::Warn, "send_incomplete", sent = sent, frames = n);
+                }
+            }
+            Err(e) => {
+                bump(&self.io.tx_errors, n as u64);
+                log!(Level::Warn, "send_failed", frames = n, error = e);
+            }
+        }
+        self.batch.frames.clear();
+        self.batch.used = 0;
+    }
+
+    /// Queues the `len`-byte packet at the batch's space for its next hop;
+    /// one whose next hop is not resolved yet waits (since `since`).
+    fn emit(&mut self, len: usize, vh: VnetHdr, since: Option<Instant>) {
+        let pkt = &self.batch.space()[..len];
+        let (si, dst) = match pkt.first().map(|b| b >> 4) {
+            Some(4) if len >= 20 => (1, IpAddr::V4(Ipv4Addr::new(pkt[16], pkt[17], pkt[18], pkt[19]))),
+            Some(6) if len >= 40 => (
+                0,
+                IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&pkt[24..40]).unwrap_or([0; 16]))),
+            ),
+            _ => return,
+        };
+        let side = &self.p.sides[si];
+        if let Some((lsi, ldst, m)) = self.last {
+            if lsi == si && ldst == dst {
+                self.batch.commit(len, vh, side, m);
+                return;
+            }
+        }
+        let t = if si == 0 { &self.neigh.v6 } else { &self.neigh.v4 };
+        match t.hop(dst, &side.rule) {
+            Hop::Mac(m) => {
+                self.last = Some((si, dst, m));
+                self.batch.commit(len, vh, side, m)
+            }
+            Hop::Unresolved(a) => {
+                let now = Instant::now();
+                let since = since.unwrap_or(now);
+                if self.pending.len() < PENDING_MAX && now.duration_since(since) < PENDING_TIME {
+                    self.pending.push((pkt.to_vec(), vh, since));
+                } else {
+                    bump(&self.io.neighbour_misses, 1);
+                }
+                if self
+                    .asked
+                    .get(&a)
+                    .is_none_or(|t| now.duration_since(*t) > Duration::from_secs(1))
+                {
+                    if self.asked.len() > 4096 {
+                        self.asked.clear();
+                    }
+                    self.asked.insert(a, now);
+                    let _ = lock(&self.p.miss_tx).send((a, si));
+                }
+            }
+            Hop::NoRoute => {
+                bump(&self.io.neighbour_misses, 1);
+                if log::enabled(Level::Debug) {
+                    log!(
+                        Level::Debug,
+                        "no_route",
+                        interface = side.name,
+                        packet = PacketSummary(pkt)
+                    );
+                }
+            }
+        }
+    }
+
+    /// Queues a copy of `pkt` (fragments, the timers' ICMP errors, packets
+    /// that waited for their next hop).
+    fn emit_copy(&mut self, pkt: &[u8], vh: VnetHdr, since: Option<Instant>) {
+        if !self.batch.has_room() {
+            self.flush();
+        }
+        self.batch.space()[..pkt.len()].copy_from_slice(pkt);
+        self.emit(pkt.len(), vh, since);
+    }
+
+    /// Takes a new neighbour snapshot if there is one.
+    fn refresh(&mut self) {
+        if self.p.neigh_gen.load(Relaxed) != self.gen {
+            (self.gen, self.neigh) = self.p.neighbours();
+            self.last = None;
+        }
+    }
+
+    /// Tries the waiting packets again (after the snapshot changed).
+    fn retry_pending(&mut self) {
+        for (pkt, vh, since) in std::mem::take(&mut self.pending) {
+            self.emit_copy(&pkt, vh, Some(since));
+        }
+    }
+}
+
+impl Gateway {
+    /// An AF_PACKET worker: both rings, translate, batch, send.
+    pub(crate) fn packet_worker(&self, idx: usize, p: &PacketIo) {
+        let Some(WorkerSockets { mut rx6, mut rx4, tx }) = lock(&p.workers).get_mut(idx).and_then(Option::take) else {
+            return;
+        };
+        let io = &self.io[idx];
+        let (gen, neigh) = p.neighbours();
+        let mut s = Sender {
+            p,
+            tx: &tx,
+            batch: TxBatch::new(),
+            scratch: SendScratch::default(),
+            neigh,
+            gen,
+            asked: HashMap::new(),
+            pending: Vec::new(),
+            last: None,
+            now: None,
+            io,
+        };
+        let (mut cgen, mut clients) = self.clients();
+        let mut stats_at = Instant::now();
+        loop {
+            let wait = (!s.pending.is_empty()).then_some(Duration::from_millis(10));
+            match sys::poll_set(&[rx6.fd(), rx4.fd(), self.stop_fd()], wait) {
+                Ok(r) if r & 4 != 0 => return,
+                Ok(_) => {}
+                Err(e) => {
+                    log!(Level::Error, "worker_poll_failed", worker = idx, error = e);
+                    return;
+                }
+            }
+            // Drain both rings, a bounded number of blocks at a time, so
+            // that neither side starves the other.
+            loop {
+                let mut any = false;
+                s.now = Some(self.clock.now());
+                for ring in [&mut rx6, &mut rx4] {
+                    if let Some(mut b) = ring.next_block() {
+                        any = true;
+                        b.for_each(|f| self.packet_frame(idx, f, &mut s, &clients));
+                    }
+                }
+                s.flush();
+                if !any {
+                    break;
+                }
+                if self.clients.gen.load(Relaxed) != cgen {
+                    (cgen, clients) = self.clients();
+                }
+                s.refresh();
+            }
+            if self.clients.gen.load(Relaxed) != cgen {
+                (cgen, clients) = self.clients();
+            }
+            s.refresh();
+            if !s.pending.is_empty() {
+                s.retry_pending();
+                s.flush();
+            }
+            if stats_at.elapsed() >= Duration::from_secs(1) {
+                stats_at = Instant::now();
+                for ring in [&rx6, &rx4] {
+                    if let Ok(d) = ring.take_drops() {
+                        bump(&io.rx_dropped, d);
+                    }
+                }
+            }
+        }
+    }
+
+    fn packet_frame(&self, idx: usize, f: packet::Frame<'_>, s: &mut Sender<'_>, clients: &crate::Clients) {
+        let io = s.io;
+        if f.pkttype == packet::PACKET_OUTGOING
+            || f.pkttype == packet::PACKET_OTHERHOST
+            || f.status & packet::TP_STATUS_VLAN_VALID != 0
+        {
+            return;
+        }
+        let data = f.data;
+        // Multicast and broadcast (neighbour discovery, ARP, ...) are the
+        // host's.
+        if data.len() < ETH_HLEN || data[0] & 1 != 0 {
+            return;
+        }
+        if f.len > data.len() {
+            bump(&io.rx_errors, 1);
+            log!(
+                Level::Warn,
+                "frame_cut",
+                worker = idx,
+                length = f.len,
+                kept = data.len()
+            );
+            return;
+        }
+        bump(&io.rx_packets, 1);
+        bump(&io.rx_bytes, (data.len() - ETH_HLEN) as u64);
+        let mut h = VnetHdr::parse(&f.vnet);
+        if h.flags & F_NEEDS_CSUM != 0 {
+            // The ring's offsets count the Ethernet header.
+            h.csum_start = h.csum_start.wrapping_sub(ETH_HLEN as u16);
+            h.hdr_len = h.hdr_len.saturating_sub(ETH_HLEN as u16);
+        }
+        let pkt = &mut data[ETH_HLEN..];
+        let rx = match vnet::receive(&h, pkt) {
+            Ok(rx) => rx,
+            Err(e) => {
+                bump(&io.offload_errors, 1);
+                log!(
+                    Level::Warn,
+                    "offload_refused",
+                    worker = idx,
+                    error = e,
+                    packet = PacketSummary(pkt)
+                );
+                return;
+            }
+        };
+        if !s.batch.has_room() {
+            s.flush();
+        }
+        let Some(v) = self.translate(idx, pkt, rx, s.batch.space(), io, clients, s.now) else {
+            return;
+        };
+        match v {
+            Verdict::Translated(e) if e.count == 1 => {
+                let len = e.total_len();
+                let vh = match vnet::transmit(rx, &mut s.batch.space()[..len]) {
+                    Ok(vh) => vh,
+                    Err(err) => {
+                        bump(&io.offload_errors, 1);
+                        log!(Level::Warn, "offload_output_refused", error = err);
+                        return;
+                    }
+                };
+                s.emit(len, vh, None);
+            }
+            Verdict::Translated(e) => {
+                // Fragments lie back to back: copy them out, each gets its
+                // own headers.
+                let frags: Vec<Vec<u8>> = e.packets(s.batch.space()).map(<[u8]>::to_vec).collect();
+                for f in frags {
+                    s.emit_copy(&f, VnetHdr::default(), None);
+                }
+            }
+            Verdict::IcmpError { len, .. } => {
+                bump(&io.icmp_errors_sent, 1);
+                s.emit(len as usize, VnetHdr::default(), None);
+            }
+            Verdict::Dropped(_) | Verdict::NotOurs(_) | Verdict::Held(_) => {}
+        }
+    }
+
+    /// Sends one packet from the timers thread.
+    pub(crate) fn packet_send_one(&self, p: &PacketIo, pkt: &[u8], io: &IoCounters) {
+        let guard = lock(&p.timer_tx);
+        let (sock, _) = &*guard;
+        let mut s = Sender {
+            p,
+            tx: sock,
+            batch: TxBatch::new(),
+            scratch: SendScratch::default(),
+            neigh: p.neighbours().1,
+            gen: 0,
+            asked: HashMap::new(),
+            pending: Vec::new(),
+            last: None,
+            now: None,
+            io,
+        };
+        s.emit_copy(pkt, VnetHdr::default(), None);
+        s.flush();
+        // The timers thread does not wait for a next hop: one more try.
+        if !s.pending.is_empty() {
+            bump(&io.neighbour_misses, s.pending.len() as u64);
+        }
+    }
+
+    /// Keeps the neighbour snapshot fresh: re-read every few seconds, and
+    /// soon after a worker missed a next hop (once the kernel was asked to
+    /// resolve it).
+    pub(crate) fn neighbours(&self) {
+        let crate::gateway::Io::Packet(p) = &self.io_kind else {
+            return;
+        };
+        let Some(rx) = lock(&p.miss_rx).take() else { return };
+        let mut last = Instant::now();
+        let mut failing = false;
+        loop {
+            let mut want: Vec<(IpAddr, String)> = Vec::new();
+            match rx.recv_timeout(Duration::from_millis(250)) {
+                Ok((a, si)) => {
+                    want.push((a, p.sides[si].name.clone()));
+                    while let Ok((a, si)) = rx.try_recv() {
+                        want.push((a, p.sides[si].name.clone()));
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+            if self.stopping.load(Relaxed) {
+                return;
+            }
+            want.sort();
+            want.dedup();
+            if want.is_empty() && last.elapsed() < NEIGH_REFRESH {
+                continue;
+            }
+            if !want.is_empty() {
+                if let Err(e) = neigh::resolve(&want) {
+                    log!(Level::Warn, "neighbour_resolve_failed", error = e);
+                }
+            }
+            // A resolution takes a round trip: look a few times.
+            for attempt in 0..if want.is_empty() { 1 } else { 5 } {
+                if attempt > 0 || !want.is_empty() {
+                    std::thread::sleep(Duration::from_millis(20 << attempt));
+                }
+                let t = match (
+                    SideTable::load(&p.sides[0].name, false),
+                    SideTable::load(&p.sides[1].name, true),
+                ) {
+                    (Ok(v6), Ok(v4)) => Neighbours { v6, v4 },
+                    (Err(e), _) | (_, Err(e)) => {
+                        if !failing {
+                            log!(Level::Warn, "neighbours_unreadable", error = e);
+                        }
+                        failing = true;
+                        break;
+                    }
+                };
+                failing = false;
+                let done = want.iter().all(|(a, _)| {
+                    let t = if a.is_ipv4() { &t.v4 } else { &t.v6 };
+                    matches!(t.hop(*a, &NextHop::Address(*a)), Hop::Mac(_))
+                });
+                if **lock(&p.neigh) != t {
+                    *lock(&p.neigh) = Arc::new(t);
+                    p.neigh_gen.fetch_add(1, Relaxed);
+                }
+                if done {
+                    break;
+                }
+            }
+            last = Instant::now();
+        }
+    }
+}
