@@ -76,12 +76,6 @@ fuzz_target!(|data: &[u8]| {
     // `to_config` is `apply` over the default plus `validate`.
     let checked = file.translator.to_config();
     assert_eq!(checked.is_ok(), cfg.validate().is_ok());
-    if cfg.mtu4 > u32::MAX - 20 && known_bug(KnownBug::Mtu4Overflow, &[]) {
-        cfg.mtu4 = u32::MAX - 20;
-    }
-    if cfg.error_hop_limit == 0 && known_bug(KnownBug::ErrorHopLimitZero, &[]) {
-        cfg.error_hop_limit = 1;
-    }
     let mut out = vec![0u8; OUT_LEN];
     let pkts = packets(&cfg);
     if let Ok(mut t) = Translator::new(cfg.clone()) {
