@@ -573,19 +573,72 @@ pub fn cache_ttl(m: &Message<'_>) -> Option<u32> {
 
 /// Subtracts `secs` from every TTL of a message in place (saturating at 0),
 /// leaving OPT alone. Used by caches (RFC 1035 section 7.4 / RFC 2181 section
-/// 8). Returns an error if the message is not valid.
+/// 8). Returns an error, with `buf` unchanged, if the message is not valid or
+/// if one of its names reads bytes of a TTL field through a compression
+/// pointer: aging would rewrite that name (or break it). RFC 1035 section
+/// 4.1.4 points only to earlier names, so no compressor produces such a
+/// message, but a cache must not turn a valid input into an invalid one.
 pub fn age_ttls(buf: &mut [u8], secs: u32) -> Result<(), WireError> {
-    let (mut off, total) = {
+    let mut ttl_bytes = alloc::vec![0u64; buf.len() / 64 + 1];
+    let mut names_at = alloc::vec::Vec::new();
+    let mut ttls_at = alloc::vec::Vec::new();
+    {
         let m = Message::parse(buf)?;
-        (m.sections[0], m.counts.iter().map(|&c| u32::from(c)).sum::<u32>())
-    };
-    for _ in 0..total {
-        let rr = read_rr(buf, off)?;
-        if rr.rtype != rtype::OPT {
-            let t = rr.ttl.saturating_sub(secs);
-            buf[rr.ttl_at..rr.ttl_at + 4].copy_from_slice(&t.to_be_bytes());
+        if m.has_question() {
+            names_at.push(m.qname());
         }
-        off = rr.end();
+        let total: u32 = m.counts.iter().map(|&c| u32::from(c)).sum();
+        let mut off = m.sections[0];
+        for _ in 0..total {
+            let rr = read_rr(buf, off)?;
+            names_at.push(rr.name);
+            if let RdataNames::Names { skip, names, .. } = rdata_names(rr.rtype) {
+                let mut at = rr.rdata + skip;
+                for _ in 0..names {
+                    if at >= rr.end() {
+                        break;
+                    }
+                    names_at.push(at);
+                    at = skip_name(buf, at)?;
+                }
+            }
+            if rr.rtype != rtype::OPT {
+                for b in rr.ttl_at..rr.ttl_at + 4 {
+                    ttl_bytes[b / 64] |= 1 << (b % 64);
+                }
+                ttls_at.push(rr.ttl_at);
+            }
+            off = rr.end();
+        }
+    }
+    let in_ttl = |b: usize| ttl_bytes[b / 64] & (1 << (b % 64)) != 0;
+    for &start in &names_at {
+        // The name passed skip_name: pointers go strictly backwards, so
+        // this walk ends; it reads every byte the name is made of.
+        let mut pos = start;
+        loop {
+            let Some(&len) = buf.get(pos) else { break };
+            if len & 0xc0 == 0xc0 {
+                if in_ttl(pos) || in_ttl(pos + 1) {
+                    return err("name reads a TTL field", pos);
+                }
+                let Some(p) = be16(buf, pos) else { break };
+                pos = usize::from(p & 0x3fff);
+                continue;
+            }
+            let end = pos + 1 + usize::from(len);
+            if (pos..end.min(buf.len())).any(in_ttl) {
+                return err("name reads a TTL field through a compression pointer", pos);
+            }
+            if len == 0 {
+                break;
+            }
+            pos = end;
+        }
+    }
+    for at in ttls_at {
+        let t = u32::from_be_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]).saturating_sub(secs);
+        buf[at..at + 4].copy_from_slice(&t.to_be_bytes());
     }
     Ok(())
 }
