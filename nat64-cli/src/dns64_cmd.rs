@@ -147,7 +147,7 @@ fn parse_prefix_rule(s: &str) -> Result<PrefixRule, String> {
 
 /// A prefix in the TOML file: `"64:ff9b::/96"` or
 /// `{ prefix = "2001:db8:1::/96", mapped = ["198.51.100.0/24"] }`.
-#[derive(Deserialize, Debug, Clone)]
+#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(untagged)]
 pub enum PrefixEntry {
     /// Just the prefix.
@@ -157,7 +157,7 @@ pub enum PrefixEntry {
 }
 
 /// A prefix with the IPv4 ranges it is used for.
-#[derive(Deserialize, Debug, Clone)]
+#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct MappedPrefix {
     /// The RFC 6052 prefix.
@@ -168,7 +168,7 @@ pub struct MappedPrefix {
 }
 
 /// The `[dns64]` table of the configuration file; every key optional.
-#[derive(Deserialize, Debug, Default, Clone)]
+#[derive(Deserialize, Debug, Default, Clone, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Dns64Table {
     /// Listening addresses.
@@ -252,6 +252,12 @@ pub fn settings(a: &Args) -> Result<Settings, Box<dyn Error>> {
         Some(p) => load_table(p)?,
         None => Dns64Table::default(),
     };
+    settings_from(a, &t)
+}
+
+/// Merges flags over a `[dns64]` table already read: `nat64 gateway` reads
+/// the whole file itself and passes its table with no flags.
+pub fn settings_from(a: &Args, t: &Dns64Table) -> Result<Settings, Box<dyn Error>> {
     let listen = if !a.listen.is_empty() {
         a.listen.clone()
     } else if let Some(l) = &t.listen {
@@ -1137,16 +1143,28 @@ fn worker(
     })
 }
 
-/// Runs the resolver until the process is stopped.
-pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
-    let s = settings(&a)?;
-    let r = Arc::new(Resolver::new(&s)?);
+/// A resolver started by [`start`]: its worker threads run until the
+/// process exits.
+pub struct Running {
+    /// The bound addresses (UDP and TCP on each), ports filled in.
+    pub addrs: Vec<SocketAddr>,
+}
+
+/// Binds every listening address, then starts the worker threads and the
+/// metrics thread and returns. Used by `nat64 dns64` and by `nat64 gateway`
+/// when its file has a `[dns64]` table (one process serving both). A worker
+/// that fails later ends the process: a resolver silently missing a worker
+/// would answer only some of its clients.
+pub fn start(s: &Settings) -> Result<Running, Box<dyn Error>> {
+    let r = Arc::new(Resolver::new(s)?);
     let mut socks = Vec::new();
+    let mut addrs = Vec::new();
     for &addr in &s.listen {
         let (u, t) = bind_pair(addr)
             .map_err(|e| format!("cannot listen on {addr}: {e} (port 53 needs root or CAP_NET_BIND_SERVICE)"))?;
         let la = u.local_addr()?;
         eprintln!("nat64 dns64: listening on udp {la} and tcp {la}");
+        addrs.push(la);
         socks.push((u, t));
     }
     let cfg = r.dns64.config();
@@ -1176,7 +1194,7 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
             })?;
     }
     let socks = Arc::new(socks);
-    for i in 1..s.threads {
+    for i in 0..s.threads {
         let (r2, socks2) = (r.clone(), socks.clone());
         std::thread::Builder::new().name(format!("dns64-{i}")).spawn(move || {
             if let Err(e) = worker(i, r2, &socks2) {
@@ -1185,8 +1203,17 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
             }
         })?;
     }
-    worker(0, r, &socks)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Running { addrs })
+}
+
+/// Runs the resolver until the process is stopped.
+pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
+    let s = settings(&a)?;
+    start(&s)?;
+    // The workers never return; a failing one exits the process.
+    loop {
+        std::thread::park();
+    }
 }
 
 #[cfg(test)]

@@ -64,6 +64,7 @@ use nat64_gateway::Gateway;
 use serde::Deserialize;
 
 use crate::config_file::{ConfigFileError, TranslatorTable};
+use crate::dns64_cmd::{self, Dns64Table, PrefixEntry};
 
 /// The pool6 every mode starts with: the Well-Known Prefix (RFC 6052
 /// section 2.1).
@@ -160,6 +161,9 @@ pub enum GatewayConfigError {
         /// What to give.
         why: &'static str,
     },
+    /// The `[dns64]` table (the resolver's own message).
+    #[error("in [dns64]: {0}")]
+    Dns64(String),
     /// A setting that does not belong to the mode.
     #[error("[{table}] is set but [gateway] mode = \"{mode}\" does not use it; remove it or change the mode")]
     WrongMode {
@@ -200,6 +204,10 @@ pub struct GatewayFile {
     pub clat: Option<ClatTable>,
     /// `[af_packet]`.
     pub af_packet: Option<AfPacketTable>,
+    /// `[dns64]`: when present, the gateway process also runs the DNS64
+    /// resolver of `nat64 dns64` (the same keys), so one process and one
+    /// file serve both.
+    pub dns64: Option<Dns64Table>,
 }
 
 /// `[af_packet]`: the AF_PACKET adapter's interfaces.
@@ -314,6 +322,10 @@ pub struct Loaded {
     pub settings: Settings,
     /// For the logs.
     pub log_level: Level,
+    /// The `[dns64]` table as written (to tell a reload that changes it).
+    pub dns64_table: Option<Dns64Table>,
+    /// The resolver's settings, when the file has a `[dns64]` table.
+    pub dns64: Option<dns64_cmd::Settings>,
 }
 
 impl GatewayFile {
@@ -866,7 +878,34 @@ fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
         control_socket,
         metrics,
     };
-    Ok(Loaded { settings, log_level })
+    let dns64 = match &f.dns64 {
+        None => None,
+        Some(t) => Some(dns64_settings(t, settings.xlat.xlat().pool6)?),
+    };
+    Ok(Loaded {
+        settings,
+        log_level,
+        dns64_table: f.dns64.clone(),
+        dns64,
+    })
+}
+
+/// The resolver's settings from the gateway file's `[dns64]` table. Without
+/// `prefixes`, the resolver synthesizes under the translator's `pool6`: the
+/// addresses it hands out are then the ones this gateway translates (RFC
+/// 6147 section 5.2 makes the Well-Known Prefix the default only when
+/// nothing is configured; here the translator's prefix is).
+fn dns64_settings(t: &Dns64Table, pool6: Option<Prefix64>) -> Result<dns64_cmd::Settings, GatewayConfigError> {
+    let mut t = t.clone();
+    if t.prefixes.is_none() {
+        t.prefixes = pool6.map(|p| vec![PrefixEntry::Plain(p.to_string())]);
+    }
+    let s = dns64_cmd::settings_from(&dns64_cmd::Args::default(), &t)
+        .map_err(|e| GatewayConfigError::Dns64(e.to_string()))?;
+    // Checked here, not only when the resolver starts, so that `--check`
+    // and a reload report it.
+    nat64_core::dns64::Dns64::new(s.dns64.clone()).map_err(|e| GatewayConfigError::Dns64(e.to_string()))?;
+    Ok(s)
 }
 
 // ------------------------------------------------------------------ commands
@@ -880,6 +919,9 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
     log::set_level(loaded.log_level);
     if a.check {
         print_settings(&loaded.settings);
+        if let Some(d) = &loaded.dns64 {
+            print_dns64(d);
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if let Xlat::Stateless(c) = &loaded.settings.xlat {
@@ -901,6 +943,21 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
         }
     }
     let gw = Gateway::start(loaded.settings)?;
+    // After the gateway, so that the addresses it configures on its device
+    // can be listened on.
+    if let Some(d) = &loaded.dns64 {
+        match dns64_cmd::start(d) {
+            Ok(r) => {
+                let addrs: Vec<String> = r.addrs.iter().map(|a| a.to_string()).collect();
+                nat64_gateway::log!(Level::Info, "dns64_started", listen = addrs.join(","));
+            }
+            Err(e) => {
+                gw.shutdown();
+                return Err(format!("[dns64]: {e}").into());
+            }
+        }
+    }
+    let dns64_table = loaded.dns64_table;
     let config = a
         .config
         .as_ref()
@@ -913,6 +970,15 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
                 Err(e) => nat64_gateway::log!(Level::Error, "reload_refused", config = config, error = e),
                 Ok(l) => {
                     log::set_level(l.log_level);
+                    if l.dns64_table != dns64_table {
+                        // The resolver's sockets and workers are not
+                        // rebuilt in place; say so rather than pretend.
+                        nat64_gateway::log!(
+                            Level::Warn,
+                            "reload_note",
+                            note = "[dns64] changed: restart the gateway to apply it (the translator's changes are applied)"
+                        );
+                    }
                     match gw.reload(l.settings) {
                         Ok(notes) => {
                             nat64_gateway::log!(Level::Info, "reloaded", config = config, notes = notes.len());
@@ -931,6 +997,25 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
             }
         }
     }
+}
+
+fn print_dns64(d: &dns64_cmd::Settings) {
+    let list = |v: &[SocketAddr]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ");
+    println!("dns64 listen    {} (udp and tcp)", list(&d.listen));
+    println!("dns64 upstreams {}", list(&d.upstreams));
+    let prefixes: Vec<String> = if d.dns64.prefixes.is_empty() {
+        vec![format!("{} (RFC 6147 section 5.2 default)", Prefix64::well_known())]
+    } else {
+        d.dns64.prefixes.iter().map(|p| p.prefix.to_string()).collect()
+    };
+    println!("dns64 prefixes  {}", prefixes.join(", "));
+    println!(
+        "dns64 options   translate_all={} allow_ipv4={} timeout {} ms, cache {} entries",
+        d.dns64.translate_all,
+        d.dns64.allow_ipv4,
+        d.timeout.as_millis(),
+        d.cache_size
+    );
 }
 
 fn print_settings(s: &Settings) {
@@ -1172,6 +1257,53 @@ mod tests {
         assert_eq!(c.static_bib.len(), 1);
         assert!(s.metrics.is_none());
         assert_eq!(s.device.workers, 2);
+    }
+
+    #[test]
+    fn dns64_table_in_the_gateway_file() {
+        let f = GatewayFile::parse(
+            r#"
+            [translator]
+            pool6 = "2001:db8:64::/96"
+            [dns64]
+            listen = ["[2001:db8:1::1]:53"]
+            upstreams = ["203.0.113.53"]
+            translate_all = true
+            "#,
+        )
+        .unwrap();
+        let l = build(&f).unwrap();
+        let d = l.dns64.expect("a [dns64] table starts the resolver");
+        // No prefixes: the translator's pool6, not 64:ff9b::/96.
+        assert_eq!(d.dns64.prefixes.len(), 1);
+        assert_eq!(d.dns64.prefixes[0].prefix.to_string(), "2001:db8:64::/96");
+        assert_eq!(d.upstreams, vec!["203.0.113.53:53".parse().unwrap()]);
+        assert!(d.dns64.translate_all);
+        assert_eq!(l.dns64_table, f.dns64);
+
+        // Given prefixes win over pool6.
+        let f = GatewayFile::parse(
+            "[dns64]\nupstreams = [\"203.0.113.53\"]\nprefixes = [\"64:ff9b::/96\", \"2001:db8:46::/64\"]\n",
+        )
+        .unwrap();
+        let d = build(&f).unwrap().dns64.unwrap();
+        let p: Vec<String> = d.dns64.prefixes.iter().map(|p| p.prefix.to_string()).collect();
+        assert_eq!(p, ["64:ff9b::/96", "2001:db8:46::/64"]);
+
+        // Without the table, no resolver.
+        assert!(build(&GatewayFile::default()).unwrap().dns64.is_none());
+    }
+
+    #[test]
+    fn dns64_errors_name_the_table() {
+        let e = err("[dns64]\nlisten = [\"[::1]:5353\"]\n");
+        assert!(e.contains("[dns64]") && e.contains("upstream"), "{e}");
+        let e = err("[dns64]\nupstream = [\"192.0.2.53\"]\n");
+        assert!(e.contains("upstream") && e.contains("unknown field"), "{e}");
+        let e = err("[dns64]\nupstreams = [\"192.0.2.53\"]\nprefixes = [\"2001:db8::/33\"]\n");
+        assert!(e.contains("[dns64]") && e.contains("/96"), "{e}");
+        let e = err("[dns64]\nupstreams = [\"192.0.2.53\"]\nprefixes = [\"64:ff9b::/96\", \"64:ff9b::/96\"]\n");
+        assert!(e.contains("[dns64]") && e.contains("64:ff9b::/96"), "{e}");
     }
 
     #[test]

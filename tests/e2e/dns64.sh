@@ -10,12 +10,14 @@
 #
 #   client   2001:db8:1::2/64, IPv6 only (no IPv4 address, no IPv4 route);
 #     |      /etc/netns/<client>/resolv.conf: nameserver 2001:db8:1::1
-#   gateway  2001:db8:1::1/64: `nat64 dns64` on port 53 and unbound (module
-#     |      dns64) on port 5300, both prefix 2001:db8:64::/96, both
-#     |      forwarding to the authoritative server below, caches on;
-#     |      2001:db8:1::80: an IPv6 web server (the real AAAA of v6-only/dual);
-#     |      `nat64 gateway`: stateful NAT64, pool6 2001:db8:64::/96,
-#     |      pool4 198.51.100.0/28 | 203.0.113.1/24
+#   gateway  2001:db8:1::1/64: one `nat64 gateway` process, one file: the
+#     |      stateful NAT64 (pool6 2001:db8:64::/96, pool4 198.51.100.0/28)
+#     |      and, from the file's [dns64] table, the DNS64 resolver on port
+#     |      53 (prefix: pool6); unbound (module dns64) on port 5300, same
+#     |      prefix; both resolvers forward to the authoritative server
+#     |      below, caches on;
+#     |      2001:db8:1::80: an IPv6 web server (the real AAAA of v6-only/dual)
+#     |                                                  | 203.0.113.1/24
 #   server   203.0.113.2/24: the IPv4-only web server (port 80)
 #            203.0.113.53/24: nsd, authoritative for lab.example.,
 #            113.0.203.in-addr.arpa. and ipv4only.arpa.
@@ -199,7 +201,8 @@ zone:
 EOF
 bg "$DIR/nsd.out" ip netns exec "$S" nsd -d -c "$DIR/nsd.conf"
 
-# The NAT64 gateway.
+# The NAT64 gateway and our DNS64 resolver: one process, one file (the
+# resolver's prefix defaults to the translator's pool6).
 cat >"$DIR/gateway.toml" <<EOF
 [gateway]
 mode = "nat64"
@@ -211,18 +214,15 @@ metrics = ""
 pool6 = "${PREFIX}/96"
 [nat64]
 pool4 = ["198.51.100.0/28"]
-EOF
-bg "$DIR/gateway.log" ip netns exec "$G" "$NAT64" gateway --config "$DIR/gateway.toml"
-
-# The two DNS64 resolvers, side by side.
-cat >"$DIR/dns64.toml" <<EOF
 [dns64]
 listen = ["[$GW6]:$OURS_PORT"]
 upstreams = ["$AUTH4"]
-prefixes = ["${PREFIX}/96"]
 metrics_interval = 1
 EOF
-bg "$DIR/ours.log" ip netns exec "$G" "$NAT64" dns64 --config "$DIR/dns64.toml"
+bg "$DIR/gateway.log" ip netns exec "$G" "$NAT64" gateway --config "$DIR/gateway.toml"
+GW_PID=${PIDS[-1]}
+
+# unbound's dns64 module beside it.
 cat >"$DIR/unbound.conf" <<EOF
 server:
   interface: $GW6@$UNB_PORT
@@ -260,7 +260,12 @@ wait_for 10 ing dig +time=1 +tries=1 "@$AUTH4" "a-only.$ZONE" A \
 wait_for 10 "$NAT64" stats --socket "$DIR/nat64.sock" \
   && ok "the NAT64 gateway starts" || { bad "gateway starts" "$(cat "$DIR/gateway.log")"; exit 1; }
 wait_for 10 dig_at $OURS_PORT +time=1 +tries=1 "txt.$ZONE" TXT \
-  && ok "nat64 dns64 answers on [$GW6]:$OURS_PORT" || { bad "nat64 dns64 starts" "$(cat "$DIR/ours.log")"; exit 1; }
+  && ok "the gateway's DNS64 resolver ([dns64] table) answers on [$GW6]:$OURS_PORT" \
+  || { bad "the gateway's DNS64 resolver starts" "$(cat "$DIR/gateway.log")"; exit 1; }
+out=$(ip netns exec "$G" ss -Hlnup "sport = :$OURS_PORT"; ip netns exec "$G" ss -Hlntp "sport = :$OURS_PORT")
+[ "$(grep -c "pid=$GW_PID," <<<"$out")" = 2 ] \
+  && ok "one process serves both: the gateway (pid $GW_PID) owns UDP and TCP port $OURS_PORT" \
+  || bad "DNS64 sockets owned by the gateway process $GW_PID" "$out"
 wait_for 10 dig_at $UNB_PORT +time=1 +tries=1 "txt.$ZONE" TXT \
   && ok "unbound (dns64 module) answers on [$GW6]:$UNB_PORT" \
   || { bad "unbound starts" "$(cat "$DIR/unbound.log")"; exit 1; }
@@ -452,7 +457,7 @@ out=$(ask $OURS_PORT "a-only.$ZONE" AAAA +dnssec +cd)
 
 # Metrics: one JSON line a second on standard error.
 sleep 1.2
-m=$(grep '"dns64_metrics"' "$DIR/ours.log" | tail -1)
+m=$(grep '"dns64_metrics"' "$DIR/gateway.log" | tail -1)
 python3 - "$m" <<'EOF' && ok "metrics: queries, synthesized answers, cache hits and latency histograms counted" || bad "metrics" "$m"
 import json, sys
 m = json.loads(sys.argv[1]); c = m["dns64_metrics"]
