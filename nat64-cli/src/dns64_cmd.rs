@@ -46,11 +46,19 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
 /// Largest DNS message (TCP length field).
 const MAX_MSG: usize = 65535;
-/// Queries handled at once; more are dropped (the client retries).
+/// UDP queries handled at once; more are dropped (the client retries).
+/// At most half of them may be slow ones, waiting longer than [`JOSTLE`]
+/// for their answer: see [`Resolver::slow_in_flight`].
 const MAX_IN_FLIGHT: usize = 4096;
-/// TCP connections open at once.
+/// How long a UDP query may wait for its answer before it counts as slow
+/// (as unbound's `jostle-timeout`, whose default this is: about one
+/// round trip to a distant server).
+const JOSTLE: Duration = Duration::from_millis(200);
+/// TCP connections open at once (see [`TcpConns`]).
 const MAX_TCP_CONNS: usize = 256;
-/// How long an idle client TCP connection stays open (RFC 7766 section 6.2.3).
+/// How long a client TCP connection may wait for the next message, for the
+/// rest of a message, or for room to write an answer, before it is closed
+/// (RFC 7766 section 6.2.3).
 const TCP_IDLE: Duration = Duration::from_secs(10);
 
 /// Command-line arguments of `nat64 dns64`.
@@ -455,6 +463,9 @@ counters!(
     upstream_failovers,
     upstream_tcp_retries,
     upstream_bad_responses,
+    slow_abandoned,
+    tcp_evicted,
+    tcp_refused,
 );
 
 /// The counters and histograms of one worker thread (on their own cache
@@ -716,7 +727,16 @@ pub struct Resolver {
     ids: std::collections::hash_map::RandomState,
     id_counter: AtomicU64,
     in_flight: AtomicUsize,
-    tcp_conns: AtomicUsize,
+    /// The UDP queries in flight that have waited longer than [`JOSTLE`]:
+    /// at most half of [`MAX_IN_FLIGHT`]. A slow query finding no room
+    /// among them is given up (no answer; `slow_abandoned`), so that a burst
+    /// of queries for names whose servers do not answer, each holding its
+    /// slot for the whole upstream timeout, cannot take every slot and
+    /// starve the names answered in time (as unbound, which lets half of
+    /// its queries run to completion and replaces the others once older
+    /// than jostle-timeout).
+    slow_in_flight: AtomicUsize,
+    tcp_conns: TcpConns,
 }
 
 impl Resolver {
@@ -732,7 +752,8 @@ impl Resolver {
             ids: std::collections::hash_map::RandomState::new(),
             id_counter: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
-            tcp_conns: AtomicUsize::new(0),
+            slow_in_flight: AtomicUsize::new(0),
+            tcp_conns: TcpConns::default(),
         })
     }
 
@@ -895,10 +916,11 @@ impl Resolver {
             let len = self.dns64.upstream_query(q, id, qname, qtype, &mut qbuf).ok()?;
             let t0 = Instant::now();
             inc(&self.metrics.mine().c.upstream_queries);
-            let r = match udp_exchange(up, &qbuf[..len], id, qname, qtype, q.qclass(), self.timeout).await {
+            let bad = &self.metrics.mine().c.upstream_bad_responses;
+            let r = match udp_exchange(up, &qbuf[..len], id, qname, qtype, q.qclass(), self.timeout, bad).await {
                 Ok(r) if r[2] & (flags::TC >> 8) as u8 != 0 => {
                     inc(&self.metrics.mine().c.upstream_tcp_retries);
-                    tcp_exchange(up, &qbuf[..len], id, qname, qtype, q.qclass(), self.timeout).await
+                    tcp_exchange(up, &qbuf[..len], id, qname, qtype, q.qclass(), self.timeout, bad).await
                 }
                 other => other,
             };
@@ -950,8 +972,9 @@ fn unspecified_for(a: SocketAddr) -> SocketAddr {
 }
 
 /// One UDP exchange from a fresh socket (a random source port, RFC 5452
-/// section 9.2); datagrams that are not the answer are ignored until the
-/// deadline.
+/// section 9.2); datagrams that are not the answer are ignored (and counted
+/// in `bad`) until the deadline.
+#[allow(clippy::too_many_arguments)]
 async fn udp_exchange(
     up: SocketAddr,
     query: &[u8],
@@ -960,6 +983,7 @@ async fn udp_exchange(
     qtype: u16,
     qclass: u16,
     timeout: Duration,
+    bad: &AtomicU64,
 ) -> Result<Vec<u8>, UpstreamError> {
     let deadline = tokio::time::Instant::now() + timeout;
     let sock = UdpSocket::bind(unspecified_for(up))
@@ -977,12 +1001,15 @@ async fn udp_exchange(
                     buf.truncate(n);
                     return Ok(buf);
                 }
+                inc(bad);
             }
         }
     }
 }
 
-/// One TCP exchange (RFC 7766), after a truncated UDP answer.
+/// One TCP exchange (RFC 7766), after a truncated UDP answer; an answer
+/// that is not the answer to the query is counted in `bad`.
+#[allow(clippy::too_many_arguments)]
 async fn tcp_exchange(
     up: SocketAddr,
     query: &[u8],
@@ -991,6 +1018,7 @@ async fn tcp_exchange(
     qtype: u16,
     qclass: u16,
     timeout: Duration,
+    bad: &AtomicU64,
 ) -> Result<Vec<u8>, UpstreamError> {
     let run = async {
         let mut s = TcpStream::connect(up).await?;
@@ -1007,7 +1035,10 @@ async fn tcp_exchange(
         Err(_) => Err(UpstreamError::Timeout),
         Ok(Err(_)) => Err(UpstreamError::Io),
         Ok(Ok(buf)) if matches(&buf, id, qname, qtype, qclass) => Ok(buf),
-        Ok(Ok(_)) => Err(UpstreamError::Io),
+        Ok(Ok(_)) => {
+            inc(bad);
+            Err(UpstreamError::Io)
+        }
     }
 }
 
@@ -1051,7 +1082,23 @@ async fn serve_udp(r: Arc<Resolver>, sock: Arc<UdpSocket>) {
         let pkt = buf[..n].to_vec();
         let (r2, s2) = (r.clone(), sock.clone());
         tokio::spawn(async move {
-            if let Some(resp) = r2.handle(&pkt, peer.ip(), false).await {
+            let mut answer = std::pin::pin!(r2.handle(&pkt, peer.ip(), false));
+            let resp = match tokio::time::timeout(JOSTLE, &mut answer).await {
+                Ok(resp) => resp,
+                // Slow: room among the slow half, or given up (see
+                // `Resolver::slow_in_flight`).
+                Err(_) if r2.slow_in_flight.fetch_add(1, Relaxed) < MAX_IN_FLIGHT / 2 => {
+                    let resp = answer.await;
+                    r2.slow_in_flight.fetch_sub(1, Relaxed);
+                    resp
+                }
+                Err(_) => {
+                    r2.slow_in_flight.fetch_sub(1, Relaxed);
+                    inc(&r2.metrics.mine().c.slow_abandoned);
+                    None
+                }
+            };
+            if let Some(resp) = resp {
                 let _ = s2.send_to(&resp, peer).await;
             }
             r2.in_flight.fetch_sub(1, Relaxed);
@@ -1059,17 +1106,119 @@ async fn serve_udp(r: Arc<Resolver>, sock: Arc<UdpSocket>) {
     }
 }
 
+/// The client TCP connections, at most [`MAX_TCP_CONNS`] at once.
+///
+/// RFC 7766 section 10 advises limiting the number of connections and how
+/// long one may stay idle; section 6.2.3 lets a server close idle
+/// connections, sooner when short of resources, and clients must expect it.
+/// A cap alone lets a crowd of idle or stalled connections (slowloris) hold
+/// every slot and lock other clients out for as long as it likes, so when
+/// the slots are full a new connection takes the one that has gone longest
+/// without completing a message, unless it is answering a query (bounded by
+/// the upstream timeouts). Only when every connection is answering a query
+/// is the new one refused.
+#[derive(Default)]
+struct TcpConns {
+    open: Mutex<TcpSlots>,
+}
+
+#[derive(Default)]
+struct TcpSlots {
+    next_id: u64,
+    slots: HashMap<u64, TcpSlot>,
+}
+
+struct TcpSlot {
+    /// The same socket through another descriptor: shutting it down from
+    /// any worker ends the connection's task (its read or write fails).
+    sock: std::net::TcpStream,
+    /// When it was accepted or last had an answer written.
+    progress: Instant,
+    /// Whether one of its queries is being answered.
+    busy: bool,
+}
+
+impl TcpConns {
+    fn slots(&self) -> std::sync::MutexGuard<'_, TcpSlots> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers a new connection, closing the stalest idle one when full;
+    /// `None` when every slot is busy.
+    fn admit(&self, sock: std::net::TcpStream, c: &Counters) -> Option<u64> {
+        let mut t = self.slots();
+        if t.slots.len() >= MAX_TCP_CONNS {
+            let stalest = t.slots.iter().filter(|(_, s)| !s.busy).min_by_key(|(_, s)| s.progress);
+            let Some(id) = stalest.map(|(&id, _)| id) else {
+                inc(&c.tcp_refused);
+                return None;
+            };
+            if let Some(old) = t.slots.remove(&id) {
+                let _ = old.sock.shutdown(std::net::Shutdown::Both);
+                inc(&c.tcp_evicted);
+            }
+        }
+        let id = t.next_id;
+        t.next_id += 1;
+        let progress = Instant::now();
+        t.slots.insert(
+            id,
+            TcpSlot {
+                sock,
+                progress,
+                busy: false,
+            },
+        );
+        Some(id)
+    }
+
+    /// Marks a connection as answering a query, or not.
+    fn set_busy(&self, id: u64, busy: bool) {
+        if let Some(s) = self.slots().slots.get_mut(&id) {
+            s.busy = busy;
+        }
+    }
+
+    /// Notes that a connection had an answer written.
+    fn answered(&self, id: u64) {
+        if let Some(s) = self.slots().slots.get_mut(&id) {
+            s.progress = Instant::now();
+        }
+    }
+
+    fn remove(&self, id: u64) {
+        self.slots().slots.remove(&id);
+    }
+}
+
+/// A tokio stream and, for [`TcpConns`], another descriptor of its socket.
+fn with_handle(s: TcpStream) -> std::io::Result<(TcpStream, std::net::TcpStream)> {
+    let std = s.into_std()?;
+    let dup = std.try_clone()?;
+    Ok((TcpStream::from_std(std)?, dup))
+}
+
 /// One worker's TCP accept loop (the workers share the listening socket
 /// like the UDP one).
 async fn serve_tcp(r: Arc<Resolver>, l: TcpListener) {
     loop {
-        let Ok((mut s, peer)) = l.accept().await else {
+        let (s, peer) = match l.accept().await {
+            Ok(x) => x,
+            Err(_) => {
+                // Out of file descriptors (EMFILE, ENFILE) or memory: the
+                // connection stays queued and accept fails again at once.
+                // Pause instead of spinning; the queries in flight give
+                // their descriptors back within the upstream timeout.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok((mut s, handle)) = with_handle(s) else {
             continue;
         };
-        if r.tcp_conns.load(Relaxed) >= MAX_TCP_CONNS {
+        let Some(id) = r.tcp_conns.admit(handle, &r.metrics.mine().c) else {
             continue; // dropped: closes the connection
-        }
-        r.tcp_conns.fetch_add(1, Relaxed);
+        };
         let r2 = r.clone();
         tokio::spawn(async move {
             let mut buf = vec![0u8; MAX_MSG];
@@ -1078,24 +1227,30 @@ async fn serve_tcp(r: Arc<Resolver>, l: TcpListener) {
                     Ok(Ok(l)) => usize::from(l),
                     _ => break,
                 };
-                if tokio::time::timeout(TCP_IDLE, s.read_exact(&mut buf[..len]))
-                    .await
-                    .is_err()
-                {
-                    break;
+                // A message cut short (timeout, end of stream, error) is
+                // not answered: the buffer would hold stale bytes.
+                match tokio::time::timeout(TCP_IDLE, s.read_exact(&mut buf[..len])).await {
+                    Ok(Ok(_)) => {}
+                    _ => break,
                 }
                 inc(&r2.metrics.mine().c.queries_tcp);
-                let Some(resp) = r2.handle(&buf[..len], peer.ip(), true).await else {
+                r2.tcp_conns.set_busy(id, true);
+                let resp = r2.handle(&buf[..len], peer.ip(), true).await;
+                r2.tcp_conns.set_busy(id, false);
+                let Some(resp) = resp else {
                     break;
                 };
                 let mut m = Vec::with_capacity(resp.len() + 2);
                 m.extend_from_slice(&(resp.len() as u16).to_be_bytes());
                 m.extend_from_slice(&resp);
-                if s.write_all(&m).await.is_err() {
-                    break;
+                // A client that does not read its answers holds the
+                // connection no longer than an idle one.
+                match tokio::time::timeout(TCP_IDLE, s.write_all(&m)).await {
+                    Ok(Ok(())) => r2.tcp_conns.answered(id),
+                    _ => break,
                 }
             }
-            r2.tcp_conns.fetch_sub(1, Relaxed);
+            r2.tcp_conns.remove(id);
         });
     }
 }
