@@ -616,8 +616,7 @@ pub fn age_ttls(buf: &mut [u8], secs: u32) -> Result<(), WireError> {
         // The name passed skip_name: pointers go strictly backwards, so
         // this walk ends; it reads every byte the name is made of.
         let mut pos = start;
-        loop {
-            let Some(&len) = buf.get(pos) else { break };
+        while let Some(&len) = buf.get(pos) {
             if len & 0xc0 == 0xc0 {
                 if in_ttl(pos) || in_ttl(pos + 1) {
                     return err("name reads a TTL field", pos);
