@@ -54,6 +54,8 @@ const MAX_IN_FLIGHT: usize = 4096;
 /// (as unbound's `jostle-timeout`, whose default this is: about one
 /// round trip to a distant server).
 const JOSTLE: Duration = Duration::from_millis(200);
+/// The receive buffer asked for each listening UDP socket.
+const UDP_RCVBUF: usize = 4 << 20;
 /// TCP connections open at once (see [`TcpConns`]).
 const MAX_TCP_CONNS: usize = 256;
 /// How long a client TCP connection may wait for the next message, for the
@@ -917,12 +919,14 @@ impl Resolver {
             let t0 = Instant::now();
             inc(&self.metrics.mine().c.upstream_queries);
             let bad = &self.metrics.mine().c.upstream_bad_responses;
-            let r = match udp_exchange(up, &qbuf[..len], id, qname, qtype, q.qclass(), self.timeout, bad).await {
-                Ok(r) if r[2] & (flags::TC >> 8) as u8 != 0 => {
+            let max = usize::from(self.dns64.config().edns_udp_size.max(512));
+            let r = match udp_exchange(up, &qbuf[..len], id, qname, qtype, q.qclass(), self.timeout, max, bad).await {
+                Ok(Udp::Truncated) => {
                     inc(&self.metrics.mine().c.upstream_tcp_retries);
                     tcp_exchange(up, &qbuf[..len], id, qname, qtype, q.qclass(), self.timeout, bad).await
                 }
-                other => other,
+                Ok(Udp::Answer(r)) => Ok(r),
+                Err(e) => Err(e),
             };
             match r {
                 Ok(resp) => {
@@ -974,6 +978,13 @@ fn unspecified_for(a: SocketAddr) -> SocketAddr {
 /// One UDP exchange from a fresh socket (a random source port, RFC 5452
 /// section 9.2); datagrams that are not the answer are ignored (and counted
 /// in `bad`) until the deadline.
+///
+/// The receive buffer is the EDNS payload size the query advertised
+/// (`max`, RFC 6891 section 6.2.3: the responder must not send more), plus
+/// one byte to notice a responder that does: such an answer (with our ID)
+/// comes back as [`Udp::Truncated`] and is asked again over TCP, like a TC
+/// answer. Thousands of queries in flight then hold a few MiB, not 64 KiB
+/// each.
 #[allow(clippy::too_many_arguments)]
 async fn udp_exchange(
     up: SocketAddr,
@@ -983,28 +994,48 @@ async fn udp_exchange(
     qtype: u16,
     qclass: u16,
     timeout: Duration,
+    max: usize,
     bad: &AtomicU64,
-) -> Result<Vec<u8>, UpstreamError> {
+) -> Result<Udp, UpstreamError> {
     let deadline = tokio::time::Instant::now() + timeout;
     let sock = UdpSocket::bind(unspecified_for(up))
         .await
         .map_err(|_| UpstreamError::Io)?;
     sock.connect(up).await.map_err(|_| UpstreamError::Io)?;
     sock.send(query).await.map_err(|_| UpstreamError::Io)?;
-    let mut buf = vec![0u8; MAX_MSG];
+    let mut buf = vec![0u8; max + 1];
     loop {
         match tokio::time::timeout_at(deadline, sock.recv(&mut buf)).await {
             Err(_) => return Err(UpstreamError::Timeout),
             Ok(Err(_)) => return Err(UpstreamError::Io),
+            Ok(Ok(n)) if n > max => {
+                // Cut by the buffer: only the header can be trusted to be
+                // whole; TCP checks the question.
+                if buf[..2] == id.to_be_bytes() && buf[2] & 0x80 != 0 {
+                    return Ok(Udp::Truncated);
+                }
+                inc(bad);
+            }
             Ok(Ok(n)) => {
                 if matches(&buf[..n], id, qname, qtype, qclass) {
                     buf.truncate(n);
-                    return Ok(buf);
+                    if buf[2] & (flags::TC >> 8) as u8 != 0 {
+                        return Ok(Udp::Truncated);
+                    }
+                    return Ok(Udp::Answer(buf));
                 }
                 inc(bad);
             }
         }
     }
+}
+
+/// What a UDP exchange with an upstream gave.
+enum Udp {
+    /// A whole answer.
+    Answer(Vec<u8>),
+    /// TC set, or more than the advertised size: ask again over TCP.
+    Truncated,
 }
 
 /// One TCP exchange (RFC 7766), after a truncated UDP answer; an answer
@@ -1312,6 +1343,17 @@ pub struct Running {
 /// would answer only some of its clients.
 pub fn start(s: &Settings) -> Result<Running, Box<dyn Error>> {
     let r = Arc::new(Resolver::new(s)?);
+    // Every upstream query in flight holds a socket, every TCP client one.
+    let fds_needed = (MAX_IN_FLIGHT + MAX_TCP_CONNS + 64) as u64;
+    match nat64_gateway::sys::raise_nofile_limit() {
+        Ok(n) if n < fds_needed => eprintln!(
+            "nat64 dns64: warning: the open-file limit is {n} (hard limit), below the {fds_needed} the in-flight \
+             and TCP caps can use: under a burst of slow queries others get SERVFAIL; raise it (ulimit -Hn, \
+             LimitNOFILE= in systemd)"
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("nat64 dns64: warning: cannot raise the open-file limit: {e}"),
+    }
     let mut socks = Vec::new();
     let mut addrs = Vec::new();
     for &addr in &s.listen {
@@ -1319,6 +1361,16 @@ pub fn start(s: &Settings) -> Result<Running, Box<dyn Error>> {
             .map_err(|e| format!("cannot listen on {addr}: {e} (port 53 needs root or CAP_NET_BIND_SERVICE)"))?;
         let la = u.local_addr()?;
         eprintln!("nat64 dns64: listening on udp {la} and tcp {la}");
+        // Room for a burst of a few thousand queries while the workers
+        // are busy; the kernel default (about 200 KiB) holds ~250.
+        match nat64_gateway::sys::set_recv_buffer(std::os::fd::AsRawFd::as_raw_fd(&u), UDP_RCVBUF) {
+            Ok(got) if got < UDP_RCVBUF => eprintln!(
+                "nat64 dns64: udp {la}: receive buffer {got} bytes, not {UDP_RCVBUF} (net.core.rmem_max caps it \
+                 without CAP_NET_ADMIN): bursts beyond it are dropped by the kernel"
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("nat64 dns64: udp {la}: cannot size the receive buffer: {e}"),
+        }
         addrs.push(la);
         socks.push((u, t));
     }

@@ -1592,3 +1592,42 @@ fn out_of_file_descriptors_the_resolver_waits_and_recovers() {
     let resp = ask(r.addr, &fqdn("a-only"), rtype::AAAA);
     assert_eq!(answer_aaaa(&resp), vec![v6("64:ff9b::93.184.216.34")]);
 }
+
+/// An upstream that ignores the EDNS size we advertise (1232) and sends a
+/// 2 400-byte answer over UDP without TC: the resolver reads at most what it
+/// advertised (RFC 6891 section 6.2.3: the responder must not send more),
+/// so it takes the cut datagram as truncated and asks again over TCP; the
+/// client, asking over TCP, gets every record.
+#[test]
+fn an_upstream_ignoring_our_edns_size_is_asked_again_over_tcp() {
+    let up = upstream_with(Arc::new(|q: &[u8], _tcp: bool| {
+        let Ok(m) = Message::parse(q) else { return Vec::new() };
+        let qname = format!("{}", DisplayName(q, m.qname()));
+        let mut b = MessageBuilder::response(m.id(), &qname, m.qtype(), rcode::NOERROR).set_flags(flags::AA);
+        if m.qtype() == rtype::A {
+            for i in 0..150u8 {
+                b = b.a(&qname, 300, Ipv4Addr::new(198, 51, 100, i));
+            }
+        }
+        vec![Out::Msg(b.build())]
+    }));
+    let r = resolver("127.0.0.1:0", &[up.addr], &[]);
+    let q = MessageBuilder::query(7, &fqdn("big-udp"), rtype::A)
+        .edns(4096, false)
+        .build();
+    let resp = tcp_ask(r.addr, &q);
+    let m = Message::parse(&resp).unwrap();
+    assert_eq!(m.rcode(), rcode::NOERROR);
+    assert_eq!(m.flags() & flags::TC, 0);
+    assert_eq!(
+        read_section(&resp, Section::Answer).len(),
+        150,
+        "every record, from the TCP retry"
+    );
+    assert_eq!(up.udp_queries.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        up.tcp_queries.load(Ordering::SeqCst),
+        1,
+        "the oversized UDP answer was asked again over TCP"
+    );
+}
