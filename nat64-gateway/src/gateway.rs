@@ -775,7 +775,41 @@ impl Gateway {
         let Engine::Stateful(core) = &self.engine else { return };
         let io = &self.io[self.io.len() - 1];
         let mut out = vec![0u8; OUTPUT_BUFFER_LEN];
+        // The limits that refuse new flows are reported in the log: the
+        // first refusal at once (within the timer's second), then at most
+        // one line per LIMIT_LOG_EVERY with the count since the last line.
+        // A table at its cap refuses every client's new flows; an operator
+        // should not have to poll `nat64 stats` to learn it.
+        const WATCHED: [DropReason; 3] = [
+            DropReason::SessionTableFull,
+            DropReason::ClientQuota,
+            DropReason::Pool4Exhausted,
+        ];
+        const LIMIT_LOG_EVERY: Duration = Duration::from_secs(10);
+        let mut seen = WATCHED.map(|r| lock(core).nat.counters().dropped[r as usize]);
+        let mut logged: [Option<std::time::Instant>; 3] = [None; 3];
         loop {
+            {
+                let c = lock(core);
+                for (i, r) in WATCHED.iter().enumerate() {
+                    let n = c.nat.counters().dropped[*r as usize];
+                    // Counters start again at a reload.
+                    seen[i] = seen[i].min(n);
+                    let due = logged[i].is_none_or(|t| t.elapsed() >= LIMIT_LOG_EVERY);
+                    if n > seen[i] && due {
+                        log!(
+                            Level::Warn,
+                            "limit_reached",
+                            reason = r.label(),
+                            refused = n - seen[i],
+                            since_last_s = logged[i].map_or(0, |t| t.elapsed().as_secs()),
+                            hint = r.explain()
+                        );
+                        seen[i] = n;
+                        logged[i] = Some(std::time::Instant::now());
+                    }
+                }
+            }
             let next = lock(core).nat.next_expiry();
             let wait = next
                 .map(|t| self.clock.until(t))
@@ -1061,7 +1095,20 @@ impl Gateway {
             workers: (self.io.len() - 1) as u64,
             uptime_s: self.started.elapsed().as_secs(),
             reloads: self.reloads.load(Relaxed),
-            io: IO_COUNTERS.iter().zip(io).map(|((l, e), n)| c(l, n, e)).collect(),
+            io: {
+                let mut v: Vec<Counter> = IO_COUNTERS.iter().zip(io).map(|((l, e), n)| c(l, n, e)).collect();
+                if lock(&self.settings).adapter == Adapter::Tun {
+                    let dropped = std::fs::read_to_string("/proc/net/dev")
+                        .ok()
+                        .and_then(|t| tun_queue_dropped(&t, &self.device));
+                    v.push(c(
+                        "tun_queue_dropped",
+                        dropped.unwrap_or(0),
+                        "packets the kernel dropped because the TUN device's queue to the gateway was full (the gateway is overloaded: more workers, or the af_packet adapter); the kernel's count for the device, since it was created",
+                    ));
+                }
+                v
+            },
             verdicts: vec![
                 c(
                     "translated_6to4",
@@ -1218,9 +1265,42 @@ impl std::fmt::Display for PacketSummary<'_> {
     }
 }
 
+/// The kernel's count of packets dropped on their way from the TUN device
+/// to its reader, from the text of `/proc/net/dev`: the device's transmit
+/// `drop` column (for a TUN device the kernel transmits to the reader, and
+/// counts a full queue there). `/proc/net/dev` shows the network namespace
+/// of the thread that reads it, so it is the gateway's own device even when
+/// another namespace has one of the same name.
+fn tun_queue_dropped(proc_net_dev: &str, device: &str) -> Option<u64> {
+    proc_net_dev.lines().skip(2).find_map(|line| {
+        let (name, rest) = line.split_once(':')?;
+        if name.trim() != device {
+            return None;
+        }
+        // Receive: bytes packets errs drop fifo frame compressed multicast;
+        // then transmit: bytes packets errs drop ...
+        rest.split_whitespace().nth(11)?.parse().ok()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tun_queue_drops_from_proc_net_dev() {
+        let text = "Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:    1234      10    0    0    0     0          0         0     1234      10    0    0    0     0       0          0
+ nat64: 9876543  123456    0    7    0     0          0         0 87654321  234567    0 190207    0     0       0          0
+ nat64b:      1       1    0    0    0     0          0         0        1       1    0    5    0     0       0          0
+";
+        assert_eq!(tun_queue_dropped(text, "nat64"), Some(190_207));
+        assert_eq!(tun_queue_dropped(text, "nat64b"), Some(5));
+        assert_eq!(tun_queue_dropped(text, "lo"), Some(0));
+        assert_eq!(tun_queue_dropped(text, "nat"), None);
+        assert_eq!(tun_queue_dropped("", "nat64"), None);
+    }
     use nat64_core::checksum;
     use nat64_core::nat64::{Instant, Pool4Entry};
     use std::net::Ipv6Addr;

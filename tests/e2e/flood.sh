@@ -365,8 +365,17 @@ RSS1=$(rss_kib) HWM=$(hwm_kib)
 BOUND=$(( RSS0 + CAP * 256 / 1024 + 16 * 1024 ))
 [ "$HWM" -le "$BOUND" ]
 result $? "rss bounded: VmRSS $RSS0 KiB before the floods, $RSS1 KiB after, peak (VmHWM) $HWM KiB <= $BOUND KiB (before + cap x 256 B + 16 MiB)"
-ERRS=$(grep -c "level=warn\|level=error" "$DIR/gateway.log")
-note "gateway: $(drops_line s0 end); tx_errors ${ST[end:tx_errors]}, rx_errors ${ST[end:rx_errors]}; $ERRS warning/error log lines"
+snap quiet
+KDROPS=$(tun_drops)
+[ "${ST[quiet:tun_queue_dropped]:-missing}" = "$KDROPS" ]
+result $? "nat64 stats reports the kernel's TUN queue drops: tun_queue_dropped ${ST[quiet:tun_queue_dropped]:-missing} = $KDROPS (ip -s link)"
+for r in client_quota session_table_full; do
+  grep -q "limit_reached.*reason=$r" "$DIR/gateway.log"
+  result $? "the gateway logged that $r refused new flows: $(grep "limit_reached.*reason=$r" "$DIR/gateway.log" | head -1 | cut -c1-160)" \
+    "$(grep limit_reached "$DIR/gateway.log")"
+done
+ERRS=$(grep -v limit_reached "$DIR/gateway.log" | grep -c "level=warn\|level=error")
+note "gateway: $(drops_line s0 end); tx_errors ${ST[end:tx_errors]}, rx_errors ${ST[end:rx_errors]}; $ERRS other warning/error log lines"
 
 kill -TERM "$GW_PID"
 if wait "$GW_PID"; then ok "sigterm: the gateway exits 0"; else bad "sigterm: exit status" "$(tail -5 "$DIR/gateway.log")"; fi
