@@ -1171,7 +1171,10 @@ pub fn stats(a: StatsArgs) -> Result<ExitCode, Box<dyn Error>> {
                 p, t.sessions[i], t.bib_entries[i], t.pool4_size[i]
             );
         }
-        println!("session cap {}, unsolicited SYNs held {}", t.max_sessions, t.held_syns);
+        println!(
+            "session cap {}, unsolicited SYNs held {}, half-open/closing TCP sessions evicted for room {}",
+            t.max_sessions, t.held_syns, t.sessions_evicted
+        );
         let r: Vec<String> = t
             .reassembly
             .iter()

@@ -1458,6 +1458,52 @@ fn max_sessions_cap() {
     r.out4(&udp6(C2, 4000, R1, 53, b"q"), at(400));
 }
 
+/// A full table makes room for a new flow by evicting the half-open or
+/// closing TCP session closest to its end (as conntrack's early drop):
+/// established TCP and UDP sessions stay, the oldest SYN goes first, and
+/// with nothing evictable the new flow is refused as before.
+#[test]
+fn full_table_evicts_the_oldest_half_open_session() {
+    let mut cfg = base();
+    cfg.limits.max_sessions = 4;
+    let mut r = Rig::new(cfg);
+    // An established connection and a UDP flow.
+    let (_, p, _) = r.out4(&tcp6(C1, 1000, R1, 80, SYN), at(1));
+    r.out6(&tcp4(R1, 80, P4, p, SYN | ACK), at(1));
+    r.out4(&udp6(C1, 2000, R1, 53, b"q"), at(1));
+    // Two SYNs nobody answers (half-open, V6 INIT), the first one older.
+    r.out4(&tcp6(C2, 3000, R2, 80, SYN), at(2));
+    r.out4(&tcp6(C2, 3001, R2, 80, SYN), at(3));
+    assert_eq!(r.nat.stats().sessions, 4);
+    // A new flow: the older SYN's session (and its binding) makes room.
+    r.out4(&udp6(C1, 2001, R1, 53, b"q"), at(4));
+    let st = r.nat.stats();
+    assert_eq!((st.sessions, st.sessions_evicted), (4, 1));
+    assert!(
+        r.bib_of(Proto::Tcp, C2, 3000).is_none(),
+        "the evicted session's binding went with it"
+    );
+    assert!(r.bib_of(Proto::Tcp, C2, 3001).is_some(), "the younger SYN stays");
+    assert_eq!(r.drops(DropReason::SessionTableFull), 0);
+    // A new SYN evicts the remaining half-open one.
+    r.out4(&tcp6(C2, 3002, R2, 80, SYN), at(5));
+    assert!(r.bib_of(Proto::Tcp, C2, 3001).is_none());
+    // Established and UDP sessions are never evicted: with only them and
+    // the SYN just admitted, the SYN goes for the next flow; then nothing
+    // is left to evict.
+    r.out4(&udp6(C1, 2002, R1, 53, b"q"), at(6));
+    assert_eq!(r.nat.stats().sessions_evicted, 3);
+    let full = Verdict::Dropped(DropReason::SessionTableFull);
+    assert_eq!(r.send(&udp6(C1, 2003, R1, 53, b"q"), at(7)), full);
+    assert_eq!(r.send(&tcp6(C2, 3003, R2, 80, SYN), at(7)), full);
+    let states: Vec<(Proto, TcpState)> = r.all().iter().map(|s| (s.proto, s.state)).collect();
+    assert_eq!(states.len(), 4);
+    assert!(states.contains(&(Proto::Tcp, TcpState::Established)), "{states:?}");
+    // The established connection still passes both ways.
+    r.out4(&tcp6(C1, 1000, R1, 80, ACK), at(8));
+    r.out6(&tcp4(R1, 80, P4, p, ACK), at(8));
+}
+
 /// `limits.max_sessions_per_client` with clients as addresses (/128): the
 /// greedy client is refused (ClientQuota) while another still gets
 /// sessions; its count comes back on expiry.

@@ -84,6 +84,10 @@ pub struct TableStats {
     pub pool4_size: [u64; 3],
     /// Unsolicited IPv4 SYNs held (RFC 6146 section 3.5.2.2).
     pub held_syns: u64,
+    /// Half-open or closing TCP sessions evicted to make room for new
+    /// flows when the table was full (since the last reload).
+    #[serde(default)]
+    pub sessions_evicted: u64,
     /// Fragment reassembly counters (since the last reload).
     pub reassembly: Vec<Counter>,
 }

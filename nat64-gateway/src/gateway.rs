@@ -1045,6 +1045,7 @@ impl Gateway {
                     max_sessions: c.nat.config().limits.max_sessions as u64,
                     pool4_size: st.pool4_size,
                     held_syns: st.held_syns as u64,
+                    sessions_evicted: st.sessions_evicted,
                     reassembly: vec![
                         rc("completed", r.completed, "datagrams reassembled from fragments"),
                         rc("atomic", r.atomic, "IPv6 atomic fragments (RFC 6946)"),

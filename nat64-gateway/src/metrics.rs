@@ -143,6 +143,13 @@ pub fn render(st: &Stats) -> String {
         let _ = writeln!(s, "nat64_held_syns {}", t.held_syns);
         head(
             &mut s,
+            "nat64_sessions_evicted",
+            "counter",
+            "Half-open or closing TCP sessions evicted to make room for new flows in a full table, since the last reload.",
+        );
+        let _ = writeln!(s, "nat64_sessions_evicted {}", t.sessions_evicted);
+        head(
+            &mut s,
             "nat64_reassembly",
             "gauge",
             "Fragment reassembly counters since the last reload.",

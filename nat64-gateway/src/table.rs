@@ -93,6 +93,9 @@ impl SessionTable for SharedTable {
     fn next_expiry(&self) -> Option<Instant> {
         self.lock().next_expiry()
     }
+    fn evict_for_room(&mut self, now: Instant) -> Option<Session> {
+        self.lock().evict_for_room(now)
+    }
     fn session_count(&self) -> usize {
         self.lock().session_count()
     }

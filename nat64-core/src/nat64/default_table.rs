@@ -49,7 +49,9 @@
 //!   heads and the heap top, O(lanes).
 //! - **Caps.** `max_sessions` is checked on insert; the per-client quota uses
 //!   a small open-addressing map from the masked client address to its
-//!   session count, kept only when a quota is configured.
+//!   session count, kept only when a quota is configured. When the table is
+//!   full, [`SessionTable::evict_for_room`] removes the evictable lane head
+//!   closest to expiry (a half-open or closing TCP session), O(lanes).
 //! - **Hashing.** A folded 64x64->128-bit multiply keyed by 256 bits derived
 //!   from a 64-bit seed. It resists hash flooding (an attacker choosing
 //!   ports and addresses so that many keys share a bucket) only if the seed
@@ -1739,6 +1741,31 @@ impl SessionTable for DefaultTable {
             self.orphans.clear();
         }
         n
+    }
+
+    /// O(lanes): only lane heads are candidates. Every lane is sorted by
+    /// expiry and, with a clock that does not go back, holds one timeout
+    /// class, so the head of the transitory lane is the half-open or
+    /// closing session closest to its end: the oldest SYN of a flood goes
+    /// first, and a legitimate SYN sent during the flood keeps its slot
+    /// until every older one has gone. A table whose evictable sessions sit
+    /// behind other heads (a UDP timeout equal to the transitory one, a
+    /// clock that went back) evicts nothing rather than scan.
+    fn evict_for_room(&mut self, _now: Instant) -> Option<Session> {
+        let mut best: Option<(u64, u32)> = None;
+        for l in &self.lanes[..self.n_lanes] {
+            if l.head == NONE {
+                continue;
+            }
+            let s = self.recs[l.head as usize].session();
+            if s.proto == Proto::Tcp && s.state.evictable() && best.is_none_or(|(e, _)| l.head_exp < e) {
+                best = Some((l.head_exp, l.head));
+            }
+        }
+        let (_, slot) = best?;
+        let s = self.recs[slot as usize].session();
+        self.remove_slot(slot, true);
+        Some(s)
     }
 
     /// Exact: the smallest `expires` of all sessions (O(lanes)).

@@ -168,6 +168,10 @@ pub struct Nat64Stats {
     pub pool4_size: [u64; 3],
     /// Unsolicited SYNs held.
     pub held_syns: usize,
+    /// Half-open or closing TCP sessions removed before their time because
+    /// the table was full and a new flow needed the room (see
+    /// [`SessionTable::evict_for_room`]); since creation.
+    pub sessions_evicted: u64,
 }
 
 /// Which sessions to show.
@@ -200,6 +204,8 @@ pub struct Nat64<T: SessionTable = DefaultTable> {
     reasm: Reassembler,
     scratch: Vec<u8>,
     whole: Vec<u8>,
+    /// Sessions removed early to make room ([`SessionTable::evict_for_room`]).
+    evicted: u64,
 }
 
 impl<T: SessionTable> core::fmt::Debug for Nat64<T> {
@@ -264,6 +270,7 @@ impl<T: SessionTable> Nat64<T> {
             held: Vec::new(),
             scratch: alloc::vec![0; 65536 + 128],
             whole: alloc::vec![0; 65536 + 128],
+            evicted: 0,
         })
     }
 
@@ -295,6 +302,7 @@ impl<T: SessionTable> Nat64<T> {
                 self.pool4.size(Proto::Icmp),
             ],
             held_syns: self.held.len(),
+            sessions_evicted: self.evicted,
         }
     }
     /// Reassembly counters.
@@ -580,7 +588,7 @@ impl<T: SessionTable> Nat64<T> {
                     v4,
                     is_static: false,
                 };
-                if let Err(e) = self.table.add_bib(b) {
+                if let Err(e) = self.with_room(now, |t| t.add_bib(b)) {
                     return Err(Verdict::Dropped(insert_reason(e)));
                 }
                 created = true;
@@ -622,7 +630,7 @@ impl<T: SessionTable> Nat64<T> {
                     state,
                     expires: now.add(life),
                 };
-                if let Err(e) = self.table.insert(s) {
+                if let Err(e) = self.with_room(now, |t| t.insert(s)) {
                     if created {
                         self.table.remove_bib(proto, bib.v4);
                     }
@@ -636,6 +644,24 @@ impl<T: SessionTable> Nat64<T> {
             }
         }
         Ok(bib.v4)
+    }
+
+    /// Runs an insertion; when the table is full, evicts one session
+    /// ([`SessionTable::evict_for_room`]: the half-open or closing TCP
+    /// session closest to its end) and tries once more. One eviction per
+    /// new flow at most, so a flood cannot make a packet's cost grow.
+    fn with_room<R>(
+        &mut self,
+        now: Instant,
+        mut f: impl FnMut(&mut T) -> Result<R, InsertError>,
+    ) -> Result<R, InsertError> {
+        match f(&mut self.table) {
+            Err(InsertError::TableFull { .. }) if self.table.evict_for_room(now).is_some() => {
+                self.evicted += 1;
+                f(&mut self.table)
+            }
+            r => r,
+        }
     }
 
     /// Applies a packet to an existing session. A refresh that would move
@@ -776,7 +802,7 @@ impl<T: SessionTable> Nat64<T> {
                     state,
                     expires: now.add(life),
                 };
-                if let Err(e) = self.table.insert(s) {
+                if let Err(e) = self.with_room(now, |t| t.insert(s)) {
                     return Verdict::Dropped(insert_reason(e));
                 }
                 bib.v6

@@ -135,6 +135,21 @@ pub enum TcpState {
 }
 
 impl TcpState {
+    /// Whether a session in this state may be removed before its time to
+    /// make room for a new one ([`SessionTable::evict_for_room`]): a TCP
+    /// connection not open in both directions, half-open (V4 INIT, V6 INIT:
+    /// no answer to its SYN yet) or closing (both FINs seen, or TRANS after
+    /// a RST). Its loss costs at most a SYN retransmission or a late
+    /// segment of a connection that is over; ESTABLISHED and half-closed
+    /// connections (one FIN) still carry data, and UDP and ICMP sessions
+    /// have no state that tells an answered flow from an unanswered one.
+    pub const fn evictable(self) -> bool {
+        matches!(
+            self,
+            TcpState::V4Init | TcpState::V6Init | TcpState::V4FinV6FinRcv | TcpState::Trans
+        )
+    }
+
     /// Jool-style upper-case name.
     pub const fn name(self) -> &'static str {
         match self {
@@ -252,6 +267,22 @@ pub trait SessionTable {
     fn expire(&mut self, now: Instant) -> usize;
     /// The earliest `expires` among the sessions, if any.
     fn next_expiry(&self) -> Option<Instant>;
+
+    /// Makes room when the table is full: removes one session that can go
+    /// before its time at the least cost (see [`TcpState::evictable`]),
+    /// with its dynamic BIB entry if it was the last, and returns it.
+    /// `None` when no such session is at hand; the default never evicts.
+    ///
+    /// RFC 6146 leaves exhaustion to the implementation (section 5: the
+    /// NAT64 is a target of resource exhaustion attacks). Without this, a
+    /// flood of SYNs from many addresses fills the table with half-open
+    /// sessions that hold their slots for the transitory timeout (4 min),
+    /// refusing every client's new flows meanwhile; Linux conntrack's
+    /// "early drop" of unconfirmed connections answers the same attack.
+    fn evict_for_room(&mut self, now: Instant) -> Option<Session> {
+        let _ = now;
+        None
+    }
 
     /// Number of sessions.
     fn session_count(&self) -> usize;
