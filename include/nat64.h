@@ -543,6 +543,9 @@ typedef struct nat64_stats {
   uint64_t pool4_size[3];
   // Unsolicited SYNs held.
   size_t held_syns;
+  // Half-open or closing TCP sessions evicted to make room for new
+  // flows in a full table, since creation.
+  uint64_t sessions_evicted;
 } nat64_stats;
 
 // Counters per verdict and per reason. `dropped` and `not_ours` are indexed

@@ -264,6 +264,8 @@ export interface Nat64Stats {
   bibEntries: number
   pool4Size: Array<number>
   heldSyns: number
+  /** Half-open or closing TCP sessions evicted to make room in a full table. */
+  sessionsEvicted: number
 }
 
 /** The not-ours reasons. */

@@ -98,6 +98,9 @@ pub struct nat64_stats {
     pub pool4_size: [u64; 3],
     /// Unsolicited SYNs held.
     pub held_syns: usize,
+    /// Half-open or closing TCP sessions evicted to make room for new
+    /// flows in a full table, since creation.
+    pub sessions_evicted: u64,
 }
 
 /// A stateful NAT64 with a copy of `cfg`, or NAT64_RESULT_INVALID_CONFIG /
@@ -332,6 +335,7 @@ pub unsafe extern "C" fn nat64_nat64_stats(n: *const nat64_nat64, out: *mut nat6
             bib_entries: s.bib_entries,
             pool4_size: s.pool4_size,
             held_syns: s.held_syns,
+            sessions_evicted: s.sessions_evicted,
         };
         nat64_result::Ok
     }

@@ -251,7 +251,7 @@ static void test_nat64(void) {
 
   nat64_stats st;
   EXPECT(nat64_nat64_stats(nat, &st) == NAT64_RESULT_OK);
-  EXPECT(st.sessions == 1 && st.bib_entries == 1);
+  EXPECT(st.sessions == 1 && st.bib_entries == 1 && st.sessions_evicted == 0);
   EXPECT(st.pool4_size[2] == 0); /* no ICMP in this pool4 */
 
   size_t count = 0;

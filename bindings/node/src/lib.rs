@@ -998,6 +998,8 @@ pub struct Nat64Stats {
     pub bib_entries: u32,
     pub pool4_size: Vec<i64>,
     pub held_syns: u32,
+    /// Half-open or closing TCP sessions evicted to make room in a full table.
+    pub sessions_evicted: i64,
 }
 
 /// The stateful NAT64 (RFC 6146). Time is explicit: `now` is microseconds
@@ -1101,6 +1103,7 @@ impl Nat64 {
             bib_entries: s.bib_entries as u32,
             pool4_size: s.pool4_size.iter().map(|&n| n as i64).collect(),
             held_syns: s.held_syns as u32,
+            sessions_evicted: s.sessions_evicted as i64,
         }
     }
     /// Counters per verdict and per reason.

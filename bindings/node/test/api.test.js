@@ -143,7 +143,7 @@ test('Nat64: sessions, BIB, timers', () => {
   assert.deepEqual(nat.sessions('tcp'), [])
   assert.equal(nat.sessions(null, '2001:db8::5').length, 1)
   assert.equal(nat.bibs('udp').length, 2)
-  assert.deepEqual(nat.stats(), { sessions: 1, bibEntries: 2, pool4Size: [0, 10, 10], heldSyns: 0 })
+  assert.deepEqual(nat.stats(), { sessions: 1, bibEntries: 2, pool4Size: [0, 10, 10], heldSyns: 0, sessionsEvicted: 0 })
   const at = nat.nextExpiry()
   assert.equal(at, s.expires)
   assert.equal(nat.poll(at), null)

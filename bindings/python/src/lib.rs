@@ -1010,7 +1010,8 @@ impl Session {
     }
 }
 
-/// Table sizes: sessions, BIB entries, pool4 size per protocol, held SYNs.
+/// Table sizes: sessions, BIB entries, pool4 size per protocol, held SYNs,
+/// sessions evicted to make room in a full table.
 #[pyclass(frozen, module = "nat64")]
 struct Nat64Stats {
     #[pyo3(get)]
@@ -1021,14 +1022,16 @@ struct Nat64Stats {
     pool4_size: (u64, u64, u64),
     #[pyo3(get)]
     held_syns: usize,
+    #[pyo3(get)]
+    sessions_evicted: u64,
 }
 
 #[pymethods]
 impl Nat64Stats {
     fn __repr__(&self) -> String {
         format!(
-            "Nat64Stats(sessions={}, bib_entries={}, held_syns={})",
-            self.sessions, self.bib_entries, self.held_syns
+            "Nat64Stats(sessions={}, bib_entries={}, held_syns={}, sessions_evicted={})",
+            self.sessions, self.bib_entries, self.held_syns, self.sessions_evicted
         )
     }
 }
@@ -1118,6 +1121,7 @@ impl Nat64 {
             bib_entries: s.bib_entries,
             pool4_size: (s.pool4_size[0], s.pool4_size[1], s.pool4_size[2]),
             held_syns: s.held_syns,
+            sessions_evicted: s.sessions_evicted,
         }
     }
     /// Counters per verdict and per reason.

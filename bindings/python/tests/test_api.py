@@ -136,7 +136,7 @@ def test_stateful_nat64_sessions_and_timers() -> None:
     stray = IP(src="203.0.113.2", dst="198.51.100.1") / UDP(sport=53, dport=61009)
     assert isinstance(nat.translate(bytes(stray), now + 2), (nat64.IcmpError, nat64.Dropped))
     st = nat.stats()
-    assert (st.sessions, st.bib_entries, st.pool4_size) == (1, 2, (0, 10, 10))
+    assert (st.sessions, st.bib_entries, st.pool4_size, st.sessions_evicted) == (1, 2, (0, 10, 10), 0)
     at = nat.next_expiry()
     assert at == nat.sessions()[0].expires
     assert nat.poll(at) is None and nat.stats().sessions == 0
