@@ -14,6 +14,12 @@
 //! A malformed capture stops the run with an error naming the record (packet
 //! or block number and byte offset); the output then holds what was written
 //! before that record.
+//!
+//! [`run`] is the file handling around [`Capture`]: [`Capture::open`] reads
+//! any [`Read`] and [`Capture::translate`] writes to any [`Write`], with a
+//! translator from [`translator_config`]. The `pcap` fuzz target
+//! (`fuzz/fuzz_targets/pcap.rs`, which compiles this file in with `#[path]`)
+//! calls the same three over its bytes, with no files and no printing.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -335,9 +341,9 @@ const MAX_SNAPLEN: u32 = 262_144;
 /// fragments, each with its own headers.
 const OUT_BUF: usize = 2 * 65_536;
 
-/// The link layer of input packets.
+/// The link layer of input packets (and of the output file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Link {
+pub enum Link {
     /// An IP packet, no link header (101, 228, 229).
     Raw,
     /// Ethernet II, possibly with 802.1Q tags (1).
@@ -367,17 +373,49 @@ fn unsupported_link(d: DataLink) -> String {
     )
 }
 
-/// Runs `nat64 translate`.
+/// Runs `nat64 translate`: the translator from the settings, the capture
+/// from IN (through a 1 MiB reader), the translated packets to OUT, then the
+/// tally (and the stateful tables) on stdout.
 pub fn run(a: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let cfg = build_config(&a)?;
+    let mut t = translator(&a)?;
+    if same_file(&a.input, &a.output) {
+        return Err(TranslateError::SameFile(a.output).into());
+    }
+    let file = File::open(&a.input).map_err(|error| TranslateError::Read {
+        path: a.input.clone(),
+        error,
+    })?;
+    let capture = Capture::open(BufReader::with_capacity(1 << 20, file), &a.input)?;
+    let format = capture.format();
+    // Created only once the input is known to be a capture.
+    let out_file = File::create(&a.output).map_err(|e| TranslateError::Write {
+        path: a.output.clone(),
+        error: e.to_string(),
+    })?;
+    let (tally, out_link) = capture.translate(&mut t, BufWriter::new(out_file), &a.output)?;
+    tally.print(&a.input, format, &a.output, out_link);
+    if let Xlat::Stateful(n) = &t {
+        print_sessions(n);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The translator `a` describes (`--config` file, then the flags): SIIT, or
+/// stateful NAT64 with `--pool4`. A new one for every capture: the stateful
+/// translator keeps sessions, and the capture's timestamps are its clock.
+pub fn translator(a: &Args) -> Result<Xlat, Box<dyn std::error::Error>> {
+    Ok(translator_config(a)?.build()?)
+}
+
+/// The configuration `a` describes, before the translator is built from it.
+pub fn translator_config(a: &Args) -> Result<XlatConfig, Box<dyn std::error::Error>> {
+    let cfg = build_config(a)?;
     let origin = match &a.config {
         Some(p) => format!(" (from {} and the command line)", p.display()),
         None => String::new(),
     };
-    let t = if a.settings.pool4.is_empty() {
-        Xlat::Siit(Box::new(
-            Translator::new(cfg).map_err(|error| TranslateError::Settings { origin, error })?,
-        ))
+    let mode = if a.settings.pool4.is_empty() {
+        XlatMode::Siit(Box::new(cfg))
     } else {
         let pool6 = cfg.pool6.ok_or(TranslateError::Stateful {
             origin: origin.clone(),
@@ -387,84 +425,146 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         n.xlat = cfg;
         n.static_bib = a.settings.static_bib.clone();
         n.address_dependent_filtering = a.settings.address_dependent_filtering;
-        Xlat::Stateful(Box::new(
-            Nat64::new(n).map_err(|error| TranslateError::Stateful { origin, error })?,
-        ))
+        XlatMode::Stateful(Box::new(n))
     };
-    if same_file(&a.input, &a.output) {
-        return Err(TranslateError::SameFile(a.output).into());
+    Ok(XlatConfig { origin, mode })
+}
+
+/// A translator's configuration; [`XlatConfig::build`] makes the translator.
+/// The `pcap` fuzz target keeps one per mode and builds a translator from a
+/// copy for every input.
+#[derive(Debug, Clone)]
+pub struct XlatConfig {
+    /// Where the settings came from, for errors: empty, or " (from FILE and
+    /// the command line)".
+    origin: String,
+    /// SIIT or stateful, with its configuration.
+    pub mode: XlatMode,
+}
+
+/// SIIT or stateful NAT64, with the configuration of either.
+#[derive(Debug, Clone)]
+pub enum XlatMode {
+    /// SIIT (RFC 7915, RFC 6052, RFC 7757).
+    Siit(Box<Config>),
+    /// Stateful NAT64 (RFC 6146), with `--pool4`.
+    Stateful(Box<Nat64Config>),
+}
+
+impl XlatConfig {
+    /// The translator; an error if the configuration cannot work.
+    pub fn build(self) -> Result<Xlat, TranslateError> {
+        let origin = self.origin;
+        Ok(match self.mode {
+            XlatMode::Siit(cfg) => Xlat::Siit(Box::new(
+                Translator::new(*cfg).map_err(|error| TranslateError::Settings { origin, error })?,
+            )),
+            XlatMode::Stateful(n) => Xlat::Stateful(Box::new(
+                Nat64::new(*n).map_err(|error| TranslateError::Stateful { origin, error })?,
+            )),
+        })
     }
-    let read_err = |error| TranslateError::Read {
-        path: a.input.clone(),
-        error,
-    };
-    let file = File::open(&a.input).map_err(read_err)?;
-    let mut input = Input {
-        r: BufReader::with_capacity(1 << 20, file),
-        offset: 0,
-        path: a.input.clone(),
-    };
-    let mut magic = [0u8; 4];
-    let got = input.fill(&mut magic).map_err(read_err)?;
-    let format = match magic {
-        [0xa1, 0xb2, 0xc3, 0xd4] | [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d] | [0x4d, 0x3c, 0xb2, 0xa1] => {
-            "pcap"
-        }
-        [0x0a, 0x0d, 0x0d, 0x0a] => "pcapng",
-        _ => {
-            let why = if got == 0 {
-                "the file is empty, not a pcap or pcapng capture".to_owned()
-            } else {
-                format!(
-                    "not a pcap or pcapng capture: it starts with {}; a pcap file starts with a1 b2 c3 d4 \
-                     (or d4 c3 b2 a1, a1 b2 3c 4d, 4d 3c b2 a1), a pcapng file with 0a 0d 0d 0a",
-                    hex_bytes(&magic[..got])
-                )
-            };
-            return Err(TranslateError::NotACapture { path: a.input, why }.into());
-        }
-    };
-    let out_file = File::create(&a.output).map_err(|e| TranslateError::Write {
-        path: a.output.clone(),
-        error: e.to_string(),
-    })?;
-    let mut s = Session {
-        t,
-        buf: vec![0; OUT_BUF],
-        out: Output {
-            path: a.output.clone(),
-            file: Some(BufWriter::new(out_file)),
-            w: None,
-            link: Link::Raw,
-            frame: Vec::new(),
-        },
-        tally: Tally::default(),
-    };
-    let r = if format == "pcap" {
-        read_pcap(&mut input, magic, &mut s)
-    } else {
-        read_pcapng(&mut input, magic, &mut s)
-    };
-    let written = s.tally.written;
-    let finished = s.out.finish();
-    if let Err(error) = r {
-        return Err(if written > 0 {
-            TranslateError::Stopped {
-                error: Box::new(error),
-                out: a.output,
-                written,
+}
+
+/// The two capture formats, told apart by the first four bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Pcap,
+    PcapNg,
+}
+
+/// A capture being read from any [`Read`]: a file for `nat64 translate`,
+/// the fuzzer's bytes for the `pcap` fuzz target (`fuzz/fuzz_targets/pcap.rs`),
+/// so both run the same reader.
+pub struct Capture<R> {
+    input: Input<R>,
+    magic: [u8; 4],
+    format: Format,
+}
+
+impl<R: Read> Capture<R> {
+    /// Reads the first four bytes and tells pcap from pcapng; anything else
+    /// is [`TranslateError::NotACapture`]. `path` names the input in errors.
+    pub fn open(r: R, path: &Path) -> Result<Self, TranslateError> {
+        let mut input = Input {
+            r,
+            offset: 0,
+            path: path.to_owned(),
+        };
+        let mut magic = [0u8; 4];
+        let got = input.fill(&mut magic).map_err(|e| input.read_err(e))?;
+        let format = match magic {
+            [0xa1, 0xb2, 0xc3, 0xd4]
+            | [0xd4, 0xc3, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0x3c, 0x4d]
+            | [0x4d, 0x3c, 0xb2, 0xa1] => Format::Pcap,
+            [0x0a, 0x0d, 0x0d, 0x0a] => Format::PcapNg,
+            _ => {
+                let why = if got == 0 {
+                    "the file is empty, not a pcap or pcapng capture".to_owned()
+                } else {
+                    format!(
+                        "not a pcap or pcapng capture: it starts with {}; a pcap file starts with a1 b2 c3 d4 \
+                         (or d4 c3 b2 a1, a1 b2 3c 4d, 4d 3c b2 a1), a pcapng file with 0a 0d 0d 0a",
+                        hex_bytes(&magic[..got])
+                    )
+                };
+                return Err(TranslateError::NotACapture { path: input.path, why });
             }
-        } else {
-            error
+        };
+        Ok(Capture { input, magic, format })
+    }
+
+    /// `"pcap"` or `"pcapng"`.
+    pub fn format(&self) -> &'static str {
+        match self.format {
+            Format::Pcap => "pcap",
+            Format::PcapNg => "pcapng",
         }
-        .into());
     }
-    let out_link = finished?;
-    s.tally.print(&a.input, format, &a.output, out_link);
-    if let Xlat::Stateful(n) = &s.t {
-        print_sessions(n);
+
+    /// Feeds every packet to `t` and writes what it emits to `out` as a pcap
+    /// file (`out_path` names it in errors); returns the tally and the
+    /// output's link type. An error after packets were written is
+    /// [`TranslateError::Stopped`]; `out` is flushed either way.
+    pub fn translate<W: Write>(
+        mut self,
+        t: &mut Xlat,
+        out: W,
+        out_path: &Path,
+    ) -> Result<(Tally, Link), TranslateError> {
+        let mut s = Session {
+            t,
+            buf: vec![0; OUT_BUF],
+            out: Output {
+                path: out_path.to_owned(),
+                file: Some(out),
+                w: None,
+                link: Link::Raw,
+                frame: Vec::new(),
+            },
+            tally: Tally::default(),
+        };
+        let r = match self.format {
+            Format::Pcap => read_pcap(&mut self.input, self.magic, &mut s),
+            Format::PcapNg => read_pcapng(&mut self.input, self.magic, &mut s),
+        };
+        let written = s.tally.written;
+        let finished = s.out.finish();
+        if let Err(error) = r {
+            return Err(if written > 0 {
+                TranslateError::Stopped {
+                    error: Box::new(error),
+                    out: out_path.to_owned(),
+                    written,
+                }
+            } else {
+                error
+            });
+        }
+        let out_link = finished?;
+        Ok((s.tally, out_link))
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The configuration: the file's `[translator]` table, then the flags.
@@ -533,13 +633,13 @@ fn hex_bytes(b: &[u8]) -> String {
 
 // ------------------------------------------------------------------ input
 
-struct Input {
-    r: BufReader<File>,
+struct Input<R> {
+    r: R,
     offset: u64,
     path: PathBuf,
 }
 
-impl Input {
+impl<R: Read> Input<R> {
     /// Fills `buf`; returns fewer bytes only at the end of the file.
     fn fill(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut n = 0;
@@ -584,7 +684,7 @@ fn u32_at(b: &[u8], i: usize, e: Endianness) -> u32 {
     }
 }
 
-fn read_pcap(inp: &mut Input, magic: [u8; 4], s: &mut Session) -> Result<(), TranslateError> {
+fn read_pcap<R: Read, W: Write>(inp: &mut Input<R>, magic: [u8; 4], s: &mut Session<W>) -> Result<(), TranslateError> {
     let mut hdr = [0u8; 24];
     hdr[..4].copy_from_slice(&magic);
     let got = inp.fill(&mut hdr[4..]).map_err(|e| inp.read_err(e))?;
@@ -657,7 +757,11 @@ fn read_pcap(inp: &mut Input, magic: [u8; 4], s: &mut Session) -> Result<(), Tra
     }
 }
 
-fn read_pcapng(inp: &mut Input, magic: [u8; 4], s: &mut Session) -> Result<(), TranslateError> {
+fn read_pcapng<R: Read, W: Write>(
+    inp: &mut Input<R>,
+    magic: [u8; 4],
+    s: &mut Session<W>,
+) -> Result<(), TranslateError> {
     let mut parser: Option<PcapNgParser> = None;
     let mut endian = Endianness::Big;
     let (mut blocks, mut packets) = (0u64, 0u64);
@@ -880,16 +984,16 @@ fn pcapng_timestamp(raw: u64, idb: &InterfaceDescriptionBlock) -> Result<Duratio
 
 // ------------------------------------------------------------------ output
 
-struct Output {
+struct Output<W: Write> {
     path: PathBuf,
-    /// The file until the header is written.
-    file: Option<BufWriter<File>>,
-    w: Option<PcapWriter<BufWriter<File>>>,
+    /// The writer until the header is written.
+    file: Option<W>,
+    w: Option<PcapWriter<W>>,
     link: Link,
     frame: Vec<u8>,
 }
 
-impl Output {
+impl<W: Write> Output<W> {
     fn err(&self, e: impl fmt::Display) -> TranslateError {
         TranslateError::Write {
             path: self.path.clone(),
@@ -964,8 +1068,10 @@ impl Output {
 // ------------------------------------------------------------------ translation
 
 /// The translator: stateless, or stateful with the capture as its clock.
-enum Xlat {
+pub enum Xlat {
+    /// SIIT (RFC 7915, RFC 6052, RFC 7757).
     Siit(Box<Translator>),
+    /// Stateful NAT64 (RFC 6146).
     Stateful(Box<Nat64>),
 }
 
@@ -1004,10 +1110,10 @@ fn print_sessions(n: &Nat64) {
     }
 }
 
-struct Session {
-    t: Xlat,
+struct Session<'a, W: Write> {
+    t: &'a mut Xlat,
     buf: Vec<u8>,
-    out: Output,
+    out: Output<W>,
     tally: Tally,
 }
 
@@ -1027,10 +1133,10 @@ fn ethernet_payload(frame: &[u8]) -> Option<(&[u8; 12], &[u8])> {
     }
 }
 
-impl Session {
-    fn packet(
+impl<W: Write> Session<'_, W> {
+    fn packet<R>(
         &mut self,
-        inp: &Input,
+        inp: &Input<R>,
         rec: Record,
         link: Link,
         ts: Duration,
@@ -1111,8 +1217,9 @@ impl Session {
     }
 }
 
-#[derive(Default)]
-struct Tally {
+/// What happened to the packets of a capture.
+#[derive(Debug, Default)]
+pub struct Tally {
     read: u64,
     written: u64,
     /// 6->4, 4->6, 6->6.
@@ -1194,6 +1301,92 @@ impl Tally {
                 println!("  {:<30} {:>8}{note}", r.label(), n);
                 println!("      {}", r.explain());
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The capture reader over bytes, as the `pcap` fuzz target runs it; the
+    //! command end to end is in `tests/translate_cmd.rs`.
+
+    use super::*;
+    use clap::Parser;
+    use etherparse::PacketBuilder;
+    use pcap_file::pcap::PcapReader;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn siit() -> Xlat {
+        let argv = ["nat64", "--pool6", "64:ff9b::/96", "--no-wkp-check", "in", "out"];
+        translator(&Cli::try_parse_from(argv).unwrap().args).unwrap()
+    }
+
+    /// A raw IP pcap file of `packets`, each at 1 s.
+    fn pcap(packets: &[Vec<u8>]) -> Vec<u8> {
+        let header = PcapHeader {
+            datalink: DataLink::RAW,
+            ..PcapHeader::default()
+        };
+        let mut w = PcapWriter::with_header(Vec::new(), header).unwrap();
+        for p in packets {
+            let len = p.len() as u32;
+            w.write_packet(&PcapPacket::new(Duration::from_secs(1), len, p))
+                .unwrap();
+        }
+        w.into_writer()
+    }
+
+    /// 192.0.2.5 -> 203.0.113.7 under 64:ff9b::/96.
+    fn udp6() -> Vec<u8> {
+        let addr = |s: &str| s.parse::<Ipv6Addr>().unwrap().octets();
+        let (src, dst) = (addr("64:ff9b::192.0.2.5"), addr("64:ff9b::203.0.113.7"));
+        let mut p = Vec::new();
+        PacketBuilder::ipv6(src, dst, 64)
+            .udp(1000, 53)
+            .write(&mut p, b"hello")
+            .unwrap();
+        p
+    }
+
+    #[test]
+    fn translates_bytes_into_any_writer() {
+        let input = pcap(&[udp6(), vec![0x60; 3]]);
+        let c = Capture::open(&input[..], Path::new("in")).unwrap();
+        assert_eq!(c.format(), "pcap");
+        let mut out = Vec::new();
+        let (tally, link) = c.translate(&mut siit(), &mut out, Path::new("out")).unwrap();
+        assert_eq!((tally.read, tally.written, tally.translated), (2, 1, [1, 0, 0]));
+        assert_eq!(link, Link::Raw);
+        let mut r = PcapReader::new(&out[..]).unwrap();
+        let p = r.next_packet().unwrap().unwrap();
+        assert_eq!(
+            (p.data[0] >> 4, &p.data[12..20]),
+            (4, &[192, 0, 2, 5, 203, 0, 113, 7][..])
+        );
+        assert_eq!(p.timestamp, Duration::from_secs(1));
+        assert!(r.next_packet().is_none());
+    }
+
+    #[test]
+    fn a_cut_capture_stops_after_what_was_written() {
+        let mut input = pcap(&[udp6(), udp6()]);
+        input.pop();
+        let c = Capture::open(&input[..], Path::new("in")).unwrap();
+        let e = c.translate(&mut siit(), io::sink(), Path::new("out")).unwrap_err();
+        assert!(matches!(e, TranslateError::Stopped { written: 1, .. }), "{e}");
+        assert!(e.to_string().starts_with("in: packet 2 "), "{e}");
+    }
+
+    #[test]
+    fn empty_and_foreign_bytes_are_not_captures() {
+        for b in [&b""[..], b"GIF89a"] {
+            let e = Capture::open(b, Path::new("in")).err().unwrap();
+            assert!(matches!(e, TranslateError::NotACapture { .. }), "{e}");
         }
     }
 }
