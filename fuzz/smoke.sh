@@ -33,7 +33,7 @@ fi
 
 cargo fuzz build --sanitizer none
 
-# -close_fd_mask=1: the pcap target runs `nat64 translate`, which prints.
+# -close_fd_mask=1: a target that prints (none does today) stays quiet.
 common=(-close_fd_mask=1 -rss_limit_mb=2048 -timeout=20 -print_final_stats=1)
 mkdir -p work
 run() {
