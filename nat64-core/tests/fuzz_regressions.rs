@@ -253,3 +253,21 @@ fn error_hop_limit_0_is_refused_or_not_used() {
     let Verdict::IcmpError { .. } = v else { panic!("{v:?}") };
     assert!(out[7] >= 1, "an ICMPv6 error generated with hop limit {}", out[7]);
 }
+
+/// fuzz/regressions/dns_wire/age-ttls-rdata-name-not-a-name: an RP record
+/// (RDATA of two names) whose RDATA is one byte, a label length running
+/// past the end. `Message::parse` does not check RDATA names, so the
+/// message is valid, and the first version of the `age_ttls` fix refused
+/// it (it walked RDATA names with `skip_name` and returned its error).
+/// RDATA that is not a name is opaque: the message ages.
+#[test]
+fn dns_age_ttls_rdata_name_that_is_not_a_name() {
+    let mut m: Vec<u8> = vec![
+        0, 0, 129, 128, 0, 1, 0, 0, 0, 1, 0, 0, 0, 126, 28, 0, 116, 0, 0, 17, 0, 0, 23, 0, 129, 128, 0, 1, 44,
+    ];
+    Message::parse(&m).expect("the input is a valid message");
+    age_ttls(&mut m, 1000).expect("a message whose RDATA is opaque ages");
+    let msg = Message::parse(&m).unwrap();
+    let rr = msg.records(nat64_core::dns64::wire::Section::Authority).next().unwrap();
+    assert_eq!(rr.ttl, 0x1700_8180 - 1000);
+}

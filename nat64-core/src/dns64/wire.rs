@@ -594,12 +594,16 @@ pub fn age_ttls(buf: &mut [u8], secs: u32) -> Result<(), WireError> {
             names_at.push(rr.name);
             if let RdataNames::Names { skip, names, .. } = rdata_names(rr.rtype) {
                 let mut at = rr.rdata + skip;
+                // Message::parse does not check RDATA names: one that is
+                // not a name before ageing is opaque bytes, left unchecked
+                // (with what follows it in this RDATA).
                 for _ in 0..names {
+                    let Ok(next) = skip_name(buf, at) else { break };
                     if at >= rr.end() {
                         break;
                     }
                     names_at.push(at);
-                    at = skip_name(buf, at)?;
+                    at = next;
                 }
             }
             if rr.rtype != rtype::OPT {
