@@ -415,7 +415,7 @@ pub fn check_verdict(input: &[u8], v: &Verdict, out: &[u8]) {
 /// Bugs found by fuzzing and reported, whose fix is pending: with
 /// `NAT64_FUZZ_KNOWN_BUGS=1` in the environment the oracles let them pass,
 /// so that a long run can look for others. Without it (smoke runs, CI, the
-/// replay of `regressions/`) they fail. None is open: all seven bugs of
+/// replay of `regressions/`) they fail. None is open: all eight bugs of
 /// FUZZING.md are fixed. A new one gets a variant here, a check at the
 /// oracle (`if known_bug(KnownBug::X, data) { return; }`) and an ignored
 /// test in `nat64-core/tests/fuzz_regressions.rs`; the fix removes all three.

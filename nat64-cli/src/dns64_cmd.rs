@@ -1307,25 +1307,42 @@ fn bind_pair(a: SocketAddr) -> std::io::Result<(std::net::UdpSocket, std::net::T
 
 /// One worker thread: a single-threaded runtime serving every listening
 /// address until the process stops.
-fn worker(
-    index: usize,
-    r: Arc<Resolver>,
-    socks: &[(std::net::UdpSocket, std::net::TcpListener)],
-) -> Result<(), Box<dyn Error>> {
-    WORKER.with(|w| w.set(index));
+/// A worker's runtime and its own handles on every listening socket, made
+/// before its thread starts, so that a failure (no descriptors left, say)
+/// is reported by [`start`] rather than killing a running process.
+struct WorkerIo {
+    rt: tokio::runtime::Runtime,
+    socks: Vec<(UdpSocket, TcpListener)>,
+}
+
+fn worker_io(socks: &[(std::net::UdpSocket, std::net::TcpListener)]) -> std::io::Result<WorkerIo> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut mine = Vec::with_capacity(socks.len());
+    {
+        // from_std registers the sockets with this runtime's reactor.
+        let _in_rt = rt.enter();
+        for (u, t) in socks {
+            mine.push((
+                UdpSocket::from_std(u.try_clone()?)?,
+                TcpListener::from_std(t.try_clone()?)?,
+            ));
+        }
+    }
+    Ok(WorkerIo { rt, socks: mine })
+}
+
+fn worker(index: usize, r: Arc<Resolver>, io: WorkerIo) {
+    WORKER.with(|w| w.set(index));
+    let WorkerIo { rt, socks } = io;
     rt.block_on(async move {
         let mut tasks = Vec::new();
         for (u, t) in socks {
-            let u = UdpSocket::from_std(u.try_clone()?)?;
-            let t = TcpListener::from_std(t.try_clone()?)?;
             tasks.push(tokio::spawn(serve_udp(r.clone(), Arc::new(u))));
             tasks.push(tokio::spawn(serve_tcp(r.clone(), t)));
         }
         for t in tasks {
             let _ = t.await;
         }
-        Ok(())
     })
 }
 
@@ -1336,15 +1353,17 @@ pub struct Running {
     pub addrs: Vec<SocketAddr>,
 }
 
-/// Binds every listening address, then starts the worker threads and the
-/// metrics thread and returns. Used by `nat64 dns64` and by `nat64 gateway`
-/// when its file has a `[dns64]` table (one process serving both). A worker
-/// that fails later ends the process: a resolver silently missing a worker
-/// would answer only some of its clients.
+/// Binds every listening address, sets up every worker's runtime and
+/// sockets, then starts the worker threads and the metrics thread and
+/// returns. Used by `nat64 dns64` and by `nat64 gateway` when its file has
+/// a `[dns64]` table (one process serving both). Everything that can fail
+/// fails here, before any thread starts; the serving loops themselves do
+/// not end.
 pub fn start(s: &Settings) -> Result<Running, Box<dyn Error>> {
     let r = Arc::new(Resolver::new(s)?);
-    // Every upstream query in flight holds a socket, every TCP client one.
-    let fds_needed = (MAX_IN_FLIGHT + MAX_TCP_CONNS + 64) as u64;
+    // Every upstream query in flight holds a socket, every TCP client two
+    // (the stream and the handle its registry keeps to shut it).
+    let fds_needed = (MAX_IN_FLIGHT + 2 * MAX_TCP_CONNS + 64) as u64;
     match nat64_gateway::sys::raise_nofile_limit() {
         Ok(n) if n < fds_needed => eprintln!(
             "nat64 dns64: warning: the open-file limit is {n} (hard limit), below the {fds_needed} the in-flight \
@@ -1363,7 +1382,8 @@ pub fn start(s: &Settings) -> Result<Running, Box<dyn Error>> {
         eprintln!("nat64 dns64: listening on udp {la} and tcp {la}");
         // Room for a burst of a few thousand queries while the workers
         // are busy; the kernel default (about 200 KiB) holds ~250.
-        match nat64_gateway::sys::set_recv_buffer(std::os::fd::AsRawFd::as_raw_fd(&u), UDP_RCVBUF) {
+        // Linux reports twice the size asked (its bookkeeping overhead).
+        match nat64_gateway::sys::set_recv_buffer(&u, UDP_RCVBUF).map(|got| got / 2) {
             Ok(got) if got < UDP_RCVBUF => eprintln!(
                 "nat64 dns64: udp {la}: receive buffer {got} bytes, not {UDP_RCVBUF} (net.core.rmem_max caps it \
                  without CAP_NET_ADMIN): bursts beyond it are dropped by the kernel"
@@ -1400,15 +1420,15 @@ pub fn start(s: &Settings) -> Result<Running, Box<dyn Error>> {
                 eprintln!("{}", r2.metrics.json());
             })?;
     }
-    let socks = Arc::new(socks);
-    for i in 0..s.threads {
-        let (r2, socks2) = (r.clone(), socks.clone());
-        std::thread::Builder::new().name(format!("dns64-{i}")).spawn(move || {
-            if let Err(e) = worker(i, r2, &socks2) {
-                eprintln!("nat64 dns64: worker {i}: {e}");
-                std::process::exit(1);
-            }
-        })?;
+    let ios = (0..s.threads)
+        .map(|_| worker_io(&socks))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| format!("cannot set up the worker threads: {e}"))?;
+    for (i, io) in ios.into_iter().enumerate() {
+        let r2 = r.clone();
+        std::thread::Builder::new()
+            .name(format!("dns64-{i}"))
+            .spawn(move || worker(i, r2, io))?;
     }
     Ok(Running { addrs })
 }

@@ -322,7 +322,8 @@ pub struct Loaded {
     pub settings: Settings,
     /// For the logs.
     pub log_level: Level,
-    /// The `[dns64]` table as written (to tell a reload that changes it).
+    /// The `[dns64]` table in effect (`prefixes` filled in from `pool6`
+    /// when not given), to tell a reload that changes the resolver.
     pub dns64_table: Option<Dns64Table>,
     /// The resolver's settings, when the file has a `[dns64]` table.
     pub dns64: Option<dns64_cmd::Settings>,
@@ -878,14 +879,18 @@ fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
         control_socket,
         metrics,
     };
-    let dns64 = match &f.dns64 {
-        None => None,
-        Some(t) => Some(dns64_settings(t, settings.xlat.xlat().pool6)?),
+    let (dns64_table, dns64) = match &f.dns64 {
+        None => (None, None),
+        Some(t) => {
+            let t = dns64_table_in_effect(t, settings.xlat.xlat().pool6);
+            let d = dns64_settings(&t)?;
+            (Some(t), Some(d))
+        }
     };
     Ok(Loaded {
         settings,
         log_level,
-        dns64_table: f.dns64.clone(),
+        dns64_table,
         dns64,
     })
 }
@@ -895,12 +900,17 @@ fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
 /// addresses it hands out are then the ones this gateway translates (RFC
 /// 6147 section 5.2 makes the Well-Known Prefix the default only when
 /// nothing is configured; here the translator's prefix is).
-fn dns64_settings(t: &Dns64Table, pool6: Option<Prefix64>) -> Result<dns64_cmd::Settings, GatewayConfigError> {
+fn dns64_table_in_effect(t: &Dns64Table, pool6: Option<Prefix64>) -> Dns64Table {
     let mut t = t.clone();
     if t.prefixes.is_none() {
         t.prefixes = pool6.map(|p| vec![PrefixEntry::Plain(p.to_string())]);
     }
-    let s = dns64_cmd::settings_from(&dns64_cmd::Args::default(), &t)
+    t
+}
+
+/// The resolver's settings, checked.
+fn dns64_settings(t: &Dns64Table) -> Result<dns64_cmd::Settings, GatewayConfigError> {
+    let s = dns64_cmd::settings_from(&dns64_cmd::Args::default(), t)
         .map_err(|e| GatewayConfigError::Dns64(e.to_string()))?;
     // Checked here, not only when the resolver starts, so that `--check`
     // and a reload report it.
@@ -976,7 +986,7 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
                         nat64_gateway::log!(
                             Level::Warn,
                             "reload_note",
-                            note = "[dns64] changed: restart the gateway to apply it (the translator's changes are applied)"
+                            note = "[dns64] changed (or the pool6 its prefixes default to): the resolver keeps its settings until the gateway restarts"
                         );
                     }
                     match gw.reload(l.settings) {
@@ -1282,7 +1292,25 @@ mod tests {
         assert_eq!(d.dns64.prefixes[0].prefix.to_string(), "2001:db8:64::/96");
         assert_eq!(d.upstreams, vec!["203.0.113.53:53".parse().unwrap()]);
         assert!(d.dns64.translate_all);
-        assert_eq!(l.dns64_table, f.dns64);
+        // The table in effect has the prefix filled in, so that a reload
+        // that changes pool6 is seen to change the resolver too.
+        let effective = l.dns64_table.unwrap();
+        assert_eq!(
+            effective.prefixes,
+            Some(vec![PrefixEntry::Plain("2001:db8:64::/96".into())])
+        );
+        let f2 = GatewayFile::parse(
+            r#"
+            [translator]
+            pool6 = "2001:db8:65::/96"
+            [dns64]
+            listen = ["[2001:db8:1::1]:53"]
+            upstreams = ["203.0.113.53"]
+            translate_all = true
+            "#,
+        )
+        .unwrap();
+        assert_ne!(build(&f2).unwrap().dns64_table.unwrap(), effective);
 
         // Given prefixes win over pool6.
         let f = GatewayFile::parse(

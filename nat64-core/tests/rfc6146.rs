@@ -1504,6 +1504,74 @@ fn full_table_evicts_the_oldest_half_open_session() {
     r.out6(&tcp4(R1, 80, P4, p, ACK), at(8));
 }
 
+/// Eviction finds the oldest SYN even when the SYNs arrived while an older
+/// UDP session was the latest-expiring one (they must not queue behind it):
+/// evictable sessions keep to expiry lanes of their own.
+#[test]
+fn eviction_is_not_blocked_by_an_older_udp_session() {
+    let mut cfg = base();
+    cfg.limits.max_sessions = 4;
+    let mut r = Rig::new(cfg);
+    r.out4(&udp6(C1, 2000, R1, 53, b"q"), at(1)); // expires at 301
+    for (i, t) in [61, 62, 63].into_iter().enumerate() {
+        r.out4(&tcp6(C2, 3000 + i as u16, R2, 80, SYN), at(t)); // expire at 301-303
+    }
+    r.out4(&udp6(C1, 2001, R1, 53, b"q"), at(64));
+    assert_eq!(r.nat.stats().sessions_evicted, 1);
+    assert!(r.bib_of(Proto::Tcp, C2, 3000).is_none(), "the oldest SYN went");
+    assert!(r.bib_of(Proto::Udp, C1, 2000).is_some(), "the UDP session stays");
+    assert_eq!(r.drops(DropReason::SessionTableFull), 0);
+}
+
+/// A client at its quota is refused as such even when the table is full,
+/// and evicts nobody: it cannot wipe out other clients' handshakes.
+#[test]
+fn a_client_at_its_quota_evicts_nothing() {
+    let mut cfg = base();
+    cfg.limits.max_sessions = 4;
+    cfg.limits.max_sessions_per_client = 2;
+    let mut r = Rig::new(cfg);
+    r.out4(&udp6(C1, 2000, R1, 53, b"q"), at(1));
+    r.out4(&udp6(C1, 2001, R1, 53, b"q"), at(1));
+    r.out4(&tcp6(C2, 3000, R2, 80, SYN), at(2));
+    r.out4(&tcp6(C2, 3001, R2, 80, SYN), at(2));
+    let quota = Verdict::Dropped(DropReason::ClientQuota);
+    for port in 2002..2010 {
+        assert_eq!(r.send(&udp6(C1, port, R1, 53, b"q"), at(3)), quota);
+    }
+    // On an existing binding too.
+    assert_eq!(r.send(&udp6(C1, 2000, R2, 53, b"q"), at(3)), quota);
+    assert_eq!(r.nat.stats().sessions_evicted, 0);
+    assert!(r.bib_of(Proto::Tcp, C2, 3000).is_some() && r.bib_of(Proto::Tcp, C2, 3001).is_some());
+    assert_eq!(r.drops(DropReason::SessionTableFull), 0);
+}
+
+/// The second half of a hairpin does not evict: the only half-open session
+/// would be the one its first half has just created, and the packet would
+/// leave from a binding that no longer exists. With the table full, the
+/// hairpinned SYN is refused; the connection is retried like any other.
+#[test]
+fn hairpin_second_half_does_not_evict_the_first() {
+    let mut cfg = base();
+    cfg.limits.max_sessions = 3;
+    let mut r = Rig::new(cfg);
+    r.out4(&udp6(C1, 4000, R1, 53, b"q"), at(1));
+    let (_, ta, _) = r.out4(&tcp6(C1, 8000, R1, 80, SYN), at(1));
+    r.out6(&tcp4(R1, 80, P4, ta, SYN | ACK), at(1));
+    // Two sessions, two bindings; the hairpin's first half takes the last
+    // slot of each, its second half finds the table full.
+    let v = r.send(&tcp6(C2, 9000, P4, ta, SYN), at(2));
+    assert_eq!(v, Verdict::Dropped(DropReason::SessionTableFull));
+    assert_eq!(r.nat.stats().sessions_evicted, 0);
+    // Every session left is reachable through a binding that exists.
+    for s in r.all() {
+        assert!(
+            nat64_core::nat64::SessionTable::bib_by_v4(r.nat.table(), s.proto, s.v4).is_some(),
+            "{s:?} lost its binding"
+        );
+    }
+}
+
 /// `limits.max_sessions_per_client` with clients as addresses (/128): the
 /// greedy client is refused (ClientQuota) while another still gets
 /// sessions; its count comes back on expiry.

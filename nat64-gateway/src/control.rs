@@ -85,7 +85,7 @@ pub struct TableStats {
     /// Unsolicited IPv4 SYNs held (RFC 6146 section 3.5.2.2).
     pub held_syns: u64,
     /// Half-open or closing TCP sessions evicted to make room for new
-    /// flows when the table was full (since the last reload).
+    /// flows when the table was full (since the gateway started).
     #[serde(default)]
     pub sessions_evicted: u64,
     /// Fragment reassembly counters (since the last reload).

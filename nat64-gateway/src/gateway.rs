@@ -221,6 +221,15 @@ pub(crate) fn bump(c: &AtomicU64, n: u64) {
 struct StatefulCore {
     nat: Nat64<SharedTable>,
     base: Counters,
+    /// Sessions evicted by the translators replaced on reload.
+    base_evicted: u64,
+}
+
+impl StatefulCore {
+    /// A drop reason's count since the gateway started, across reloads.
+    fn dropped(&self, r: DropReason) -> u64 {
+        self.base.dropped[r as usize] + self.nat.counters().dropped[r as usize]
+    }
 }
 
 enum Engine {
@@ -335,6 +344,7 @@ impl Gateway {
                 Engine::Stateful(Box::new(Mutex::new(StatefulCore {
                     nat: Nat64::with_table((**cfg).clone(), table)?,
                     base: Counters::default(),
+                    base_evicted: 0,
                 })))
             }
         };
@@ -786,29 +796,33 @@ impl Gateway {
             DropReason::Pool4Exhausted,
         ];
         const LIMIT_LOG_EVERY: Duration = Duration::from_secs(10);
-        let mut seen = WATCHED.map(|r| lock(core).nat.counters().dropped[r as usize]);
+        let mut seen = WATCHED.map(|r| lock(core).dropped(r));
         let mut logged: [Option<std::time::Instant>; 3] = [None; 3];
         loop {
+            let mut lines = Vec::new();
             {
                 let c = lock(core);
                 for (i, r) in WATCHED.iter().enumerate() {
-                    let n = c.nat.counters().dropped[*r as usize];
-                    // Counters start again at a reload.
-                    seen[i] = seen[i].min(n);
+                    let n = c.dropped(*r);
                     let due = logged[i].is_none_or(|t| t.elapsed() >= LIMIT_LOG_EVERY);
                     if n > seen[i] && due {
-                        log!(
-                            Level::Warn,
-                            "limit_reached",
-                            reason = r.label(),
-                            refused = n - seen[i],
-                            since_last_s = logged[i].map_or(0, |t| t.elapsed().as_secs()),
-                            hint = r.explain()
-                        );
+                        lines.push((*r, n - seen[i], logged[i].map_or(0, |t| t.elapsed().as_secs())));
                         seen[i] = n;
                         logged[i] = Some(std::time::Instant::now());
                     }
                 }
+            }
+            // Logged without the translator's lock: a slow log must not
+            // stall the packet path.
+            for (r, refused, since) in lines {
+                log!(
+                    Level::Warn,
+                    "limit_reached",
+                    reason = r.label(),
+                    refused = refused,
+                    since_last_s = since,
+                    hint = r.explain()
+                );
             }
             let next = lock(core).nat.next_expiry();
             let wait = next
@@ -1045,7 +1059,7 @@ impl Gateway {
                     max_sessions: c.nat.config().limits.max_sessions as u64,
                     pool4_size: st.pool4_size,
                     held_syns: st.held_syns as u64,
-                    sessions_evicted: st.sessions_evicted,
+                    sessions_evicted: c.base_evicted + st.sessions_evicted,
                     reassembly: vec![
                         rc("completed", r.completed, "datagrams reassembled from fragments"),
                         rc("atomic", r.atomic, "IPv6 atomic fragments (RFC 6946)"),
@@ -1229,6 +1243,7 @@ fn rebuild_stateful(c: &mut StatefulCore, cfg: Nat64Config) -> Result<Vec<String
     let nat = Nat64::with_table(cfg, table)?;
     let old_counters = c.nat.counters().clone();
     add_counters(&mut c.base, &old_counters);
+    c.base_evicted += c.nat.stats().sessions_evicted;
     c.nat = nat;
     let mut notes = Vec::new();
     if pool6_changed {
@@ -1270,8 +1285,9 @@ impl std::fmt::Display for PacketSummary<'_> {
 /// to its reader, from the text of `/proc/net/dev`: the device's transmit
 /// `drop` column (for a TUN device the kernel transmits to the reader, and
 /// counts a full queue there). `/proc/net/dev` shows the network namespace
-/// of the thread that reads it, so it is the gateway's own device even when
-/// another namespace has one of the same name.
+/// of the reading process (the gateway never changes namespace), so it is
+/// the gateway's own device even when another namespace has one of the same
+/// name.
 fn tun_queue_dropped(proc_net_dev: &str, device: &str) -> Option<u64> {
     proc_net_dev.lines().skip(2).find_map(|line| {
         let (name, rest) = line.split_once(':')?;
@@ -1334,6 +1350,7 @@ mod tests {
         StatefulCore {
             nat: Nat64::with_table(cfg, t).unwrap(),
             base: Counters::default(),
+            base_evicted: 0,
         }
     }
 

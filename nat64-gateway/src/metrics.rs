@@ -145,7 +145,7 @@ pub fn render(st: &Stats) -> String {
             &mut s,
             "nat64_sessions_evicted",
             "counter",
-            "Half-open or closing TCP sessions evicted to make room for new flows in a full table, since the last reload.",
+            "Half-open or closing TCP sessions evicted to make room for new flows in a full table.",
         );
         let _ = writeln!(s, "nat64_sessions_evicted {}", t.sessions_evicted);
         head(

@@ -285,12 +285,13 @@ pub fn raise_nofile_limit() -> io::Result<u64> {
 /// `net.core.rmem_max`), then `SO_RCVBUF`, which the kernel caps at
 /// `rmem_max`. A burst of UDP queries larger than the default buffer (about
 /// 200 KiB) is otherwise dropped by the kernel before the resolver sees it.
-pub fn set_recv_buffer(fd: RawFd, bytes: usize) -> io::Result<usize> {
+pub fn set_recv_buffer(sock: &impl std::os::fd::AsFd, bytes: usize) -> io::Result<usize> {
+    let fd = sock.as_fd().as_raw_fd();
     let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
     let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
-        // SAFETY: setsockopt reads `len` bytes from a c_int we own; a bad
-        // descriptor is reported as an error, not undefined behaviour.
+        // SAFETY: setsockopt reads `len` bytes from a c_int we own; `fd` is
+        // open for the call (borrowed from `sock`).
         let r = unsafe { libc::setsockopt(fd, libc::SOL_SOCKET, opt, (&v as *const libc::c_int).cast(), len) };
         if r == 0 {
             break;
@@ -298,7 +299,8 @@ pub fn set_recv_buffer(fd: RawFd, bytes: usize) -> io::Result<usize> {
     }
     let mut got: libc::c_int = 0;
     let mut got_len = len;
-    // SAFETY: getsockopt writes at most `got_len` bytes into a c_int we own.
+    // SAFETY: getsockopt writes at most `got_len` bytes into a c_int we
+    // own; `fd` is open for the call (borrowed from `sock`).
     let r = unsafe {
         libc::getsockopt(
             fd,

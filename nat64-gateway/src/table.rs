@@ -96,6 +96,9 @@ impl SessionTable for SharedTable {
     fn evict_for_room(&mut self, now: Instant) -> Option<Session> {
         self.lock().evict_for_room(now)
     }
+    fn check_quota(&self, client: std::net::Ipv6Addr) -> Result<(), InsertError> {
+        self.lock().check_quota(client)
+    }
     fn session_count(&self) -> usize {
         self.lock().session_count()
     }

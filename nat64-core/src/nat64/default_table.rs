@@ -35,9 +35,10 @@
 //! - **Expiry.** Sessions sit in at most 32 *lanes*, doubly linked lists each
 //!   sorted by `expires`. A session whose expiry is set goes to the tail of
 //!   the lane with the largest tail `<=` its expiry (best fit), or starts a
-//!   new lane. With a clock that does not go back, every timeout class (UDP,
-//!   TCP established, TCP transitory, ICMP, ...) keeps to one lane, so a
-//!   handful of lanes suffice, and every operation is O(1). Each time the
+//!   new lane; evictable sessions (half-open or closing TCP) and the others
+//!   never share a lane. With a clock that does not go back and fixed
+//!   timeouts a session always fits some lane of its kind, so a handful of
+//!   lanes suffice, and every operation is O(1). Each time the
 //!   caller's clock steps back, one more lane opens; if all 32 are taken
 //!   and none fits, the session goes to an overflow binary min-heap
 //!   (O(log n), indexed through the record, so removal is exact too).
@@ -49,9 +50,11 @@
 //!   heads and the heap top, O(lanes).
 //! - **Caps.** `max_sessions` is checked on insert; the per-client quota uses
 //!   a small open-addressing map from the masked client address to its
-//!   session count, kept only when a quota is configured. When the table is
-//!   full, [`SessionTable::evict_for_room`] removes the evictable lane head
-//!   closest to expiry (a half-open or closing TCP session), O(lanes).
+//!   session count, kept only when a quota is configured (and checked
+//!   before the size cap). When the table is full,
+//!   [`SessionTable::evict_for_room`] removes the evictable lane head
+//!   closest to expiry (a half-open or closing TCP session), O(lanes):
+//!   evictable sessions keep to lanes of their own for that.
 //! - **Hashing.** A folded 64x64->128-bit multiply keyed by 256 bits derived
 //!   from a 64-bit seed. It resists hash flooding (an attacker choosing
 //!   ports and addresses so that many keys share a bucket) only if the seed
@@ -532,6 +535,12 @@ impl Rec {
         self.lane == VACANT
     }
 
+    /// Whether [`SessionTable::evict_for_room`] may take this session.
+    #[inline]
+    fn evictable(&self) -> bool {
+        self.proto() == Proto::Tcp && self.state().evictable()
+    }
+
     fn session(&self) -> Session {
         Session {
             proto: self.proto(),
@@ -622,6 +631,9 @@ struct Lane {
     tail: u32,
     head_exp: u64,
     tail_exp: u64,
+    /// Holds only evictable sessions ([`Rec::evictable`]) or only others;
+    /// set when the lane gets its first session.
+    evictable: bool,
 }
 
 /// An entry of the overflow heap, a binary min-heap on `exp`.
@@ -636,6 +648,7 @@ const EMPTY_LANE: Lane = Lane {
     tail: NONE,
     head_exp: 0,
     tail_exp: 0,
+    evictable: false,
 };
 
 // ---------------------------------------------------------------------------
@@ -1153,6 +1166,7 @@ impl DefaultTable {
     /// Links `slot` (whose `expires` is set) into an expiry lane.
     fn link_exp(&mut self, slot: u32) {
         let e = self.recs[slot as usize].expires;
+        let class = self.recs[slot as usize].evictable();
         let (mut best, mut best_t) = (usize::MAX, 0u64);
         let mut free = usize::MAX;
         let (mut above, mut above_t) = (usize::MAX, u64::MAX);
@@ -1161,6 +1175,9 @@ impl DefaultTable {
                 if free == usize::MAX {
                     free = i;
                 }
+            } else if l.evictable != class {
+                // Evictable sessions keep to lanes of their own, so that
+                // the oldest of them is a lane head (evict_for_room).
             } else if l.tail_exp <= e {
                 if best == usize::MAX || l.tail_exp > best_t {
                     (best, best_t) = (i, l.tail_exp);
@@ -1191,6 +1208,7 @@ impl DefaultTable {
         if tail == NONE {
             lane.head = slot;
             lane.head_exp = e;
+            lane.evictable = class;
         } else {
             self.recs[tail as usize].enext = slot;
         }
@@ -1661,18 +1679,13 @@ impl SessionTable for DefaultTable {
         let full = InsertError::TableFull {
             max: self.limits.max_sessions,
         };
+        // The quota first: a client over it is refused as such, and a full
+        // table does not evict anyone's session for it (evict_for_room).
+        self.check_quota(s.v6.addr)?;
         if self.s_len >= self.max {
             return Err(full);
         }
-        let quota = self.quota();
-        if quota > 0 {
-            let key = s.v6.addr.to_bits() & self.client_mask;
-            if self.clients.count(&self.keys, key) >= quota {
-                return Err(InsertError::ClientQuota {
-                    client: Ipv6Addr::from_bits(key),
-                    max: quota,
-                });
-            }
+        if self.quota() > 0 {
             self.clients.reserve_one(&self.keys).map_err(|()| full)?;
         }
         if bib.is_none() && self.b_len >= self.max {
@@ -1693,9 +1706,17 @@ impl SessionTable for DefaultTable {
     /// Sets state and expiry; ignores a stale handle.
     fn update(&mut self, h: SessionHandle, state: TcpState, expires: Instant) {
         let Some(i) = self.slot_of(h) else { return };
+        let was = self.recs[i].evictable();
         let r = &mut self.recs[i];
         r.ps = pack(r.proto(), state);
-        self.set_expiry(h.slot, expires.0);
+        if r.evictable() != was {
+            // Into the lanes of its class, wherever its expiry.
+            self.unlink_exp(h.slot);
+            self.recs[i].expires = expires.0;
+            self.link_exp(h.slot);
+        } else {
+            self.set_expiry(h.slot, expires.0);
+        }
     }
 
     /// Removes the session; ignores a stale handle.
@@ -1743,18 +1764,19 @@ impl SessionTable for DefaultTable {
         n
     }
 
-    /// O(lanes): only lane heads are candidates. Every lane is sorted by
-    /// expiry and, with a clock that does not go back, holds one timeout
-    /// class, so the head of the transitory lane is the half-open or
-    /// closing session closest to its end: the oldest SYN of a flood goes
-    /// first, and a legitimate SYN sent during the flood keeps its slot
-    /// until every older one has gone. A table whose evictable sessions sit
-    /// behind other heads (a UDP timeout equal to the transitory one, a
-    /// clock that went back) evicts nothing rather than scan.
+    /// O(lanes): only lane heads are candidates. Evictable sessions keep to
+    /// lanes of their own (a session moves lanes when its state crosses
+    /// the line), each sorted by expiry, and all of them share the
+    /// transitory timeout, so with a clock that does not go back they fill
+    /// one lane and its head is the half-open or closing session closest
+    /// to its end: the oldest SYN of a flood goes first, and a legitimate
+    /// SYN sent during the flood keeps its slot until every older one has
+    /// gone. Sessions in the overflow heap (a clock that went back more
+    /// than the lanes absorb) are not candidates.
     fn evict_for_room(&mut self, _now: Instant) -> Option<Session> {
         let mut best: Option<(u64, u32)> = None;
         for l in &self.lanes[..self.n_lanes] {
-            if l.head == NONE {
+            if l.head == NONE || !l.evictable {
                 continue;
             }
             let s = self.recs[l.head as usize].session();
@@ -1766,6 +1788,20 @@ impl SessionTable for DefaultTable {
         let s = self.recs[slot as usize].session();
         self.remove_slot(slot, true);
         Some(s)
+    }
+
+    fn check_quota(&self, client: Ipv6Addr) -> Result<(), InsertError> {
+        let quota = self.quota();
+        if quota > 0 {
+            let key = client.to_bits() & self.client_mask;
+            if self.clients.count(&self.keys, key) >= quota {
+                return Err(InsertError::ClientQuota {
+                    client: Ipv6Addr::from_bits(key),
+                    max: quota,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Exact: the smallest `expires` of all sessions (O(lanes)).
@@ -2000,6 +2036,11 @@ mod tests {
                     assert_eq!(usize::from(r.lane), li);
                     assert_eq!(r.eprev, prev);
                     assert!(r.expires >= last, "lane out of order");
+                    // Kept apart except by the last resort of a heap that
+                    // cannot grow (insert_sorted), which these tests force.
+                    if !t.no_heap {
+                        assert_eq!(r.evictable(), l.evictable, "evictable and other sessions share a lane");
+                    }
                     if prev == NONE {
                         assert_eq!(l.head_exp, r.expires);
                     }
@@ -2553,9 +2594,11 @@ mod tests {
         t.set_limits(lim(5, 5, 0));
         t.check();
         t.insert(udp(c6(2, 9), p4(1, 9), r4(1, 1), 10)).unwrap();
+        // Full and at the quota (every client is one under /0): the quota
+        // is reported, it is checked first.
         assert!(matches!(
             t.insert(udp(c6(3, 9), p4(1, 10), r4(1, 1), 10)),
-            Err(InsertError::TableFull { .. })
+            Err(InsertError::ClientQuota { .. })
         ));
         t.check();
     }
@@ -2803,9 +2846,6 @@ mod tests {
                 }
                 None => {}
             }
-            if self.sessions.len() >= self.max {
-                return Err(InsertError::TableFull { max: self.max });
-            }
             if self.per > 0 {
                 let key = s.v6.addr.to_bits() & self.mask;
                 let n = self
@@ -2819,6 +2859,9 @@ mod tests {
                         max: self.per,
                     });
                 }
+            }
+            if self.sessions.len() >= self.max {
+                return Err(InsertError::TableFull { max: self.max });
             }
             if b.is_none() {
                 if self.bibs.len() >= self.max {

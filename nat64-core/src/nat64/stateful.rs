@@ -588,7 +588,7 @@ impl<T: SessionTable> Nat64<T> {
                     v4,
                     is_static: false,
                 };
-                if let Err(e) = self.with_room(now, |t| t.add_bib(b)) {
+                if let Err(e) = self.add_bib_with_room(b, now) {
                     return Err(Verdict::Dropped(insert_reason(e)));
                 }
                 created = true;
@@ -630,7 +630,7 @@ impl<T: SessionTable> Nat64<T> {
                     state,
                     expires: now.add(life),
                 };
-                if let Err(e) = self.with_room(now, |t| t.insert(s)) {
+                if let Err(e) = self.insert_with_room(s, bib, now, true) {
                     if created {
                         self.table.remove_bib(proto, bib.v4);
                     }
@@ -646,22 +646,55 @@ impl<T: SessionTable> Nat64<T> {
         Ok(bib.v4)
     }
 
-    /// Runs an insertion; when the table is full, evicts one session
-    /// ([`SessionTable::evict_for_room`]: the half-open or closing TCP
-    /// session closest to its end) and tries once more. One eviction per
-    /// new flow at most, so a flood cannot make a packet's cost grow.
-    fn with_room<R>(
-        &mut self,
-        now: Instant,
-        mut f: impl FnMut(&mut T) -> Result<R, InsertError>,
-    ) -> Result<R, InsertError> {
-        match f(&mut self.table) {
-            Err(InsertError::TableFull { .. }) if self.table.evict_for_room(now).is_some() => {
-                self.evicted += 1;
-                f(&mut self.table)
+    /// Adds a binding; when the table is full, makes room
+    /// ([`Nat64::make_room`]) and tries once more.
+    fn add_bib_with_room(&mut self, b: Bib, now: Instant) -> Result<(), InsertError> {
+        match self.table.add_bib(b) {
+            Err(e @ InsertError::TableFull { .. }) => {
+                if !self.make_room(b.v6.addr, now)? {
+                    return Err(e);
+                }
+                self.table.add_bib(b)
             }
             r => r,
         }
+    }
+
+    /// Adds a session of binding `bib`; when the table is full and `evict`
+    /// allows, makes room ([`Nat64::make_room`]) and tries once more. The
+    /// session that went may have been the last of `bib`, which went with
+    /// it (a dynamic binding lives as long as its sessions): it is added
+    /// back first, as [`SessionTable::insert`] expects it to exist.
+    fn insert_with_room(&mut self, s: Session, bib: Bib, now: Instant, evict: bool) -> Result<(), InsertError> {
+        match self.table.insert(s) {
+            Err(e @ InsertError::TableFull { .. }) => {
+                if !evict || !self.make_room(s.v6.addr, now)? {
+                    return Err(e);
+                }
+                if self.table.bib_by_v4(bib.proto, bib.v4).is_none() {
+                    self.table.add_bib(bib)?;
+                }
+                self.table.insert(s).map(|_| ())
+            }
+            r => r.map(|_| ()),
+        }
+    }
+
+    /// Evicts one session ([`SessionTable::evict_for_room`]: the half-open
+    /// or closing TCP session closest to its end) for a new flow of
+    /// `client`. `Ok(false)` when there is none to evict; the client's
+    /// quota error when the flow would be refused anyway, so that a client
+    /// at its quota cannot wipe out other clients' handshakes. At most one
+    /// eviction per table call, so a flood cannot make a packet's cost
+    /// grow (a flow that needs a new binding makes two calls, and the
+    /// first eviction usually frees the room of both).
+    fn make_room(&mut self, client: Ipv6Addr, now: Instant) -> Result<bool, InsertError> {
+        self.table.check_quota(client)?;
+        let gone = self.table.evict_for_room(now).is_some();
+        if gone {
+            self.evicted += 1;
+        }
+        Ok(gone)
     }
 
     /// Applies a packet to an existing session. A refresh that would move
@@ -802,7 +835,9 @@ impl<T: SessionTable> Nat64<T> {
                     state,
                     expires: now.add(life),
                 };
-                if let Err(e) = self.with_room(now, |t| t.insert(s)) {
+                // Not in the second half of a hairpin: the room would come
+                // from the session its first half has just created.
+                if let Err(e) = self.insert_with_room(s, bib, now, matches!(origin, Origin::Wire)) {
                     return Verdict::Dropped(insert_reason(e));
                 }
                 bib.v6

@@ -255,7 +255,9 @@ pub trait SessionTable {
     fn has_session_with(&self, proto: Proto, v4: Taddr4, remote: Ipv4Addr) -> bool;
     /// Reads a session (by value, so concurrent stores can implement it).
     fn get(&self, h: Self::Handle) -> Session;
-    /// Adds a session (its BIB entry must exist), enforcing the caps.
+    /// Adds a session (its BIB entry must exist), enforcing the caps; a
+    /// client over its quota gets [`InsertError::ClientQuota`] even when
+    /// the table is full too.
     fn insert(&mut self, s: Session) -> Result<Self::Handle, InsertError>;
     /// Sets a session's state and expiry.
     fn update(&mut self, h: Self::Handle, state: TcpState, expires: Instant);
@@ -282,6 +284,15 @@ pub trait SessionTable {
     fn evict_for_room(&mut self, now: Instant) -> Option<Session> {
         let _ = now;
         None
+    }
+
+    /// `Err(InsertError::ClientQuota)` if a new session of `client` would
+    /// exceed its per-client quota. The caller asks before evicting
+    /// anyone's session for a flow the quota would refuse anyway. The
+    /// default has no quota.
+    fn check_quota(&self, client: Ipv6Addr) -> Result<(), InsertError> {
+        let _ = client;
+        Ok(())
     }
 
     /// Number of sessions.
