@@ -114,6 +114,11 @@ pub struct DisplayArgs {
     /// Print the JSON the gateway answered.
     #[arg(long)]
     pub json: bool,
+    /// Instead of the sessions, their count per client: the IPv6 source
+    /// address masked to LEN bits (the gateway's `client_prefix_len`, as the
+    /// quota counts them), largest first. Who holds its quota?
+    #[arg(long, value_name = "LEN", value_parser = clap::value_parser!(u8).range(0..=128))]
+    pub by_client: Option<u8>,
 }
 
 /// `nat64 stats`.
@@ -1103,6 +1108,70 @@ fn hms(ms: u64) -> String {
 }
 
 /// `nat64 session display`.
+/// Sessions per client prefix, largest first, then by prefix.
+fn by_client(rows: &[control::SessionRow], len: u8) -> Result<Vec<(Ipv6Prefix, [u64; 3])>, Box<dyn Error>> {
+    let mut counts: std::collections::HashMap<u128, [u64; 3]> = std::collections::HashMap::new();
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len))
+    };
+    for r in rows {
+        let addr = r.ipv6_src.rsplit_once('#').map_or(r.ipv6_src.as_str(), |(a, _)| a);
+        let a: Ipv6Addr = addr.parse().map_err(|_| {
+            format!(
+                "the gateway answered a session source {:?} that is not an address#port",
+                r.ipv6_src
+            )
+        })?;
+        let i = match r.proto.as_str() {
+            "TCP" | "tcp" => 0,
+            "UDP" | "udp" => 1,
+            _ => 2,
+        };
+        counts.entry(a.to_bits() & mask).or_default()[i] += 1;
+    }
+    let mut v: Vec<(Ipv6Prefix, [u64; 3])> = counts
+        .into_iter()
+        .map(|(k, c)| {
+            let p = Ipv6Prefix::new(Ipv6Addr::from_bits(k), len).map_err(|e| e.to_string())?;
+            Ok::<_, String>((p, c))
+        })
+        .collect::<Result<_, _>>()?;
+    v.sort_by(|a, b| {
+        let (sa, sb) = (a.1.iter().sum::<u64>(), b.1.iter().sum::<u64>());
+        sb.cmp(&sa).then(a.0.addr().cmp(&b.0.addr()))
+    });
+    Ok(v)
+}
+
+fn print_by_client(rows: &[control::SessionRow], len: u8) -> Result<(), Box<dyn Error>> {
+    let v = by_client(rows, len)?;
+    let w = v.iter().map(|(p, _)| p.to_string().len()).max().unwrap_or(0).max(6);
+    println!(
+        "{:<w$}  {:>8}  {:>8}  {:>8}  {:>8}",
+        "CLIENT", "SESSIONS", "TCP", "UDP", "ICMP"
+    );
+    for (p, c) in &v {
+        let total: u64 = c.iter().sum();
+        println!(
+            "{:<w$}  {:>8}  {:>8}  {:>8}  {:>8}",
+            p.to_string(),
+            total,
+            c[0],
+            c[1],
+            c[2]
+        );
+    }
+    println!(
+        "({} client{}, {} sessions)",
+        v.len(),
+        if v.len() == 1 { "" } else { "s" },
+        rows.len()
+    );
+    Ok(())
+}
+
 pub fn display(a: DisplayArgs) -> Result<ExitCode, Box<dyn Error>> {
     let protos: Vec<&str> = [("tcp", a.tcp), ("udp", a.udp), ("icmp", a.icmp)]
         .iter()
@@ -1131,6 +1200,10 @@ pub fn display(a: DisplayArgs) -> Result<ExitCode, Box<dyn Error>> {
     }
     if mode != "nat64" {
         println!("the gateway runs in {mode} mode, which is stateless: it keeps no sessions");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(len) = a.by_client {
+        print_by_client(&rows, len)?;
         return Ok(ExitCode::SUCCESS);
     }
     let w6 = rows.iter().map(|r| r.ipv6_src.len()).max().unwrap_or(0).max(8);
@@ -1335,6 +1408,37 @@ mod tests {
         assert!(e.contains("[dns64]") && e.contains("/96"), "{e}");
         let e = err("[dns64]\nupstreams = [\"192.0.2.53\"]\nprefixes = [\"64:ff9b::/96\", \"64:ff9b::/96\"]\n");
         assert!(e.contains("[dns64]") && e.contains("64:ff9b::/96"), "{e}");
+    }
+
+    #[test]
+    fn sessions_by_client_prefix() {
+        let row = |proto: &str, src: &str| control::SessionRow {
+            proto: proto.into(),
+            ipv6_src: src.into(),
+            ipv4_src: "198.51.100.1#61001".into(),
+            remote: "203.0.113.2#80".into(),
+            remote6: String::new(),
+            state: String::new(),
+            expires_in_ms: 0,
+        };
+        let rows = [
+            row("tcp", "2001:db8:66::1#1000"),
+            row("udp", "2001:db8:66::2#1001"),
+            row("udp", "2001:db8:66:0:1::3#1002"),
+            row("icmp", "2001:db8:1::2#7"),
+        ];
+        let v = by_client(&rows, 64).unwrap();
+        let got: Vec<(String, [u64; 3])> = v.iter().map(|(p, c)| (p.to_string(), *c)).collect();
+        assert_eq!(
+            got,
+            [
+                ("2001:db8:66::/64".to_string(), [1, 2, 0]),
+                ("2001:db8:1::/64".to_string(), [0, 0, 1])
+            ]
+        );
+        assert_eq!(by_client(&rows, 128).unwrap().len(), 4);
+        assert_eq!(by_client(&rows, 0).unwrap()[0].1, [1, 2, 1]);
+        assert!(by_client(&[row("tcp", "not-an-address")], 64).is_err());
     }
 
     #[test]

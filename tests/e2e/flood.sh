@@ -158,16 +158,10 @@ retrans() {
   done
   echo "$n"
 }
-# sessions_by_client: "client /64 count" lines of the current session table, most first
+# sessions_by_client: "PREFIX SESSIONS TCP UDP ICMP" per client /64, largest
+# first (`nat64 session display --by-client`, header and total cut)
 sessions_by_client() {
-  "$NAT64" session display --json --socket "$SOCK" | python3 -c '
-import collections, ipaddress, json, sys
-n = collections.Counter()
-for r in json.load(sys.stdin):
-    a = ipaddress.IPv6Address(r["ipv6_src"].rsplit("#", 1)[0])
-    n[ipaddress.IPv6Network((int(a) >> 64 << 64, 64))] += 1
-for k, v in n.most_common():
-    print(k, v)'
+  "$NAT64" session display --socket "$SOCK" --by-client 64 | sed '1d;$d'
 }
 
 # ---------------------------------------------------------------- the lab
