@@ -1108,8 +1108,11 @@ fn hms(ms: u64) -> String {
 }
 
 /// `nat64 session display`.
+/// A client prefix and its sessions per protocol (tcp, udp, icmp).
+type ClientCount = (Ipv6Prefix, [u64; 3]);
+
 /// Sessions per client prefix, largest first, then by prefix.
-fn by_client(rows: &[control::SessionRow], len: u8) -> Result<Vec<(Ipv6Prefix, [u64; 3])>, Box<dyn Error>> {
+fn by_client(rows: &[control::SessionRow], len: u8) -> Result<Vec<ClientCount>, Box<dyn Error>> {
     let mut counts: std::collections::HashMap<u128, [u64; 3]> = std::collections::HashMap::new();
     let mask = if len == 0 {
         0
@@ -1131,7 +1134,7 @@ fn by_client(rows: &[control::SessionRow], len: u8) -> Result<Vec<(Ipv6Prefix, [
         };
         counts.entry(a.to_bits() & mask).or_default()[i] += 1;
     }
-    let mut v: Vec<(Ipv6Prefix, [u64; 3])> = counts
+    let mut v: Vec<ClientCount> = counts
         .into_iter()
         .map(|(k, c)| {
             let p = Ipv6Prefix::new(Ipv6Addr::from_bits(k), len).map_err(|e| e.to_string())?;
