@@ -1779,8 +1779,9 @@ impl SessionTable for DefaultTable {
             if l.head == NONE || !l.evictable {
                 continue;
             }
-            let s = self.recs[l.head as usize].session();
-            if s.proto == Proto::Tcp && s.state.evictable() && best.is_none_or(|(e, _)| l.head_exp < e) {
+            // The head itself is checked too: the last resort of a heap that
+            // cannot grow (insert_sorted) may have mixed the kinds.
+            if self.recs[l.head as usize].evictable() && best.is_none_or(|(e, _)| l.head_exp < e) {
                 best = Some((l.head_exp, l.head));
             }
         }
