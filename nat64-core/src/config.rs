@@ -92,8 +92,18 @@ pub struct Config {
     /// RFC 1191 plateaus for Fragmentation Needed with MTU 0.
     pub mtu_plateaus: Vec<u16>,
     /// RFC 7915 section 4.5: compute the checksum of unfragmented IPv4 UDP
-    /// datagrams that have none (else drop with ICMPv4 3/13).
+    /// datagrams that have none (else drop with ICMPv4 3/13). Also the
+    /// operator's consent to compute one for unfragmented IPv6 UDP datagrams
+    /// with checksum 0 (invalid in IPv6, RFC 8200 section 8.1), which are
+    /// otherwise dropped. The stateful NAT64 always computes it 4->6 (RFC
+    /// 6146 section 3.4: it reassembles first).
     pub amend_udp_checksum_zero: bool,
+    /// Forward a UDP checksum of 0 unchanged in both directions (Jool's
+    /// `forward-udp-checksum-zero`, Jool issue 446), for tunnels that rely on
+    /// RFC 6935 / RFC 6936 zero-checksum UDP over IPv6. It takes precedence
+    /// over `amend_udp_checksum_zero` and over the drop of IPv6 UDP with
+    /// checksum 0 (RFC 8200 section 8.1), in SIIT and in the stateful NAT64.
+    pub forward_udp_checksum_zero: bool,
     /// 4->6: Traffic Class 0 instead of a copy of the TOS.
     pub zeroize_traffic_class: bool,
     /// 6->4: this TOS instead of a copy of the Traffic Class.
@@ -124,6 +134,7 @@ impl Default for Config {
             lowest_ipv6_mtu: 1280,
             mtu_plateaus: DEFAULT_MTU_PLATEAUS.to_vec(),
             amend_udp_checksum_zero: false,
+            forward_udp_checksum_zero: false,
             zeroize_traffic_class: false,
             override_tos: None,
             error_hop_limit: 64,

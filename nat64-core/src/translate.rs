@@ -71,6 +71,9 @@ pub(crate) struct Engine {
     /// Set for the duration of a `translate_gso` call: the TCP payload size
     /// of the segments the super-packet will be cut into.
     pub(crate) gso_mss: Option<u16>,
+    /// Set by the stateful NAT64: IPv4 UDP with checksum 0 gets one
+    /// computed (RFC 6146 section 3.4), whatever `amend_udp_checksum_zero`.
+    pub(crate) amend_udp_zero: bool,
 }
 
 /// Where an IPv6 -> IPv4 packet goes: its IPv4 addresses, and the source
@@ -259,6 +262,16 @@ impl Engine {
             cfg,
             next_id,
             gso_mss: None,
+            amend_udp_zero: false,
+        }
+    }
+
+    /// The engine of the stateful NAT64, which computes the checksum of
+    /// IPv4 UDP datagrams that have none (RFC 6146 section 3.4).
+    pub(crate) fn for_nat64(cfg: Config) -> Self {
+        Engine {
+            amend_udp_zero: true,
+            ..Engine::new(cfg)
         }
     }
 
@@ -311,6 +324,15 @@ impl Engine {
             return Err(AddrMiss::NonGlobal);
         }
         Ok(())
+    }
+
+    /// RFC 7915 section 5.4: an IPv6 packet whose source cannot be
+    /// translated is discarded, and its sender SHOULD get ICMPv6 1/1
+    /// (administratively prohibited). A non-global IPv4 address embedded
+    /// under the Well-Known Prefix is refused by RFC 6052 section 3.1 as
+    /// source as much as destination, and says so.
+    pub(crate) fn refuse_source64(&mut self, pkt: &[u8], miss: AddrMiss, out: &mut [u8]) -> Verdict {
+        self.reply_v6(pkt, 1, 1, [0; 4], source_reason(miss), out)
     }
 
     pub(crate) fn next_ipv4_id(&mut self, df: bool) -> u16 {
@@ -384,14 +406,19 @@ impl Translator {
         let is_icmp_error =
             chain.proto == proto::ICMPV6 && chain.is_first() && l4.first().is_some_and(|&t| icmp::is_icmp6_error(t));
 
+        let src4 = if is_icmp_error {
+            Ipv4Addr::UNSPECIFIED
+        } else {
+            match self.eng.addr64(h.src, true) {
+                Ok(a) => a,
+                Err(miss) => return self.eng.refuse_source64(pkt, miss, out),
+            }
+        };
         if !hairpin {
             return if is_icmp_error {
                 self.eng.error64(pkt, &h, &chain, &mut errs, false, out)
             } else {
-                match self.eng.addr64(h.src, true) {
-                    Ok(src4) => self.eng.body64(pkt, &h, &chain, Map64::addrs(src4, dst4), false, out),
-                    Err(_) => Verdict::Dropped(DropReason::SourceUntranslatable),
-                }
+                self.eng.body64(pkt, &h, &chain, Map64::addrs(src4, dst4), false, out)
             };
         }
         // RFC 7757 section 4.2: translate into scratch, then back to IPv6.
@@ -407,12 +434,8 @@ impl Translator {
         let r = if is_icmp_error {
             self.eng.error64(pkt, &h, &chain, &mut errs, true, &mut scratch)
         } else {
-            match self.eng.addr64(h.src, true) {
-                Ok(src4) => self
-                    .eng
-                    .body64(pkt, &h, &chain, Map64::addrs(src4, dst4), true, &mut scratch),
-                Err(_) => Verdict::Dropped(DropReason::SourceUntranslatable),
-            }
+            self.eng
+                .body64(pkt, &h, &chain, Map64::addrs(src4, dst4), true, &mut scratch)
         };
         let r = match r {
             Verdict::Translated(e) => {
@@ -553,7 +576,24 @@ impl Engine {
                 let old = checksum::sum_v6(h.src) + checksum::sum_v6(h.dst);
                 let new = checksum::sum_v4(src4) + checksum::sum_v4(dst4);
                 let (old, new) = rewrite_ports(body, 0, 2, m.sport, m.dport, old, new);
-                patch_csum(body, at, old, new, chain.proto == proto::UDP);
+                if chain.proto == proto::UDP && be16(l4, 6) == 0 {
+                    // RFC 8200 section 8.1: zero is no checksum in IPv6; an
+                    // update from it would be a wrong IPv4 checksum.
+                    if self.cfg.forward_udp_checksum_zero {
+                        // Zero means "none" in IPv4 too (RFC 768).
+                    } else if self.cfg.amend_udp_checksum_zero && !fragmented {
+                        let s = checksum::add(
+                            checksum::pseudo_v4(src4, dst4, proto::UDP, l4.len() as u16),
+                            checksum::sum(body),
+                        );
+                        let c = checksum::finish(s);
+                        body[6..8].copy_from_slice(&if c == 0 { 0xffff_u16 } else { c }.to_be_bytes());
+                    } else {
+                        return Verdict::Dropped(DropReason::Ipv6UdpChecksumZero);
+                    }
+                } else {
+                    patch_csum(body, at, old, new, chain.proto == proto::UDP);
+                }
             }
             proto::ICMPV6 => {
                 if fragmented {
@@ -755,7 +795,7 @@ impl Translator {
         }
         match self.eng.addr46(h.src, true, intrinsic) {
             Ok(src6) => self.eng.body46(pkt, &h, Map46::addrs(src6, dst6), pass, out),
-            Err(_) => Verdict::Dropped(DropReason::SourceUntranslatable),
+            Err(miss) => Verdict::Dropped(source_reason(miss)),
         }
     }
 }
@@ -826,21 +866,25 @@ impl Engine {
                     return Verdict::Dropped(DropReason::TransportTruncated);
                 }
                 if h.proto == proto::UDP && be16(l4, 6) == 0 {
-                    if fragmented {
+                    // RFC 6146 section 3.4: a stateful NAT64 (which has
+                    // reassembled) always computes it.
+                    let amend = self.amend_udp_zero || (self.cfg.amend_udp_checksum_zero && pass == Pass::Wire);
+                    if self.cfg.forward_udp_checksum_zero {
+                        // Forwarded as "no checksum" (RFC 6935 tunnels).
+                        rewrite_ports(body, 0, 2, m.sport, m.dport, 0, 0);
+                    } else if fragmented {
                         return self.reply_v4(pkt, h, 3, 13, [0; 4], DropReason::FragmentedUdpChecksumZero, out);
-                    }
-                    if !self.cfg.amend_udp_checksum_zero || pass != Pass::Wire {
+                    } else if !amend {
                         return self.reply_v4(pkt, h, 3, 13, [0; 4], DropReason::UdpChecksumZero, out);
+                    } else {
+                        rewrite_ports(body, 0, 2, m.sport, m.dport, 0, 0);
+                        let s = checksum::add(
+                            checksum::pseudo_v6(src6, dst6, proto::UDP, l4.len() as u32),
+                            checksum::sum(body),
+                        );
+                        let c = checksum::finish(s);
+                        body[6..8].copy_from_slice(&if c == 0 { 0xffff_u16 } else { c }.to_be_bytes());
                     }
-                    let s = checksum::add(
-                        checksum::pseudo_v6(src6, dst6, proto::UDP, l4.len() as u32),
-                        checksum::sum(l4),
-                    );
-                    let mut c = checksum::finish(s);
-                    if c == 0 {
-                        c = 0xffff;
-                    }
-                    body[6..8].copy_from_slice(&c.to_be_bytes());
                 } else {
                     let old = checksum::sum_v4(h.src) + checksum::sum_v4(h.dst);
                     let new = checksum::sum_v6(src6) + checksum::sum_v6(dst6);
@@ -1109,6 +1153,14 @@ impl Engine {
     }
 }
 
+/// Why a source address did not map, as a drop reason.
+pub(crate) fn source_reason(miss: AddrMiss) -> DropReason {
+    match miss {
+        AddrMiss::NonGlobal => DropReason::NonGlobalWithWellKnownPrefix,
+        AddrMiss::NotMapped | AddrMiss::Denylisted => DropReason::SourceUntranslatable,
+    }
+}
+
 /// Views an IPv4 packet: header sane, Total Length within the buffer (the
 /// packet is cut to it), and (for packets from the wire) the header
 /// checksum right.
@@ -1340,7 +1392,11 @@ fn fragment_ipv6(
 ) -> Verdict {
     let chunk = ((limit - 48) / 8) * 8;
     let n = l4_len.div_ceil(chunk);
-    if usize::from(h.frag_off) * 8 + l4_len > usize::from(u16::MAX) - 40 {
+    // RFC 8200 section 4.5: the reassembled Payload Length (offset plus
+    // data; nothing unfragmentable follows our header) may reach 65 535.
+    // The IPv6 header does not count, so every IPv4 datagram (at most
+    // 65 535 bytes with its own header) fits.
+    if usize::from(h.frag_off) * 8 + l4_len > usize::from(u16::MAX) {
         return Verdict::Dropped(DropReason::FragmentBeyondMaximum);
     }
     let len = l4_len + 48 * n;

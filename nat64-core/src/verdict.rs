@@ -183,6 +183,9 @@ reasons! {
         /// RFC 7915 s4.5: fragmented UDP with checksum 0.
         FragmentedUdpChecksumZero => "fragmented_udp_checksum_zero",
             "a fragmented IPv4 UDP datagram with checksum 0 cannot be fixed without reassembly (RFC 7915 section 4.5); answered with ICMPv4 3/13";
+        /// RFC 8200 s8.1: IPv6 UDP with checksum 0.
+        Ipv6UdpChecksumZero => "ipv6_udp_checksum_zero",
+            "IPv6 UDP with checksum 0 is invalid (RFC 8200 section 8.1) and would leave with a wrong IPv4 checksum; fix the sender, enable amend_udp_checksum_zero to compute a real one (unfragmented datagrams), or forward_udp_checksum_zero for RFC 6935 tunnels";
         /// Too big for the egress MTU, DF set or IPv6.
         PacketTooBig => "packet_too_big",
             "the translated packet exceeds the egress MTU and may not be fragmented; answered with Packet Too Big / Fragmentation Needed so the sender lowers its path MTU";
@@ -212,16 +215,19 @@ reasons! {
             "an address of the packet quoted inside an ICMP error is covered neither by pool6 nor by the EAMT";
         /// Source address has no mapping.
         SourceUntranslatable => "source_untranslatable",
-            "the destination is ours but the source address has no mapping: put it under pool6 or add an EAMT entry (denylist4 and the implicit denylist also block pool6 sources)";
+            "the destination is ours but the source address has no mapping: put it under pool6 or add an EAMT entry (denylist4 and the implicit denylist also block pool6 sources); an IPv6 sender is answered with ICMPv6 1/1 (RFC 7915 section 5.4)";
         /// RFC 6052 section 3.1.
         NonGlobalWithWellKnownPrefix => "non_global_with_wkp",
-            "RFC 6052 section 3.1 forbids non-global IPv4 addresses (private, loopback, documentation, ...) under 64:ff9b::/96; use a network-specific prefix or 64:ff9b:1::/48, or turn off the check";
+            "RFC 6052 section 3.1 forbids non-global IPv4 addresses (private, loopback, documentation, ...) under 64:ff9b::/96, as source or destination; use a network-specific prefix or 64:ff9b:1::/48, or turn off the check";
         /// A fragment that would end past 65 535 bytes.
         FragmentBeyondMaximum => "fragment_beyond_maximum",
             "the fragment's offset plus its length runs past the 65 535-byte maximum datagram, so it cannot be re-fragmented; the sender is broken or hostile";
         /// Hairpinning would go around again.
         HairpinLoop => "hairpin_loop",
             "the packet would be hairpinned twice; the configuration maps an address back onto the translator";
+        /// Stateful: an IPv6 source under pool6 (RFC 6146 section 3.5).
+        SourceInPool6 => "source_in_pool6",
+            "the IPv6 source address is itself under pool6, i.e. an IPv4 host in disguise or a loop (RFC 6146 section 3.5 discards it); check the clients' addressing and routing";
         /// Stateful: an IPv4 packet for a pool4 address with no BIB entry.
         NoBinding => "no_binding",
             "no BIB entry for this pool4 address and port: nobody on the IPv6 side opened it (RFC 6146 section 3.5); add a static BIB entry to publish a service";
@@ -239,7 +245,7 @@ reasons! {
             "address-dependent filtering is on and no session of this binding talks to that IPv4 address (RFC 6146 section 3.5)";
         /// Stateful: only TCP, UDP and ICMP queries have BIBs.
         UnsupportedProtocol => "unsupported_protocol",
-            "this protocol cannot be translated: stateful NAT64 handles only TCP, UDP and ICMP echo (RFC 6146 section 3.1), and an IPv4 Protocol that is an IPv6 extension header number (0, 43, 44, 60) would be misread on the IPv6 side";
+            "this protocol cannot be translated: a stateful NAT64 handles only TCP, UDP and ICMP (RFC 6146 section 3.4; answered with ICMPv6 1/4 or ICMPv4 3/2), and an IPv4 Protocol that is an IPv6 extension header number (0, 43, 44, 60) would be misread on the IPv6 side";
         /// Stateful: a TCP segment that is not a SYN, with no session.
         TcpNoSession => "tcp_no_session",
             "a TCP segment other than a SYN arrived with no session (RFC 6146 section 3.5.2.2); the connection expired or never went through this translator";

@@ -455,7 +455,7 @@ fn catalogue() -> Vec<Row> {
             "IPv6 source outside pool6 and the EAMT",
             Siit,
             udp6_from(v6("2001:db8:9::1"), r6(), b"x"),
-            Drop(D::SourceUntranslatable),
+            Icmp(D::SourceUntranslatable),
         ),
         row(
             "IPv6 source multicast (ff02::1)",
@@ -728,7 +728,7 @@ fn catalogue() -> Vec<Row> {
             "IPv4 source private 10.0.0.1 under the WKP",
             Siit,
             udp4_from("10.0.0.1", C4, b"x"),
-            Drop(D::SourceUntranslatable),
+            Drop(D::NonGlobalWithWellKnownPrefix),
         ),
         // --------------------------------------------------- ICMPv4 errors
         row(
@@ -889,7 +889,7 @@ fn catalogue() -> Vec<Row> {
             "stateful: GRE from IPv6 (no BIB for it)",
             Stateful,
             V6::new(v6(C6), r6()).build(47, &[0; 8]),
-            Drop(D::UnsupportedProtocol),
+            Icmp(D::UnsupportedProtocol),
         ),
         row(
             "stateful: ICMPv6 error about no session",
@@ -909,10 +909,10 @@ fn catalogue() -> Vec<Row> {
             Drop(D::NoBinding),
         ),
         row(
-            "stateful: IPv4 source inside pool4 (spoofed)",
+            "stateful: IPv4 source inside pool4 (spoofed; a documentation address under the WKP)",
             Stateful,
             v4hdr(P4, P4, UDP).build(&udp(Ips::V4(v4(P4), v4(P4)), 53, 1000, b"x")),
-            Drop(D::SourceUntranslatable),
+            Drop(D::NonGlobalWithWellKnownPrefix),
         ),
         row(
             "stateful: IPv6 source under pool6 to pool4 (hairpin loop)",

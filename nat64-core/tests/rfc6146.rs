@@ -1807,15 +1807,114 @@ fn s3_5_3_filters_and_unsupported_protocols() {
         r.send(&echo6(C1, R1, 1, 1), at(1)),
         Verdict::Dropped(DropReason::Icmpv6InfoFiltered)
     );
+    // Section 3.4: protocols without a BIB are answered, ICMPv6 1/4 and
+    // ICMPv4 3/2 (protocol unreachable), as Jool does.
     let (s, d) = (v6(C1), p6(R1));
     let gre = V6::new(s, d).build(47, &[0u8; 8]);
-    assert_eq!(r.send(&gre, at(1)), Verdict::Dropped(DropReason::UnsupportedProtocol));
+    let e = r.icmp(&gre, at(1), DropReason::UnsupportedProtocol);
+    assert_icmp6(&e, 1, 4, v6(OWN6), v6(C1), &gre);
     let sctp = V4::new(v4(R1), v4(P4), 132).build(&[0u8; 12]);
-    assert_eq!(r.send(&sctp, at(1)), Verdict::Dropped(DropReason::UnsupportedProtocol));
+    let e = r.icmp(&sctp, at(1), DropReason::UnsupportedProtocol);
+    assert_icmp4(&e, 3, 2, OWN4, R1, &sctp);
+    assert_eq!(r.drops(DropReason::UnsupportedProtocol), 2);
     let elsewhere = V6::new(s, v6("2001:db8:99::1")).build(UDP, &udp(Ips::V6(s, v6("2001:db8:99::1")), 1, 2, b""));
     assert_eq!(
         r.send(&elsewhere, at(1)),
         Verdict::NotOurs(NotOurs::DestinationNotMapped)
     );
     assert_eq!(r.nat.stats().bib_entries, 0);
+}
+
+/// RFC 6146 section 3.5: an IPv6 source under pool6 is discarded on every
+/// path, not only when hairpinned (it used to get a binding when `clients`
+/// let it through).
+#[test]
+fn s3_5_source_under_pool6_is_discarded() {
+    let mut r = Rig::new(base());
+    let (s, d) = (p6("203.0.113.9"), p6(R1));
+    let pkt = V6::new(s, d).build(UDP, &udp(Ips::V6(s, d), 5000, 53, b"disguised"));
+    assert_eq!(r.send(&pkt, at(1)), Verdict::Dropped(DropReason::SourceInPool6));
+    let tcp = V6::new(s, d).build(TCP, &tcp_seg(Ips::V6(s, d), 5000, 80, SYN));
+    assert_eq!(r.send(&tcp, at(1)), Verdict::Dropped(DropReason::SourceInPool6));
+    assert_eq!(r.drops(DropReason::SourceInPool6), 2);
+    let st = r.nat.stats();
+    assert_eq!((st.sessions, st.bib_entries), (0, 0));
+}
+
+/// RFC 6146 section 3.4: an IPv4 UDP datagram without a checksum gets one
+/// computed by default (a stateful NAT64 reassembles, so it can), fragmented
+/// or not; `forward_udp_checksum_zero` keeps the zero.
+#[test]
+fn s3_4_ipv4_udp_checksum_zero_is_computed() {
+    let mut r = Rig::new(base());
+    let (_, p, _) = r.out4(&udp6(C1, 4000, R1, 53, b"query"), at(1));
+    let mut pkt = udp4(R1, 53, P4, p, b"answer with no checksum");
+    zero_udp4_checksum(&mut pkt);
+    let (s6, sport, dport) = r.out6(&pkt, at(2));
+    assert_eq!((sport, dport), (53, 4000));
+    assert_ne!(
+        be16(&s6.payload, 6),
+        0,
+        "a checksum was computed (check_v6 verified it)"
+    );
+    // Fragmented: reassembled, then computed.
+    let mut big = udp4(R1, 53, P4, p, &[7u8; 600]);
+    zero_udp4_checksum(&mut big);
+    let (a, b) = frag4(&big, 256);
+    assert_eq!(r.send(&a, at(3)), Verdict::Held(Held::Fragment));
+    let (s6, _, _) = r.out6(&b, at(3));
+    assert_eq!(s6.payload.len(), 8 + 600);
+    assert_ne!(be16(&s6.payload, 6), 0);
+    // forward_udp_checksum_zero: unchanged.
+    let mut cfg = base();
+    cfg.xlat.forward_udp_checksum_zero = true;
+    let mut r = Rig::new(cfg);
+    let (_, p, _) = r.out4(&udp6(C1, 4000, R1, 53, b"query"), at(1));
+    let mut pkt = udp4(R1, 53, P4, p, b"tunnel");
+    zero_udp4_checksum(&mut pkt);
+    let out = r.xlat(&pkt, at(2), Direction::FourToSix);
+    assert_eq!(be16(&out[40..], 6), 0);
+    assert_eq!(be16(&out[40..], 2), 4000, "the port is still rewritten");
+}
+
+/// RFC 8200 section 8.1 in the stateful NAT64: IPv6 UDP with checksum 0 is
+/// dropped (it would leave with a wrong IPv4 checksum), unless forwarded.
+#[test]
+fn s3_4_ipv6_udp_checksum_zero_is_dropped() {
+    let mut r = Rig::new(base());
+    let mut pkt = udp6(C1, 4000, R1, 53, b"bad");
+    pkt[40 + 6] = 0;
+    pkt[40 + 7] = 0;
+    assert_eq!(r.send(&pkt, at(1)), Verdict::Dropped(DropReason::Ipv6UdpChecksumZero));
+    let mut cfg = base();
+    cfg.xlat.forward_udp_checksum_zero = true;
+    let mut r = Rig::new(cfg);
+    let out = r.xlat(&pkt, at(1), Direction::SixToFour);
+    assert_eq!(be16(&out[20..], 6), 0);
+}
+
+fn zero_udp4_checksum(pkt: &mut [u8]) {
+    let hl = usize::from(pkt[0] & 15) * 4;
+    pkt[hl + 6] = 0;
+    pkt[hl + 7] = 0;
+}
+
+/// Splits an unfragmented IPv4 packet in two fragments at `at` payload bytes
+/// (a multiple of 8), with fresh header checksums.
+fn frag4(pkt: &[u8], at: usize) -> (Vec<u8>, Vec<u8>) {
+    let hl = usize::from(pkt[0] & 15) * 4;
+    let body = &pkt[hl..];
+    let mk = |part: &[u8], off: usize, mf: bool| {
+        let mut h = pkt[..hl].to_vec();
+        h[2..4].copy_from_slice(&((hl + part.len()) as u16).to_be_bytes());
+        h[4..6].copy_from_slice(&0x4242u16.to_be_bytes());
+        let fo = (off / 8) as u16 | if mf { 0x2000 } else { 0 };
+        h[6..8].copy_from_slice(&fo.to_be_bytes());
+        h[10..12].copy_from_slice(&[0, 0]);
+        let c = inet_checksum(&[&h]);
+        h[10..12].copy_from_slice(&c.to_be_bytes());
+        h.extend_from_slice(part);
+        h
+    };
+    (mk(&body[..at], 0, true), mk(&body[at..], at, false))
 }

@@ -1349,9 +1349,24 @@ fn rfc6052_s3_1_wkp_refuses_non_global() {
         Verdict::Dropped(DropReason::NonGlobalWithWellKnownPrefix)
     );
     assert_eq!(t.counters().drops(DropReason::NonGlobalWithWellKnownPrefix), 1);
-    // Non-global source: not translatable.
+    // Non-global source: refused for the same reason as a destination (it is
+    // under pool6; "untranslatable" would send the operator after pool6).
     let pkt2 = udp6_pkt(wkp.embed(v4("192.168.1.1")), wkp.embed(v4("8.8.8.8")), 10);
-    assert_eq!(go(&mut t, &pkt2).0, Verdict::Dropped(DropReason::SourceUntranslatable));
+    assert_eq!(
+        go(&mut t, &pkt2).0,
+        Verdict::Dropped(DropReason::NonGlobalWithWellKnownPrefix)
+    );
+    // With an own IPv6 address the sender hears of it (RFC 7915 s5.4).
+    let mut c6 = c.clone();
+    c6.own_ipv6 = Some(v6(OWN6));
+    let err = icmp_error(&mut xl(c6), &pkt2, DropReason::NonGlobalWithWellKnownPrefix);
+    check_generated_v6(&err, &pkt2, 1, 1);
+    // IPv4 -> IPv6 from a non-global source: the same reason.
+    let p4s = udp4_pkt("10.1.1.1", "8.8.8.8", 10);
+    assert_eq!(
+        go(&mut t, &p4s).0,
+        Verdict::Dropped(DropReason::NonGlobalWithWellKnownPrefix)
+    );
     // IPv4 -> IPv6 towards a non-global address.
     let p4 = udp4_pkt("8.8.8.8", "10.0.0.1", 10);
     assert_eq!(
@@ -1711,4 +1726,107 @@ fn s5_5_checksum_update_is_incremental() {
     let out = one(&mut t, &V4::new(v4(S4), v4(H4), ICMP).build(&m), Direction::FourToSix);
     let sum = ones_sum(&[Ips::V6(s6(), h6()).pseudo(ICMPV6, m.len()), out[40..].to_vec()].concat());
     assert_eq!(sum, 0xfffd);
+}
+
+/// RFC 7915 section 5.4: an IPv6 packet dropped because its source cannot be
+/// translated gets ICMPv6 1/1 (administratively prohibited) from the
+/// translator, hairpinned or not; never for multicast or unspecified
+/// sources, nor about an ICMPv6 error.
+#[test]
+fn s5_4_untranslatable_source_gets_icmpv6_1_1() {
+    let mut t = xl(cfg());
+    let pkt = udp6_pkt(v6("2001:db8:9::1"), s6(), 20);
+    let err = icmp_error(&mut t, &pkt, DropReason::SourceUntranslatable);
+    let seen = check_generated_v6(&err, &pkt, 1, 1);
+    assert_eq!(&seen.payload[8..], &pkt[..], "the whole packet is quoted");
+    assert_eq!(t.counters().drops(DropReason::SourceUntranslatable), 1);
+    for src in ["ff02::1", "::"] {
+        let p = udp6_pkt(v6(src), s6(), 20);
+        assert_eq!(go(&mut t, &p).0, Verdict::Dropped(DropReason::SourceUntranslatable));
+    }
+    // Without an own IPv6 address there is nothing to send it from.
+    let mut c = cfg();
+    c.own_ipv6 = None;
+    assert_eq!(
+        go(&mut xl(c), &pkt).0,
+        Verdict::Dropped(DropReason::SourceUntranslatable)
+    );
+}
+
+/// RFC 8200 section 8.1: IPv6 UDP with checksum 0 is invalid; it used to be
+/// "updated" from 0 into a wrong IPv4 checksum. Dropped by default; computed
+/// for unfragmented datagrams with amend_udp_checksum_zero; forwarded as 0
+/// with forward_udp_checksum_zero.
+#[test]
+fn s5_1_ipv6_udp_checksum_zero() {
+    let (s, d) = (h6(), s6());
+    let u = udp_no_checksum(1000, 53, &payload(33));
+    let pkt = V6::new(s, d).build(UDP, &u);
+    let mut t = xl(cfg());
+    assert_eq!(go(&mut t, &pkt).0, Verdict::Dropped(DropReason::Ipv6UdpChecksumZero));
+    assert_eq!(t.counters().drops(DropReason::Ipv6UdpChecksumZero), 1);
+    // Amended: a real IPv4 checksum (check_v4 verifies it with etherparse).
+    let mut c = cfg();
+    c.amend_udp_checksum_zero = true;
+    let out = one(&mut xl(c.clone()), &pkt, Direction::SixToFour);
+    let seen = check_v4(&out);
+    assert_ne!(be16(&seen.payload, 6), 0);
+    assert!(l4_checksum_ok(Ips::V4(v4(H4), v4(S4)), UDP, &seen.payload));
+    // A first fragment cannot be amended.
+    let frag = V6::new(s, d).build_ext(
+        &[Ext::Fragment {
+            offset: 0,
+            mf: true,
+            id: 7,
+        }],
+        UDP,
+        &u[..24],
+    );
+    assert_eq!(
+        go(&mut xl(c), &frag).0,
+        Verdict::Dropped(DropReason::Ipv6UdpChecksumZero)
+    );
+    // Forwarded unchanged, in both directions, fragments too.
+    let mut c = cfg();
+    c.forward_udp_checksum_zero = true;
+    let mut t = xl(c);
+    let out = one(&mut t, &pkt, Direction::SixToFour);
+    assert_eq!(be16(&out[20..], 6), 0);
+    assert_eq!(&out[20..], &u[..], "the datagram is unchanged");
+    let back = V4::new(v4(S4), v4(H4), UDP).build(&u);
+    let out = one(&mut t, &back, Direction::FourToSix);
+    assert_eq!(&out[40..], &u[..]);
+    let mut h = V4::new(v4(S4), v4(H4), UDP);
+    h.mf = true;
+    let f4 = h.build(&u[..24]);
+    let out = one(&mut t, &f4, Direction::FourToSix);
+    assert_eq!(&out[48..], &u[..24]);
+}
+
+/// IPv4 datagrams of 65 516 to 65 535 bytes are legal; their IPv6
+/// translation exceeds 65 535 bytes with the IPv6 header, but its Payload
+/// Length (RFC 8200) does not, so they translate (fragmented to
+/// lowest-ipv6-mtu) instead of `fragment_beyond_maximum`.
+#[test]
+fn s4_largest_ipv4_datagrams_translate() {
+    for total in [65_515usize, 65_516, 65_535] {
+        let n = total - 20 - 8;
+        let (s, d) = (v4(S4), v4(H4));
+        let u = udp(Ips::V4(s, d), 1, 2, &payload(n));
+        let pkt = V4::new(s, d, UDP).build(&u);
+        assert_eq!(pkt.len(), total);
+        let mut t = xl(cfg());
+        let (v, pkts) = go(&mut t, &pkt);
+        assert!(matches!(v, Verdict::Translated(e) if e.count > 1), "{total}: {v:?}");
+        let frags: Vec<Seen6> = pkts.iter().map(|p| check_v6(p)).collect();
+        assert!(pkts.iter().all(|p| p.len() <= 1280));
+        let l4 = reassemble_v6(&frags);
+        assert_eq!(l4.len(), total - 20);
+        check_reassembled_v6(v6_src_of(&frags), frags[0].dst, UDP, &l4);
+        assert_eq!(&l4[8..], &u[8..]);
+    }
+}
+
+fn v6_src_of(f: &[Seen6]) -> Ipv6Addr {
+    f[0].src
 }

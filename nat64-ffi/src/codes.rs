@@ -149,6 +149,10 @@ pub enum nat64_drop_reason {
     NoErrorSource = 38,
     /// Output buffer too small.
     OutputTooSmall = 39,
+    /// IPv6 UDP checksum 0 (RFC 8200 section 8.1).
+    Ipv6UdpChecksumZero = 40,
+    /// Stateful: IPv6 source under pool6.
+    SourceInPool6 = 41,
 }
 
 /// Array slots of the counters indexed by nat64_drop_reason (every code stays below it).
@@ -196,7 +200,9 @@ impl_codes!(
         FragmentReassembly,
         Icmpv6InfoFiltered,
         NoErrorSource,
-        OutputTooSmall
+        OutputTooSmall,
+        Ipv6UdpChecksumZero,
+        SourceInPool6
     ]
 );
 

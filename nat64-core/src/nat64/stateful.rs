@@ -260,7 +260,7 @@ impl<T: SessionTable> Nat64<T> {
             })?;
         }
         Ok(Nat64 {
-            eng: Engine::new(cfg.xlat.clone()),
+            eng: Engine::for_nat64(cfg.xlat.clone()),
             pool6,
             pool4,
             reasm: Reassembler::new(cfg.reassembly),
@@ -423,6 +423,15 @@ impl<T: SessionTable> Nat64<T> {
         };
         // RFC 6146 section 3.8: traffic to pool6 + pool4 is hairpinned.
         let hairpin = self.pool4.contains_addr(dst4);
+        // RFC 6146 section 3.5: a source under pool6 is discarded (in a
+        // hairpin it would go around again).
+        if self.pool6.contains(h.src) {
+            return Verdict::Dropped(if hairpin {
+                DropReason::HairpinLoop
+            } else {
+                DropReason::SourceInPool6
+            });
+        }
         if !hairpin {
             match self.eng.check_pool6_v4(dst4, self.pool6.is_well_known()) {
                 Ok(()) => {}
@@ -450,9 +459,6 @@ impl<T: SessionTable> Nat64<T> {
             };
             return self.reassembled(n, out, now, true);
         }
-        if hairpin && self.pool6.contains(h.src) {
-            return Verdict::Dropped(DropReason::HairpinLoop);
-        }
         let l4 = &pkt[chain.l4_off..];
         if chain.proto == proto::ICMPV6 && l4.first().is_some_and(|&t| icmp::is_icmp6_error(t)) {
             let mut m = StatefulErrors {
@@ -471,6 +477,11 @@ impl<T: SessionTable> Nat64<T> {
         }
         let (proto, sport, dport, seg, query) = match tuple(chain.proto, l4, true) {
             Ok(t) => t,
+            // RFC 6146 section 3.4: a protocol the NAT64 does not handle
+            // SHOULD be answered with ICMPv6 1/4.
+            Err(r @ DropReason::UnsupportedProtocol) if chain.is_first() => {
+                return self.eng.reply_v6(pkt, 1, 4, [0; 4], r, out)
+            }
             Err(r) => return Verdict::Dropped(r),
         };
         if proto == Proto::Icmp && self.cfg.drop_icmpv6_info {
@@ -747,8 +758,8 @@ impl<T: SessionTable> Nat64<T> {
             if let Err(v) = self.eng.checks46(&h, pkt, out) {
                 return v;
             }
-            if self.eng.check_pool6_v4(h.src, self.pool6.is_well_known()).is_err() {
-                return Verdict::Dropped(DropReason::SourceUntranslatable);
+            if let Err(miss) = self.eng.check_pool6_v4(h.src, self.pool6.is_well_known()) {
+                return Verdict::Dropped(crate::translate::source_reason(miss));
             }
         }
         if h.is_fragment() {
@@ -781,6 +792,8 @@ impl<T: SessionTable> Nat64<T> {
         }
         let (proto, sport, dport, seg, _query) = match tuple(h.proto, l4, false) {
             Ok(t) => t,
+            // RFC 6146 section 3.4: ICMPv4 3/2 (protocol unreachable).
+            Err(r @ DropReason::UnsupportedProtocol) => return self.reject(&h, pkt, origin, r, 2, out),
             Err(r) => return Verdict::Dropped(r),
         };
         let v4 = Taddr4 {
