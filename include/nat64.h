@@ -278,6 +278,10 @@ enum nat64_drop_reason
   NAT64_DROP_REASON_NO_ERROR_SOURCE = 38,
   // Output buffer too small.
   NAT64_DROP_REASON_OUTPUT_TOO_SMALL = 39,
+  // IPv6 UDP checksum 0 (RFC 8200 section 8.1).
+  NAT64_DROP_REASON_IPV6_UDP_CHECKSUM_ZERO = 40,
+  // Stateful: IPv6 source under pool6.
+  NAT64_DROP_REASON_SOURCE_IN_POOL6 = 41,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
