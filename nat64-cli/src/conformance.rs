@@ -10,18 +10,20 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use std::time::Duration;
 
-use nat64_core::nat64::{Bib, Instant, Nat64, Nat64Config, Pool4Entry, Proto, Taddr4, Taddr6};
-use nat64_core::{Config, Ipv4Prefix, Ipv6Prefix, Prefix64, Translator, Verdict};
+use nat64_core::nat64::{Instant, Nat64};
+use nat64_core::{Translator, Verdict};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::hex;
+
+mod lab;
+use lab::{lab_from_record, Lab, Mode};
 
 /// The known differences shipped with the binary.
 pub const BUILTIN_KNOWN_DIFFERENCES: &str = include_str!("../conformance/jool-known-differences.toml");
@@ -98,6 +100,12 @@ pub struct Case {
     pub sequence: u64,
     /// The configuration object.
     pub config: Value,
+    /// `config_changes_in_effect`: commands applied over `config`.
+    pub changes: Value,
+    /// `notes`: commands quoted there are applied too.
+    pub notes: Value,
+    /// Where the expected packets are captured (`client6ns`, `client4ns`).
+    pub expect_at: String,
     /// Packets in.
     pub inputs: Vec<Vec<u8>>,
     /// Packets expected out.
@@ -164,6 +172,9 @@ pub fn load(path: &Path) -> Result<Vec<Case>, ConformanceError> {
             group: s("group").unwrap_or_else(|| "ungrouped".into()),
             sequence: v.get("sequence").and_then(Value::as_u64).unwrap_or(i as u64),
             config: v.get("config").cloned().unwrap_or(Value::Null),
+            changes: v.get("config_changes_in_effect").cloned().unwrap_or(Value::Null),
+            notes: v.get("notes").cloned().unwrap_or(Value::Null),
+            expect_at: s("expect_at").unwrap_or_default(),
             inputs: hexes("input_hex")?,
             expected: hexes("expected_hex")?,
             ignore: v
@@ -177,94 +188,60 @@ pub fn load(path: &Path) -> Result<Vec<Case>, ConformanceError> {
     Ok(cases)
 }
 
-/// The first whitespace-separated word of a descriptive string, without a
-/// `/len` suffix: `"198.51.100.1/24 (iface ...)"` -> `"198.51.100.1"`.
-fn leading_addr(v: &Value) -> Option<&str> {
-    let s = v.as_str()?.split_whitespace().next()?;
-    Some(s.split('/').next().unwrap_or(s))
-}
-
-/// Builds our configuration from a record's `config`, the way Jool
-/// behaved there (no RFC 6052 section 3.1 check, as Jool has none).
-pub fn config_from_record(c: &Value) -> Result<Config, String> {
-    let mut cfg = Config {
-        wkp_forbids_non_global: false,
-        ..Config::default()
-    };
-    if let Some(p) = c.get("pool6").and_then(Value::as_str) {
-        cfg.pool6 = Some(p.parse::<Prefix64>().map_err(|e| format!("pool6: {e}"))?);
-    }
-    if let Some(rows) = c.get("eamt").and_then(Value::as_array) {
-        for r in rows {
-            let pair = r
-                .as_array()
-                .filter(|a| a.len() == 2)
-                .ok_or("eamt rows must be [v6, v4] pairs")?;
-            let (a, b) = (pair[0].as_str().unwrap_or(""), pair[1].as_str().unwrap_or(""));
-            // Either order, as `jool eamt add` accepts.
-            let (v4, v6) = if a.contains(':') { (b, a) } else { (a, b) };
-            let v4: Ipv4Prefix = v4.parse().map_err(|e| format!("eamt: {e}"))?;
-            let v6: Ipv6Prefix = v6.parse().map_err(|e| format!("eamt: {e}"))?;
-            cfg.eamt.add(v4, v6, true).map_err(|e| e.to_string())?;
-        }
-    }
-    if let Some(p) = c.get("rfc6791v4_prefix").and_then(Value::as_str) {
-        cfg.rfc6791v4_prefix = Some(p.parse().map_err(|e| format!("rfc6791v4_prefix: {e}"))?);
-    }
-    if let Some(p) = c.get("rfc6791v6_prefix").and_then(Value::as_str) {
-        cfg.rfc6791v6_prefix = Some(p.parse().map_err(|e| format!("rfc6791v6_prefix: {e}"))?);
-    }
-    if let Some(b) = c.get("randomize_rfc6791_addresses").and_then(Value::as_bool) {
-        cfg.randomize_rfc6791_addresses = b;
-    }
-    if let Some(m) = c.get("lowest_ipv6_mtu").and_then(Value::as_u64) {
-        cfg.lowest_ipv6_mtu = m as u32;
-    }
-    if let Some(b) = c.get("amend_udp_checksum_zero").and_then(Value::as_bool) {
-        cfg.amend_udp_checksum_zero = b;
-    }
-    if let Some(b) = c.get("zeroize_traffic_class").and_then(Value::as_bool) {
-        cfg.zeroize_traffic_class = b;
-    }
-    if let Some(m) = c.get("egress_mtu") {
-        if let Some(v) = m.get("to_client_v6").and_then(Value::as_u64) {
-            cfg.mtu6 = v as u32;
-        }
-        if let Some(v) = m.get("to_client_v4").and_then(Value::as_u64) {
-            cfg.mtu4 = v as u32;
-        }
-    }
-    if let Some(a) = c.get("translator_ipv4_addr").and_then(leading_addr) {
-        cfg.own_ipv4 = Some(
-            a.parse::<Ipv4Addr>()
-                .map_err(|e| format!("translator_ipv4_addr: {e}"))?,
-        );
-    }
-    if let Some(a) = c.get("translator_ipv6_addr").and_then(leading_addr) {
-        cfg.own_ipv6 = Some(
-            a.parse::<Ipv6Addr>()
-                .map_err(|e| format!("translator_ipv6_addr: {e}"))?,
-        );
-    }
-    if let Some(m) = c.get("eam_hairpin_mode").and_then(Value::as_str) {
-        cfg.eam_hairpin_mode = match m.split_whitespace().next().unwrap_or("") {
-            "off" => nat64_core::HairpinMode::Off,
-            "simple" => nat64_core::HairpinMode::Simple,
-            _ => nat64_core::HairpinMode::Intrinsic,
-        };
-    }
-    Ok(cfg)
-}
-
-/// Feeds `inputs` to `t` and collects every packet it emits.
-pub fn replay(t: &mut Translator, inputs: &[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<String>) {
-    let mut outs = Vec::new();
-    let mut notes = Vec::new();
-    let mut buf = vec![0u8; 65536 + 4096];
+/// Feeds `inputs` through `xlat` and collects what the case's receiver
+/// sees, with the lab's Linux machines emulated: the translator's host
+/// answers what the translator hands back to it ([`Lab::host_reply`]), and a
+/// packet the translator sends away from the receiver's side, through a
+/// router, is answered by that router ([`Lab::router_reply`]); the answer
+/// goes back through the translator.
+fn feed(
+    lab: &Lab,
+    expect_v6: bool,
+    inputs: &[Vec<u8>],
+    xlat: &mut dyn FnMut(&[u8], &mut [u8]) -> Verdict,
+    outs: &mut Vec<Vec<u8>>,
+    notes: &mut Vec<String>,
+) {
+    let mut buf = vec![0u8; nat64_core::OUTPUT_BUFFER_LEN];
+    let mut back = vec![0u8; nat64_core::OUTPUT_BUFFER_LEN];
     for p in inputs {
-        let v = t.translate(p, &mut buf);
-        collect(v, &buf, &mut outs, &mut notes);
+        match xlat(p, &mut buf) {
+            Verdict::NotOurs(r) => match lab.host_reply(p) {
+                Some(reply) => {
+                    notes.push(format!("not ours ({}): answered by the host's Linux stack", r.label()));
+                    outs.push(reply);
+                }
+                None => notes.push(format!("not ours: {}", r.label())),
+            },
+            // The packet left towards the side the receiver is not on.
+            Verdict::Translated(e) if expect_v6 != e.direction.output_is_v6() => {
+                for pkt in e.packets(&buf) {
+                    match lab.router_reply(pkt) {
+                        Some(err) => {
+                            notes.push("the far side's router answered with an ICMP error".into());
+                            let v = xlat(&err, &mut back);
+                            collect(v, &back, outs, notes);
+                        }
+                        None => outs.push(pkt.to_vec()),
+                    }
+                }
+            }
+            v => collect(v, &buf, outs, notes),
+        }
     }
+}
+
+/// Feeds `inputs` to a stateless translator and collects what comes out.
+pub fn replay(t: &mut Translator, lab: &Lab, expect_v6: bool, inputs: &[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<String>) {
+    let (mut outs, mut notes) = (Vec::new(), Vec::new());
+    feed(
+        lab,
+        expect_v6,
+        inputs,
+        &mut |p, out| t.translate(p, out),
+        &mut outs,
+        &mut notes,
+    );
     (outs, notes)
 }
 
@@ -278,99 +255,30 @@ fn explain(diff: Option<String>, notes: &[String]) -> Option<String> {
     })
 }
 
-/// `"192.0.2.2#2000"` -> address and port.
-fn taddr<A: std::str::FromStr>(s: &str) -> Result<(A, u16), String> {
-    let (a, p) = s.rsplit_once('#').ok_or_else(|| format!("{s:?} is not address#port"))?;
-    let a = a.parse().map_err(|_| format!("{s:?}: bad address"))?;
-    let p = p.parse().map_err(|_| format!("{s:?}: bad port"))?;
-    Ok((a, p))
-}
-
-fn proto_of(s: &str) -> Result<Proto, String> {
-    match s {
-        "tcp" => Ok(Proto::Tcp),
-        "udp" => Ok(Proto::Udp),
-        "icmp" => Ok(Proto::Icmp),
-        _ => Err(format!("unknown protocol {s:?}")),
-    }
-}
-
-/// Builds the stateful configuration from a record's `config`: the shared
-/// settings as for SIIT, plus pool4, static BIB entries and Jool's NAT64
-/// options.
-pub fn nat64_config_from_record(c: &Value) -> Result<Nat64Config, String> {
-    let xlat = config_from_record(c)?;
-    let pool6 = xlat.pool6.ok_or("a nat64 record needs pool6")?;
-    let mut pool4 = Vec::new();
-    for e in c.get("pool4").and_then(Value::as_array).into_iter().flatten() {
-        let addr: Ipv4Prefix = e
-            .get("addr")
-            .and_then(Value::as_str)
-            .ok_or("pool4 entry without addr")?
-            .parse()
-            .map_err(|e| format!("pool4: {e}"))?;
-        let mut entry = Pool4Entry::new(addr);
-        if let Some(r) = e.get("ports").and_then(Value::as_str) {
-            let (a, b) = r.split_once('-').unwrap_or((r, r));
-            entry.first_port = a.trim().parse().map_err(|_| format!("pool4 ports {r:?}"))?;
-            entry.last_port = b.trim().parse().map_err(|_| format!("pool4 ports {r:?}"))?;
-        }
-        if let Some(ps) = e.get("protocols").and_then(Value::as_array) {
-            entry.protocols = [false; 3];
-            for p in ps {
-                entry.protocols[proto_of(p.as_str().unwrap_or(""))?.index()] = true;
-            }
-        }
-        pool4.push(entry);
-    }
-    let mut cfg = Nat64Config::new(pool6, pool4);
-    cfg.xlat = xlat;
-    for b in c.get("bib_static").and_then(Value::as_array).into_iter().flatten() {
-        let s = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or("");
-        let proto = proto_of(s("proto"))?;
-        let (a4, p4) = taddr::<Ipv4Addr>(s("v4"))?;
-        let (a6, p6) = taddr::<Ipv6Addr>(s("v6"))?;
-        cfg.static_bib.push(Bib {
-            proto,
-            v6: Taddr6 { addr: a6, port: p6 },
-            v4: Taddr4 { addr: a4, port: p4 },
-            is_static: true,
-        });
-    }
-    let flag = |k: &str| c.get(k).and_then(Value::as_bool);
-    if let Some(b) = flag("address_dependent_filtering") {
-        cfg.address_dependent_filtering = b;
-    }
-    if let Some(b) = flag("drop_externally_initiated_tcp") {
-        cfg.drop_externally_initiated_tcp = b;
-    }
-    if let Some(b) = flag("source_icmpv6_errors_better") {
-        cfg.source_icmpv6_errors_better = b;
-    }
-    if let Some(n) = c.get("maximum_simultaneous_opens").and_then(Value::as_u64) {
-        cfg.max_simultaneous_opens = n as usize;
-    }
-    Ok(cfg)
-}
-
 /// Feeds a stateful case's inputs one virtual second after the previous
 /// case; when fewer packets came out than the case expects, lets virtual
 /// time run to each pending timer (up to a minute) and collects what the
 /// timers emit.
 pub fn replay_stateful(
     t: &mut Nat64,
+    lab: &Lab,
+    expect_v6: bool,
     inputs: &[Vec<u8>],
     expected: usize,
     clock: &mut Instant,
 ) -> (Vec<Vec<u8>>, Vec<String>) {
-    let mut outs = Vec::new();
-    let mut notes = Vec::new();
-    let mut buf = vec![0u8; 65536 + 4096];
+    let (mut outs, mut notes) = (Vec::new(), Vec::new());
     *clock = clock.add(Duration::from_secs(1));
-    for p in inputs {
-        let v = t.translate(p, &mut buf, *clock);
-        collect(v, &buf, &mut outs, &mut notes);
-    }
+    let now = *clock;
+    feed(
+        lab,
+        expect_v6,
+        inputs,
+        &mut |p, out| t.translate(p, out, now),
+        &mut outs,
+        &mut notes,
+    );
+    let mut buf = vec![0u8; nat64_core::OUTPUT_BUFFER_LEN];
     let limit = clock.add(Duration::from_secs(60));
     while outs.len() < expected {
         match t.next_expiry() {
@@ -423,6 +331,53 @@ pub fn compare(got: &[Vec<u8>], want: &[Vec<u8>], ignore: &[usize]) -> Option<St
     None
 }
 
+/// The stateful translator a suite's cases share, with the configuration
+/// it was built from.
+struct Stateful {
+    suite: String,
+    key: String,
+    static_bib: Vec<nat64_core::nat64::Bib>,
+    nat: Result<Nat64, String>,
+}
+
+impl Stateful {
+    /// The translator for case `c`: the suite's, reconfigured over its table
+    /// when the case's configuration differs; a new one for a new suite.
+    fn for_case<'a>(slot: &'a mut Option<Stateful>, c: &Case, lab: &Lab) -> Result<&'a mut Nat64, String> {
+        let key = format!("{}{}{}", c.config, c.changes, c.notes);
+        let cfg = lab.nat64.clone().ok_or("a nat64 record without stateful settings")?;
+        match slot.take() {
+            Some(mut s) if s.suite == c.suite => {
+                if s.key != key {
+                    if s.static_bib != cfg.static_bib {
+                        s.nat = Err("unsupported configuration: static BIB entries changed within a suite".into());
+                    } else if let Ok(old) = s.nat {
+                        // The static entries are in the table already.
+                        let mut cfg = cfg;
+                        cfg.static_bib.clear();
+                        s.nat = Nat64::with_table(cfg, old.into_table()).map_err(|e| e.to_string());
+                    }
+                    s.key = key;
+                }
+                *slot = Some(s);
+            }
+            _ => {
+                *slot = Some(Stateful {
+                    suite: c.suite.clone(),
+                    key,
+                    static_bib: cfg.static_bib.clone(),
+                    nat: Nat64::new(cfg).map_err(|e| e.to_string()),
+                });
+            }
+        }
+        match slot.as_mut().map(|s| &mut s.nat) {
+            Some(Ok(t)) => Ok(t),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("no translator".into()),
+        }
+    }
+}
+
 /// The outcome of a run, for tests.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -447,36 +402,38 @@ pub fn run_cases(
     let mut groups: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
     // Stateful cases share one translator per suite, replayed in sequence
     // order on a virtual clock, so sessions made by one case serve the next.
-    let mut stateful: Option<(String, Result<Nat64, String>)> = None;
+    // A case whose configuration differs from the previous one's gets the
+    // new settings over the same table (as `global update` would).
+    let mut stateful: Option<Stateful> = None;
     let mut clock = Instant::from_secs(1);
     for c in cases {
         let g = groups.entry(c.group.as_str()).or_default();
-        let mode = c.config.get("mode").and_then(Value::as_str).unwrap_or(c.suite.as_str());
-        let outcome = if mode == "siit" {
-            match config_from_record(&c.config).and_then(|cfg| Translator::new(cfg).map_err(|e| e.to_string())) {
+        let lab = match lab_from_record(&c.config, &c.changes, &c.notes) {
+            Ok(l) => l,
+            Err(e) => {
+                // Never excused by the known-differences list.
+                g.1 += 1;
+                let _ = writeln!(log, "  FAIL  {}: {e}", c.id);
+                sum.failed.push(c.id.clone());
+                continue;
+            }
+        };
+        let expect_v6 = c.expect_at == "client6ns";
+        let outcome = match lab.mode {
+            Mode::Siit => match Translator::new(lab.xlat.clone()) {
                 Err(e) => Some(format!("cannot configure: {e}")),
                 Ok(mut t) => {
-                    let (got, notes) = replay(&mut t, &c.inputs);
+                    let (got, notes) = replay(&mut t, &lab, expect_v6, &c.inputs);
                     explain(compare(&got, &c.expected, &c.ignore), &notes)
                 }
-            }
-        } else if mode == "nat64" {
-            if stateful.as_ref().is_none_or(|(suite, _)| *suite != c.suite) {
-                let t = nat64_config_from_record(&c.config).and_then(|cfg| Nat64::new(cfg).map_err(|e| e.to_string()));
-                stateful = Some((c.suite.clone(), t));
-            }
-            match stateful.as_mut().map(|(_, t)| t) {
-                Some(Ok(t)) => {
-                    let (got, notes) = replay_stateful(t, &c.inputs, c.expected.len(), &mut clock);
+            },
+            Mode::Nat64 => match Stateful::for_case(&mut stateful, c, &lab) {
+                Err(e) => Some(format!("cannot configure: {e}")),
+                Ok(t) => {
+                    let (got, notes) = replay_stateful(t, &lab, expect_v6, &c.inputs, c.expected.len(), &mut clock);
                     explain(compare(&got, &c.expected, &c.ignore), &notes)
                 }
-                Some(Err(e)) => Some(format!("cannot configure: {e}")),
-                None => Some("no translator".into()),
-            }
-        } else {
-            g.2 += 1;
-            sum.skipped += 1;
-            continue;
+            },
         };
         match outcome {
             None => {
@@ -551,6 +508,104 @@ mod tests {
     fn builtin_differences_parse() {
         parse_differences(BUILTIN_KNOWN_DIFFERENCES).unwrap();
         assert!(parse_differences("[[difference]]\nid='x'\nrfc=''\nwhy='y'\n").is_err());
+    }
+
+    /// A record of our own (not Jool's): IPv4 UDP with checksum 0 from n4
+    /// (198.51.100.2) to 192.0.2.33 through pool6 2001:db8:100::/40, and what
+    /// Jool would emit with `forward-udp-checksum-zero` on.
+    fn own_case(changes: Value, notes: Value) -> Case {
+        let udp = [0x07, 0xd0, 0x0f, 0xa0, 0x00, 0x0c, 0x00, 0x00, 1, 2, 3, 4];
+        let mut v4 = vec![
+            0x45, 0, 0, 32, 0, 0, 0x40, 0, 64, 17, 0, 0, 198, 51, 100, 2, 192, 0, 2, 33,
+        ];
+        let c = nat64_core::checksum::finish(nat64_core::checksum::sum(&v4));
+        v4[10..12].copy_from_slice(&c.to_be_bytes());
+        v4.extend_from_slice(&udp);
+        let pool: nat64_core::Prefix64 = "2001:db8:100::/40".parse().unwrap();
+        let mut v6 = vec![0x60, 0, 0, 0, 0, 12, 17, 63];
+        v6.extend_from_slice(&pool.embed("198.51.100.2".parse().unwrap()).octets());
+        v6.extend_from_slice(&pool.embed("192.0.2.33".parse().unwrap()).octets());
+        v6.extend_from_slice(&udp);
+        Case {
+            id: "own/forward-zero".into(),
+            suite: "siit".into(),
+            group: "own".into(),
+            sequence: 0,
+            config: serde_json::json!({
+                "mode": "siit",
+                "jool_instance": "jool_siit instance add --netfilter -6 2001:db8:100::/40",
+                "pool6": "2001:db8:100::/40",
+                "translator_ipv4_addr": "198.51.100.1/24 (iface to_client_v4, towards n4)",
+                "translator_ipv6_addr": "2001:db8:1c0:2:1::/64 (iface to_client_v6, towards n6)",
+            }),
+            changes,
+            notes,
+            expect_at: "client6ns".into(),
+            inputs: vec![v4],
+            expected: vec![v6],
+            ignore: vec![],
+        }
+    }
+
+    fn run_one(c: Case) -> (Summary, String) {
+        let mut log = String::new();
+        let s = run_cases(&[c], &HashMap::new(), true, &mut log);
+        (s, log)
+    }
+
+    #[test]
+    fn configuration_forms_are_applied_and_the_unknown_refused() {
+        // Without the option: ICMPv4 3/13, not the expected packet.
+        let (s, log) = run_one(own_case(Value::Null, Value::Null));
+        assert_eq!(s.failed.len(), 1, "{log}");
+        for on in ["on", "true", "1"] {
+            for form in [
+                "global update forward-udp-checksum-zero",
+                "jool_siit global update forward-udp-checksum-zero",
+            ] {
+                let (s, log) = run_one(own_case(serde_json::json!([format!("{form} {on}")]), Value::Null));
+                assert_eq!(s.passed, 1, "{form} {on}: {log}");
+            }
+        }
+        let (s, log) = run_one(own_case(
+            Value::Null,
+            serde_json::json!("configured with `global update forward-udp-checksum-zero 1`"),
+        ));
+        assert_eq!(s.passed, 1, "{log}");
+        // MTU forms: the 32-byte packet fits any of them.
+        let (s, log) = run_one(own_case(
+            serde_json::json!([
+                "ip link set dev to_client_v6 mtu 1280",
+                "ip link set to_client_v4 mtu 1400; global update forward-udp-checksum-zero yes"
+            ]),
+            Value::Null,
+        ));
+        assert_eq!(s.passed, 1, "{log}");
+        // Something we cannot apply fails by name, known difference or not.
+        let c = own_case(
+            serde_json::json!([
+                "global update forward-udp-checksum-zero on",
+                "global update mapt-type BR"
+            ]),
+            Value::Null,
+        );
+        let mut log = String::new();
+        let mut known = HashMap::new();
+        known.insert(c.id.clone(), ("RFC x".to_owned(), "y".to_owned()));
+        let s = run_cases(&[c], &known, false, &mut log);
+        assert_eq!(s.failed.len(), 1, "{log}");
+        assert!(
+            log.contains("unsupported configuration: global update mapt-type BR"),
+            "{log}"
+        );
+        let mut c = own_case(Value::Null, Value::Null);
+        c.config["zeroize_traffic_class"] = serde_json::json!("sometimes");
+        let (s, log) = run_one(c);
+        assert_eq!(s.failed.len(), 1);
+        assert!(
+            log.contains("unsupported configuration: zeroize_traffic_class"),
+            "{log}"
+        );
     }
 
     #[test]
