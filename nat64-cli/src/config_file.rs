@@ -160,6 +160,8 @@ pub struct TranslatorTable {
     pub mtu_plateaus: Option<Vec<u16>>,
     /// RFC 7915 section 4.5.
     pub amend_udp_checksum_zero: Option<bool>,
+    /// Jool's forward-udp-checksum-zero: UDP checksum 0 forwarded as is, both ways.
+    pub forward_udp_checksum_zero: Option<bool>,
     /// 4->6: Traffic Class 0.
     pub zeroize_traffic_class: Option<bool>,
     /// 6->4: this TOS.
@@ -304,6 +306,9 @@ impl TranslatorTable {
         if let Some(b) = self.amend_udp_checksum_zero {
             cfg.amend_udp_checksum_zero = b;
         }
+        if let Some(b) = self.forward_udp_checksum_zero {
+            cfg.forward_udp_checksum_zero = b;
+        }
         if let Some(b) = self.zeroize_traffic_class {
             cfg.zeroize_traffic_class = b;
         }
@@ -357,6 +362,7 @@ mod tests {
             lowest_ipv6_mtu = 1400
             mtu_plateaus = [1500, 1280, 576]
             amend_udp_checksum_zero = true
+            forward_udp_checksum_zero = true
             zeroize_traffic_class = true
             override_tos = 16
             error_hop_limit = 32
@@ -379,7 +385,7 @@ mod tests {
         assert_eq!(cfg.own_ipv6, Some("2001:db8::1".parse().unwrap()));
         assert_eq!((cfg.mtu4, cfg.mtu6, cfg.lowest_ipv6_mtu), (1400, 1480, 1400));
         assert_eq!(cfg.mtu_plateaus, vec![1500, 1280, 576]);
-        assert!(cfg.amend_udp_checksum_zero && cfg.zeroize_traffic_class);
+        assert!(cfg.amend_udp_checksum_zero && cfg.zeroize_traffic_class && cfg.forward_udp_checksum_zero);
         assert_eq!(cfg.override_tos, Some(16));
         assert_eq!(cfg.error_hop_limit, 32);
     }

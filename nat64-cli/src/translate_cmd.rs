@@ -103,6 +103,9 @@ pub struct Settings {
     /// Compute the checksum of IPv4 UDP datagrams that have none (RFC 7915 section 4.5).
     #[arg(long)]
     pub amend_udp_checksum_zero: bool,
+    /// Forward UDP checksum 0 unchanged in both directions (Jool's forward-udp-checksum-zero, for RFC 6935 tunnels).
+    #[arg(long)]
+    pub forward_udp_checksum_zero: bool,
     /// Allow non-global IPv4 addresses under 64:ff9b::/96 (turns off RFC 6052 section 3.1).
     #[arg(long)]
     pub no_wkp_check: bool,
@@ -613,6 +616,9 @@ fn build_config(a: &Args) -> Result<Config, Box<dyn std::error::Error>> {
     }
     if f.amend_udp_checksum_zero {
         cfg.amend_udp_checksum_zero = true;
+    }
+    if f.forward_udp_checksum_zero {
+        cfg.forward_udp_checksum_zero = true;
     }
     if f.no_wkp_check {
         cfg.wkp_forbids_non_global = false;
