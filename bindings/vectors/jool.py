@@ -10,6 +10,12 @@ the C and Node tests:
 
     python3 bindings/vectors/jool.py OUT.txt          # cases.txt for C / Node
 
+Without the vectors (a fresh clone has no ../shared) the tests that need them
+are skipped with the reason `missing()` gives; the command then writes nothing
+and exits with status 77 (the Automake "skipped" status), the reason on stderr.
+With NAT64_REQUIRE_VECTORS=1 (set by .ci/run) missing vectors are an error
+instead: `missing()` raises VectorsMissing and the command exits with status 1.
+
 Text format, one item per line, fields separated by one space:
 
     case ID MODE                 MODE is siit or nat64; nat64 cases of a suite share one translator
@@ -36,10 +42,41 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+SKIPPED = 77
+
+
+class VectorsMissing(Exception):
+    """NAT64_REQUIRE_VECTORS=1 and the vectors are not there."""
+
+
 def vectors_dir() -> Path:
     env = os.environ.get("NAT64_VECTORS")
     base = Path(env) if env else ROOT.parent / "shared" / "vectors"
     return base / "jool"
+
+
+def required() -> bool:
+    """NAT64_REQUIRE_VECTORS: 1 means missing vectors fail the tests, unset, empty or 0 that they skip them."""
+    v = os.environ.get("NAT64_REQUIRE_VECTORS", "")
+    if v not in ("", "0", "1"):
+        raise ValueError(f"NAT64_REQUIRE_VECTORS is {v!r}: set it to 1 (the vectors must be there) or 0")
+    return v == "1"
+
+
+def missing() -> str | None:
+    """None if the vectors are there, else why the tests that need them are skipped.
+
+    Raises VectorsMissing instead when NAT64_REQUIRE_VECTORS=1."""
+    path = vectors_dir() / "graybox.jsonl"
+    require = required()
+    if path.is_file():
+        return None
+    if require:
+        raise VectorsMissing(
+            f"Jool vectors not found at {path} and NAT64_REQUIRE_VECTORS=1: "
+            "set NAT64_VECTORS=/path/to/vectors (the folder holding jool/graybox.jsonl)"
+        )
+    return f"Jool vectors not found at {path}: set NAT64_VECTORS=/path/to/vectors to run"
 
 
 def known_differences() -> set[str]:
@@ -180,5 +217,12 @@ def write_text(out_path: Path, cases: list[dict] | None = None) -> int:
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: jool.py OUT.txt   (reads $NAT64_VECTORS/jool/graybox.jsonl)")
+    try:
+        reason = missing()
+    except (VectorsMissing, ValueError) as e:
+        sys.exit(f"jool.py: {e}")
+    if reason:
+        print(reason, file=sys.stderr)
+        sys.exit(SKIPPED)
     n = write_text(Path(sys.argv[1]))
     print(f"{n} cases written to {sys.argv[1]}", file=sys.stderr)
