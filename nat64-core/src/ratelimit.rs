@@ -418,7 +418,7 @@ mod tests {
 
     #[test]
     fn bounded_memory_and_a_returning_destination() {
-        let mut l = IcmpRateLimiter::new(IcmpRateLimit::UNLIMITED, 3).unwrap();
+        let l = IcmpRateLimiter::new(IcmpRateLimit::UNLIMITED, 3).unwrap();
         assert_eq!(l.dests.len(), 0, "no per-destination limit, no table");
         let cfg = IcmpRateLimit {
             per_sec: 0,
