@@ -116,6 +116,28 @@ impl Default for IcmpRateLimit {
     }
 }
 
+impl core::fmt::Display for IcmpRateLimit {
+    /// `1000/s burst 50, per destination 1/1000ms burst 6`, with
+    /// `unlimited` for a limit that is off.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.per_sec {
+            0 => f.write_str("unlimited")?,
+            n => write!(f, "{n}/s burst {}", self.burst)?,
+        }
+        f.write_str(", per destination ")?;
+        if self.dest_interval.is_zero() {
+            f.write_str("unlimited")
+        } else {
+            let us = self.dest_interval.as_micros();
+            if us % 1000 == 0 {
+                write!(f, "1/{}ms burst {}", us / 1000, self.dest_burst)
+            } else {
+                write!(f, "1/{us}us burst {}", self.dest_burst)
+            }
+        }
+    }
+}
+
 /// Parameters that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -360,6 +382,11 @@ mod tests {
             (1000, 50, Duration::from_secs(1), 6)
         );
         assert_eq!(d.validate(), Ok(()));
+        assert_eq!(d.to_string(), "1000/s burst 50, per destination 1/1000ms burst 6");
+        assert_eq!(
+            IcmpRateLimit::UNLIMITED.to_string(),
+            "unlimited, per destination unlimited"
+        );
     }
 
     #[test]
