@@ -21,6 +21,10 @@
 //! control_socket = "/run/nat64/nat64.sock" # "" turns it off
 //! metrics = "127.0.0.1:9164"               # Prometheus; "" turns it off
 //! log_level = "info"
+//! icmp_errors_per_sec = 1000               # ICMP errors sent, all senders (0: no limit)
+//! icmp_errors_burst = 50
+//! icmp_errors_dest_interval_ms = 1000      # one per interval to each sender (0: no limit)
+//! icmp_errors_dest_burst = 6
 //!
 //! [nat64]
 //! pool4 = ["192.168.255.0/24"]             # ADDR[/LEN][:FIRST-LAST]
@@ -55,7 +59,7 @@ use std::time::Duration;
 
 use clap::{Args as ClapArgs, Subcommand};
 use nat64_core::nat64::{Bib, Nat64Config, Pool4Entry, Proto, TableLimits, Taddr4, Taddr6, Timeouts};
-use nat64_core::{Config, Eamt, Ipv4Prefix, Ipv6Prefix, Prefix64};
+use nat64_core::{Config, Eamt, IcmpRateLimit, IcmpRateLimitError, Ipv4Prefix, Ipv6Prefix, Prefix64};
 use nat64_gateway::control::{self, Request, Response};
 use nat64_gateway::log::{self, Level};
 use nat64_gateway::settings::{Adapter, Cidr, Clients, Device, Mode, NextHop, PacketSide, Settings, Xlat};
@@ -261,6 +265,16 @@ pub struct GatewayTable {
     pub metrics: Option<String>,
     /// "error", "warn", "info" or "debug".
     pub log_level: Option<String>,
+    /// ICMP errors the translator may send per second, all destinations
+    /// together (RFC 4443 section 2.4 (f); 0: no limit).
+    pub icmp_errors_per_sec: Option<u32>,
+    /// Their burst.
+    pub icmp_errors_burst: Option<u32>,
+    /// One ICMP error per this many milliseconds to any one destination
+    /// (0: no per-destination limit).
+    pub icmp_errors_dest_interval_ms: Option<u64>,
+    /// The per-destination burst.
+    pub icmp_errors_dest_burst: Option<u32>,
 }
 
 /// `[nat64]`: the stateful translator (RFC 6146).
@@ -866,6 +880,7 @@ fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
         }
         a => return Err(bad("gateway", "adapter", a, "use \"tun\" or \"af_packet\"")),
     };
+    let icmp_rate = icmp_rate(g)?;
     let settings = Settings {
         mode,
         xlat: xl,
@@ -883,6 +898,7 @@ fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
         },
         control_socket,
         metrics,
+        icmp_rate,
     };
     let (dns64_table, dns64) = match &f.dns64 {
         None => (None, None),
@@ -898,6 +914,28 @@ fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
         dns64_table,
         dns64,
     })
+}
+
+/// `[gateway] icmp_errors_*` over Linux's limits (the core's default).
+fn icmp_rate(g: &GatewayTable) -> Result<IcmpRateLimit, GatewayConfigError> {
+    let d = IcmpRateLimit::default();
+    let r = IcmpRateLimit {
+        per_sec: g.icmp_errors_per_sec.unwrap_or(d.per_sec),
+        burst: g.icmp_errors_burst.unwrap_or(d.burst),
+        dest_interval: g
+            .icmp_errors_dest_interval_ms
+            .map_or(d.dest_interval, Duration::from_millis),
+        dest_burst: g.icmp_errors_dest_burst.unwrap_or(d.dest_burst),
+    };
+    r.validate().map_err(|e| {
+        let (key, value) = match e {
+            IcmpRateLimitError::ZeroBurst { .. } => ("icmp_errors_burst", r.burst.to_string()),
+            IcmpRateLimitError::ZeroDestBurst => ("icmp_errors_dest_burst", r.dest_burst.to_string()),
+            _ => ("icmp_errors_dest_interval_ms", r.dest_interval.as_millis().to_string()),
+        };
+        bad("gateway", key, value, e.to_string())
+    })?;
+    Ok(r)
 }
 
 /// The resolver's settings from the gateway file's `[dns64]` table. Without
@@ -1087,6 +1125,7 @@ fn print_settings(s: &Settings) {
     println!("addresses       {}", list(&s.device.addresses));
     println!("routes          {}", list(&s.device.routes));
     println!("configure       {}", s.device.configure);
+    println!("icmp errors     {}", s.icmp_rate);
     println!(
         "control socket  {}",
         s.control_socket
@@ -1318,6 +1357,46 @@ mod tests {
         assert_eq!(s.device.routes.len(), 2);
         assert_eq!(s.clients, Clients::V6(vec!["fc00::/7".parse().unwrap()]));
         assert_eq!(s.control_socket.unwrap(), PathBuf::from("/run/nat64/nat64.sock"));
+        assert_eq!(s.icmp_rate, IcmpRateLimit::default());
+    }
+
+    #[test]
+    fn example_file_builds_with_the_defaults_it_documents() {
+        let f = GatewayFile::parse(include_str!("../../examples/gateway.toml")).unwrap();
+        let s = build(&f).unwrap().settings;
+        assert_eq!(s.icmp_rate, IcmpRateLimit::default());
+    }
+
+    #[test]
+    fn icmp_error_rate_keys() {
+        let f = GatewayFile::parse(
+            "[gateway]\nicmp_errors_per_sec = 200\nicmp_errors_burst = 20\nicmp_errors_dest_interval_ms = 500\nicmp_errors_dest_burst = 10\n",
+        )
+        .unwrap();
+        let r = build(&f).unwrap().settings.icmp_rate;
+        assert_eq!(
+            (r.per_sec, r.burst, r.dest_interval, r.dest_burst),
+            (200, 20, Duration::from_millis(500), 10)
+        );
+        // 0 turns a limit off; its burst no longer matters.
+        let f = GatewayFile::parse("[gateway]\nicmp_errors_per_sec = 0\nicmp_errors_burst = 0\nicmp_errors_dest_interval_ms = 0\nicmp_errors_dest_burst = 0\n").unwrap();
+        assert_eq!(build(&f).unwrap().settings.icmp_rate, IcmpRateLimit::UNLIMITED);
+        let e = err("[gateway]\nicmp_errors_burst = 0\n");
+        assert!(
+            e.contains("[gateway] icmp_errors_burst = \"0\"") && e.contains("at least 1"),
+            "{e}"
+        );
+        let e = err("[gateway]\nicmp_errors_dest_burst = 0\n");
+        assert!(e.contains("[gateway] icmp_errors_dest_burst"), "{e}");
+        let e = err("[gateway]\nicmp_errors_dest_interval_ms = 7200000\n");
+        assert!(
+            e.contains("[gateway] icmp_errors_dest_interval_ms") && e.contains("one hour"),
+            "{e}"
+        );
+        let e = err("[gateway]\nicmp_errors_per_sec = -1\n");
+        assert!(e.contains("icmp_errors_per_sec"), "{e}");
+        let e = err("[gateway]\nicmp_error_per_sec = 10\n");
+        assert!(e.contains("unknown field") && e.contains("icmp_error_per_sec"), "{e}");
     }
 
     #[test]

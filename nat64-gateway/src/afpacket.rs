@@ -472,8 +472,9 @@ impl Gateway {
                 }
             }
             Verdict::IcmpError { len, .. } => {
-                bump(&io.icmp_errors_sent, 1);
-                s.emit(len as usize, VnetHdr::default(), None);
+                if self.icmp_error_admitted(&s.batch.space()[..len as usize], s.now, io) {
+                    s.emit(len as usize, VnetHdr::default(), None);
+                }
             }
             Verdict::Dropped(_) | Verdict::NotOurs(_) | Verdict::Held(_) => {}
         }

@@ -59,7 +59,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use nat64_core::nat64::{Nat64, Nat64Config, Nat64ConfigError, Pool4, Pool4Error, Proto, SessionFilter, SessionTable};
-use nat64_core::{ConfigError, Counters, DropReason, NotOurs, Translator, Verdict, OUTPUT_BUFFER_LEN};
+use nat64_core::{
+    ConfigError, Counters, DropReason, IcmpRateLimitError, IcmpRateLimiter, NotOurs, Translator, Verdict,
+    OUTPUT_BUFFER_LEN,
+};
 
 use crate::afpacket::PacketIo;
 use crate::clock::Clock;
@@ -83,6 +86,9 @@ pub enum GatewayError {
     /// pool4 cannot work.
     #[error("[nat64] pool4: {0}")]
     Pool4(#[from] Pool4Error),
+    /// The ICMP error rate limit cannot work.
+    #[error("[gateway] icmp_errors_*: {0}")]
+    IcmpRate(#[from] IcmpRateLimitError),
     /// An interface of the AF_PACKET adapter.
     #[error("[af_packet] interface {interface:?}: {error} (the AF_PACKET adapter needs CAP_NET_RAW and an existing Ethernet interface)")]
     Packet {
@@ -145,6 +151,7 @@ pub(crate) struct IoCounters {
     pub(crate) tx_errors: AtomicU64,
     pub(crate) refused_clients: AtomicU64,
     pub(crate) icmp_errors_sent: AtomicU64,
+    pub(crate) icmp_errors_rate_limited: AtomicU64,
     pub(crate) sessions_expired: AtomicU64,
     pub(crate) gso_packets: AtomicU64,
     pub(crate) offload_errors: AtomicU64,
@@ -152,7 +159,7 @@ pub(crate) struct IoCounters {
     pub(crate) rx_dropped: AtomicU64,
 }
 
-const IO_COUNTERS: [(&str, &str); 13] = [
+const IO_COUNTERS: [(&str, &str); N_IO] = [
     ("rx_packets", "packets read from the TUN device or the AF_PACKET rings"),
     ("rx_bytes", "bytes read from the TUN device or the AF_PACKET rings"),
     (
@@ -173,6 +180,10 @@ const IO_COUNTERS: [(&str, &str); 13] = [
         "packets whose source is outside [gateway] clients (the gateway is not an open relay); add the prefix to clients if they are legitimate",
     ),
     ("icmp_errors_sent", "ICMP errors the translator sent back to a sender (Time Exceeded, Packet Too Big, ...)"),
+    (
+        "icmp_errors_rate_limited",
+        "ICMP errors the translator generated but did not send: over [gateway] icmp_errors_per_sec / icmp_errors_burst, or over the per-destination limit icmp_errors_dest_interval_ms / icmp_errors_dest_burst (RFC 4443 section 2.4 (f))",
+    ),
     ("sessions_expired", "sessions removed by their timeout (RFC 6146 section 3.5)"),
     (
         "gso_packets",
@@ -192,8 +203,10 @@ const IO_COUNTERS: [(&str, &str); 13] = [
     ),
 ];
 
+const N_IO: usize = 14;
+
 impl IoCounters {
-    fn values(&self) -> [u64; 13] {
+    fn values(&self) -> [u64; N_IO] {
         [
             self.rx_packets.load(Relaxed),
             self.rx_bytes.load(Relaxed),
@@ -203,6 +216,7 @@ impl IoCounters {
             self.tx_errors.load(Relaxed),
             self.refused_clients.load(Relaxed),
             self.icmp_errors_sent.load(Relaxed),
+            self.icmp_errors_rate_limited.load(Relaxed),
             self.sessions_expired.load(Relaxed),
             self.gso_packets.load(Relaxed),
             self.offload_errors.load(Relaxed),
@@ -272,6 +286,12 @@ pub struct Gateway {
     pub(crate) stopping: std::sync::atomic::AtomicBool,
     started: std::time::Instant,
     pub(crate) clock: Clock,
+    /// The ICMP errors the translator originates, rate-limited (RFC 4443
+    /// section 2.4 (f)): one limiter shared by the workers and the timers
+    /// thread, so the global and per-destination limits hold for the
+    /// gateway as a whole whichever queue a sender's packets arrive on.
+    /// Taken only for an ICMP error, for a few arithmetic operations.
+    icmp_limit: Mutex<IcmpRateLimiter>,
     reloads: AtomicU64,
 }
 
@@ -333,6 +353,7 @@ impl Gateway {
         }
         let n = s.device.workers;
         // The configuration first: nothing on the system changes if it is wrong.
+        let icmp_limit = IcmpRateLimiter::new(s.icmp_rate, random_seed())?;
         let engine = match &s.xlat {
             Xlat::Stateless(cfg) => Engine::Stateless(
                 (0..n)
@@ -440,6 +461,7 @@ impl Gateway {
             stopping: std::sync::atomic::AtomicBool::new(false),
             started: std::time::Instant::now(),
             clock: Clock::new(),
+            icmp_limit: Mutex::new(icmp_limit),
             reloads: AtomicU64::new(0),
         });
         let mut threads = Vec::new();
@@ -511,6 +533,7 @@ impl Gateway {
                     .map(|p| p.display().to_string())
                     .unwrap_or_else(|| "-".into()),
                 metrics = s.metrics.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+                icmp_errors = s.icmp_rate,
             );
         }
         Ok(gw)
@@ -745,11 +768,34 @@ impl Gateway {
                 }
             }
             Verdict::IcmpError { len, .. } => {
-                bump(&io.icmp_errors_sent, 1);
-                self.send(q, offload, &out[..len as usize], VnetHdr::default(), io);
+                let p = &out[..len as usize];
+                if self.icmp_error_admitted(p, None, io) {
+                    self.send(q, offload, p, VnetHdr::default(), io);
+                }
             }
             Verdict::Dropped(_) | Verdict::NotOurs(_) | Verdict::Held(_) => {}
         }
+    }
+
+    /// Whether an ICMP error the core generated (`p`, an IP packet to the
+    /// sender of the packet it is about) may be sent now under the rate
+    /// limit; counted as sent or as rate-limited.
+    pub(crate) fn icmp_error_admitted(
+        &self,
+        p: &[u8],
+        now: Option<nat64_core::nat64::Instant>,
+        io: &IoCounters,
+    ) -> bool {
+        let now = now.unwrap_or_else(|| self.clock.now());
+        if lock(&self.icmp_limit).admit_packet(now, p) {
+            bump(&io.icmp_errors_sent, 1);
+            return true;
+        }
+        bump(&io.icmp_errors_rate_limited, 1);
+        if log::enabled(Level::Debug) {
+            log!(Level::Debug, "icmp_error_rate_limited", packet = PacketSummary(p));
+        }
+        false
     }
 
     /// Writes one packet, after its offload header `h` when the queues have
@@ -854,7 +900,9 @@ impl Gateway {
                 }
             }
             for p in sends {
-                bump(&io.icmp_errors_sent, 1);
+                if !self.icmp_error_admitted(&p, Some(now), io) {
+                    continue;
+                }
                 match &self.io_kind {
                     Io::Tun { queues, offload } => self.send(&queues[0], *offload, &p, VnetHdr::default(), io),
                     Io::Packet(pio) => self.packet_send_one(pio, &p, io),
@@ -868,6 +916,11 @@ impl Gateway {
     pub fn reload(&self, mut new: Settings) -> Result<Vec<String>, GatewayError> {
         let mtu_notes = fit_mtus(&mut new)?;
         let mut cur = lock(&self.settings);
+        let icmp_limit = if new.icmp_rate != cur.icmp_rate {
+            Some(IcmpRateLimiter::new(new.icmp_rate, random_seed())?)
+        } else {
+            None
+        };
         if new.mode != cur.mode {
             return Err(GatewayError::Reload(format!(
                 "[gateway] mode changed from {} to {}: restart the gateway to change mode",
@@ -964,6 +1017,10 @@ impl Gateway {
                 }
             }
         }
+        if let Some(l) = icmp_limit {
+            // New parameters start with full buckets.
+            *lock(&self.icmp_limit) = l;
+        }
         *cur = new;
         self.reloads.fetch_add(1, Relaxed);
         Ok(notes)
@@ -1023,7 +1080,7 @@ impl Gateway {
 
     /// Every counter.
     pub fn stats(&self) -> Stats {
-        let mut io = [0u64; 13];
+        let mut io = [0u64; N_IO];
         for c in &self.io {
             for (a, b) in io.iter_mut().zip(c.values()) {
                 *a += b;
@@ -1167,6 +1224,13 @@ impl Gateway {
             table,
         }
     }
+}
+
+/// A random key for the rate limiter's hash (from the standard library's
+/// per-process random hash keys).
+fn random_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(std::process::id())
 }
 
 /// With the AF_PACKET adapter the gateway sends on the interfaces itself, so

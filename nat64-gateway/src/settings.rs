@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
 use nat64_core::nat64::Nat64Config;
-use nat64_core::{Config, Ipv4Prefix, Ipv6Prefix};
+use nat64_core::{Config, IcmpRateLimit, Ipv4Prefix, Ipv6Prefix};
 
 /// What the gateway translates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,6 +252,9 @@ pub struct Settings {
     pub control_socket: Option<PathBuf>,
     /// The Prometheus endpoint (loopback).
     pub metrics: Option<SocketAddr>,
+    /// How many ICMP errors the translator may send (RFC 4443 section
+    /// 2.4 (f)); `IcmpRateLimit::default()` is Linux's limits.
+    pub icmp_rate: IcmpRateLimit,
 }
 
 #[cfg(test)]

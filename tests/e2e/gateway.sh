@@ -125,6 +125,10 @@ clients = ["2001:db8:1::/64"]
 control_socket = "$SOCK"
 metrics = "127.0.0.1:9164"
 log_level = "info"
+icmp_errors_per_sec = 1000
+icmp_errors_burst = 50
+icmp_errors_dest_interval_ms = 500
+icmp_errors_dest_burst = 10
 
 [translator]
 pool6 = "2001:db8:64::/96"
@@ -261,6 +265,53 @@ if command -v traceroute >/dev/null; then
     && ok "traceroute: shows the IPv4 hop as $GW4_AS6 and reaches $DST" || bad "traceroute" "$out"
 fi
 
+# ---------------------------------------------------------------- ICMP error rate limit
+# RFC 4443 section 2.4 (f): 200 echo requests that reach the translator with
+# hop limit 1, in a burst; the translator generates 200 Time Exceeded but
+# sends the client (one destination) only its per-destination burst plus one
+# per interval; the rest are counted as rate-limited.
+rate_check() { # rate_check NAME SOCKET HOPS BURST INTERVAL_S
+  local name=$1 sock=$2 hops=$3 burst=$4 iv=$5 gen0 sent0 lim0 got secs gen sent lim most
+  gen0=$(stat_of icmp_errors_generated "$sock") sent0=$(stat_of icmp_errors_sent "$sock")
+  lim0=$(stat_of icmp_errors_rate_limited "$sock")
+  read -r got secs < <(inc python3 -c "
+import socket, struct, time
+own, dst = '$OWN6', '$DST'
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, $hops)
+s.settimeout(0.1)
+t0 = time.monotonic()
+for i in range(200):
+    s.sendto(struct.pack('!BBHHH', 128, 0, 0, 0x5151, i) + b'ratelimit', (dst, 0))
+secs = time.monotonic() - t0
+n, end = 0, time.monotonic() + 1.5
+while time.monotonic() < end:
+    try:
+        data, addr = s.recvfrom(2000)
+    except socket.timeout:
+        continue
+    # Time Exceeded from the translator quoting one of our echo requests.
+    if data[0] == 3 and addr[0] == own and data[48:50] == bytes([128, 0]) and data[52:54] == b'\\x51\\x51':
+        n += 1
+print(n, '%.3f' % secs)")
+  sleep 0.3
+  gen=$(( $(stat_of icmp_errors_generated "$sock") - gen0 )) sent=$(( $(stat_of icmp_errors_sent "$sock") - sent0 ))
+  lim=$(( $(stat_of icmp_errors_rate_limited "$sock") - lim0 ))
+  most=$(python3 -c "import math; print($burst + math.floor(${secs:-99} / $iv) + 1)")
+  [ "$gen" = 200 ] && [ "${got:-0}" -ge "$burst" ] && [ "${got:-0}" -le "$most" ] && [ "$sent" = "$got" ] && [ $((sent + lim)) = 200 ] \
+    && ok "$name: 200 Time Exceeded generated in ${secs}s, $got sent (burst $burst + 1 per ${iv}s: at most $most), $lim counted as icmp_errors_rate_limited" \
+    || bad "$name" "generated +$gen, received $got in ${secs}s (want $burst..$most), icmp_errors_sent +$sent, icmp_errors_rate_limited +$lim (want sent + limited = 200)"
+}
+sleep 1.2                                   # the earlier errors' tokens are back
+rate_check "icmp rate limit" "$SOCK" 2 10 0.5
+# The limit is a rate, not a ban: the client's bucket refills (one token
+# per 500 ms), so a later hop-limit-2 ping gets its Time Exceeded again.
+sleep 0.6
+out=$(inc ping -6 -c 1 -W 2 -t 2 "$DST")
+echo "$out" | grep -q "From $OWN6.*Time exceeded" \
+  && ok "icmp rate limit: the client's bucket refills (a Time Exceeded 600 ms later)" \
+  || bad "icmp rate limit: refill" "$out"
+
 # ---------------------------------------------------------------- sessions
 inc curl -sS --max-time 30 --limit-rate 1M -o /dev/null "http://[$DST]:8080/big.bin" &
 LONG=$!
@@ -340,7 +391,8 @@ echo "$m" | grep -Eq '^nat64_drops_total\{reason="tcp_no_session"\} [1-9]' \
   && echo "$m" | grep -q '^nat64_sessions{proto="tcp"}' \
   && echo "$m" | grep -Eq '^nat64_pool4_used\{proto="tcp"\} [0-9]' \
   && echo "$m" | grep -Eq '^nat64_packets_total\{verdict="translated",direction="6to4"\} [1-9]' \
-  && ok "metrics: Prometheus text on 127.0.0.1:9164 (sessions, pool4, verdicts, drop reasons)" \
+  && echo "$m" | grep -Eq '^nat64_icmp_errors_rate_limited_total [1-9]' \
+  && ok "metrics: Prometheus text on 127.0.0.1:9164 (sessions, pool4, verdicts, drop reasons, ICMP errors rate-limited)" \
   || bad "metrics" "$(echo "$m" | head -20)"
 
 # ---------------------------------------------------------------- 464XLAT
@@ -454,6 +506,9 @@ for i in range(5):
         pass
 print(ok)")
   [ "$got" = 5 ] && ok "af_packet: 5 UDP datagrams echoed" || bad "af_packet: UDP echo" "$got of 5"
+  # Linux's defaults (no icmp_errors_* keys): burst 6, then 1 per second.
+  # The rings see the client's packets before any router: hop limit 1.
+  rate_check "af_packet: icmp rate limit (defaults)" "$DIR/afp.sock" 1 6 1
   out=$("$NAT64" session display --socket "$DIR/afp.sock")
   echo "$out" | grep -Eq "^tcp +2001:db8:1::2#[0-9]+ +198\.51\.100\.[0-9]+#[0-9]+ +203\.0\.113\.2#8080" \
     && ok "af_packet: session display shows the TCP sessions" || bad "af_packet: session display" "$out"
