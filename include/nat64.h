@@ -880,8 +880,11 @@ void nat64_dns64_config_free(struct nat64_dns64_config *cfg);
 // `cfg` valid; `prefix` a NUL-terminated string.
 nat64_result nat64_dns64_config_add_prefix(struct nat64_dns64_config *cfg, const char *prefix);
 
-// Restricts the synthesis prefix `prefix` (added before) to also cover the
-// IPv4 range `mapped` ("192.0.2.0/24").
+// Adds an element to the IPv4 ranges of the synthesis prefix `prefix`
+// (added before): "192.0.2.0/24" (used for it), "!10.0.0.0/8" (not used
+// for it) or "any". The first element holding an address decides; with
+// only "!" elements, every other address is used (the core's
+// `PrefixRule::maps`).
 //
 // # Safety
 // `cfg` valid; the strings NUL-terminated.
@@ -921,6 +924,15 @@ nat64_result nat64_dns64_config_set_allow_ipv4(struct nat64_dns64_config *cfg, b
 // # Safety
 // `cfg` valid.
 nat64_result nat64_dns64_config_set_allow_non_global(struct nat64_dns64_config *cfg, bool on);
+
+// The upstream resolvers validate DNSSEC and their AD bit is trusted
+// (default false): a synthesized answer to a client that set DO and not CD
+// then carries AD when the negative AAAA answer and the A answer both did
+// (RFC 6147 section 5.5 item 2).
+//
+// # Safety
+// `cfg` valid.
+nat64_result nat64_dns64_config_set_upstream_validates(struct nat64_dns64_config *cfg, bool on);
 
 // Our EDNS(0) UDP payload size (default 1232).
 //

@@ -236,6 +236,9 @@ check private.test.example AAAA
 check doc.test.example AAAA
 check ipv4only.arpa AAAA
 check "$REV" PTR
+# No PTR for 93.184.216.99: NXDOMAIN for the ip6.arpa name (RFC 6147 section 5.3.1), not a
+# forwarded ip6.arpa query.
+check "$(python3 -c 'import ipaddress; print(ipaddress.ip_address("64:ff9b::5db8:d863").reverse_pointer)')" PTR
 
 echo
 echo "dns64 differential: $known known differences (each decided by the RFC clause named above)"

@@ -37,9 +37,9 @@ use std::time::{Duration, Instant};
 
 use nat64_core::dns64::wire::{age_ttls, cache_ttl, flags, rcode, rtype, Message, Section, HEADER_LEN};
 use nat64_core::dns64::{
-    Answer, ClientPrefix, Decision, Dns64, Dns64Config, Plan, PrefixRule, Query, DEFAULT_EDNS_UDP_SIZE,
+    Answer, ClientPrefix, Decision, Dns64, Dns64Config, MappedRange, Plan, PrefixRule, Query, DEFAULT_EDNS_UDP_SIZE,
 };
-use nat64_core::{Ipv4Prefix, Ipv6Prefix, Prefix64};
+use nat64_core::{Ipv6Prefix, Prefix64};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -70,10 +70,30 @@ Examples:
   nat64 dns64 --upstream 192.0.2.53                         # 64:ff9b::/96, listen on [::]:53
   nat64 dns64 --listen [::1]:5353 --upstream 127.0.0.1:53 --prefix 2001:db8:64::/96
   nat64 dns64 --upstream 192.0.2.53 --prefix '2001:db8:1::/96=198.51.100.0/24' --translate-all
+  nat64 dns64 --upstream 192.0.2.53 --prefix '2001:db8:1::/96=198.51.100.0/24' \
+              --prefix '2001:db8:2::/96=!198.51.100.0/24'    # one prefix for a range, one for the rest
+  nat64 dns64 --upstream 127.0.0.1:5353 --upstream-validates    # behind a local validating resolver
   nat64 dns64 --config gateway.toml                         # the [dns64] table
 
 Flags override the keys of the --config file's [dns64] table; a flag that takes a
-list (--listen, --upstream, --prefix, --exclude, --client) replaces the file's list.")]
+list (--listen, --upstream, --prefix, --exclude, --client) replaces the file's list.
+
+IPv4 ranges of a prefix (--prefix PREFIX=LIST, or `mapped` in the file) work like BIND's
+`mapped` address match list: the elements are tried in order, the first that holds the
+address decides, and `!RANGE` means the prefix is NOT used for it; `any` is 0.0.0.0/0.
+An address no element holds is used only when the list has no positive element, so
+'!10.0.0.0/8' alone means every address but 10/8. An element that an earlier one of the
+other sign already covers (any,!10.0.0.0/8) is refused: put the exclusion first. Quote
+the list for the shell ('!' is special to interactive bash).
+
+PTR queries for ip6.arpa names under a prefix (RFC 6147 section 5.3.1) are answered from
+the matching in-addr.arpa name: a CNAME to it when it has PTR records, its NXDOMAIN or
+empty answer (with its SOA) when it has none; otherwise the query is forwarded.
+
+DNSSEC (RFC 6147 section 5.5): a client setting both CD and DO gets no synthesis (its query
+is forwarded as it is); a client setting CD alone gets synthesis and no AD. Synthesized
+answers never carry AD unless --upstream-validates (item 2: DO set, CD clear, and both the
+negative AAAA answer and the A answer came with AD).")]
 pub struct Args {
     /// TOML file with a `[dns64]` table (other tables are ignored).
     #[arg(long, value_name = "FILE")]
@@ -85,7 +105,8 @@ pub struct Args {
     #[arg(long = "upstream", value_name = "ADDR[:PORT]", value_parser = parse_upstream)]
     pub upstreams: Vec<SocketAddr>,
     /// Synthesis prefix (repeatable; default 64:ff9b::/96), optionally with the IPv4 ranges it is
-    /// used for: 2001:db8:1::/96=198.51.100.0/24,203.0.113.0/24.
+    /// used for, first match wins, `!` for ranges it is not used for, `any` for all:
+    /// 2001:db8:1::/96=198.51.100.0/24,203.0.113.0/24 or '2001:db8:2::/96=!10.0.0.0/8,any'.
     #[arg(long = "prefix", value_name = "PREFIX[=V4RANGES]", value_parser = parse_prefix_rule)]
     pub prefixes: Vec<PrefixRule>,
     /// AAAA records in this range are treated as absent (repeatable; default ::ffff:0:0/96).
@@ -94,7 +115,10 @@ pub struct Args {
     /// Only these clients get DNS64 (repeatable; default all).
     #[arg(long = "client", value_name = "PREFIX")]
     pub clients: Vec<ClientPrefix>,
-    /// Synthesize even when real AAAA records exist (CoreDNS translate_all, unbound dns64-synthall).
+    /// Synthesize even when real AAAA records exist, replacing them (CoreDNS translate_all, unbound
+    /// dns64-synthall; RFC 6147 section 5.1.1's non-default option). A name with AAAA records and
+    /// nothing to synthesize from (no A record, or only ones no prefix is used for, or a failed A
+    /// query) still gets its real AAAA records, less the --exclude ranges (section 5.1.4).
     #[arg(long)]
     pub translate_all: bool,
     /// Also synthesize for clients asking over IPv4 (CoreDNS allow_ipv4).
@@ -103,6 +127,10 @@ pub struct Args {
     /// Synthesize non-global IPv4 addresses under 64:ff9b::/96 too (RFC 6052 section 3.1).
     #[arg(long)]
     pub allow_non_global: bool,
+    /// The upstreams validate DNSSEC and their AD bit is trusted (RFC 6147 section 5.5 item 2):
+    /// synthesized answers to DO clients (CD clear) carry AD when both upstream answers did.
+    #[arg(long)]
+    pub upstream_validates: bool,
     /// Time to wait for one upstream before trying the next, in milliseconds (default 1500).
     #[arg(long, value_name = "MS")]
     pub timeout_ms: Option<u64>,
@@ -136,6 +164,8 @@ fn parse_upstream(s: &str) -> Result<SocketAddr, String> {
         })
 }
 
+/// `PREFIX` or `PREFIX=RANGE,RANGE,...`, each range optionally `!RANGE` or
+/// `any` (see [`MappedRange`]).
 fn parse_prefix_rule(s: &str) -> Result<PrefixRule, String> {
     let (p, mapped) = match s.split_once('=') {
         Some((p, m)) => (p, Some(m)),
@@ -145,18 +175,28 @@ fn parse_prefix_rule(s: &str) -> Result<PrefixRule, String> {
     let mut rule = PrefixRule::new(prefix);
     if let Some(m) = mapped {
         for r in m.split(',').filter(|r| !r.trim().is_empty()) {
-            rule.mapped.push(
-                r.trim()
-                    .parse::<Ipv4Prefix>()
-                    .map_err(|e| format!("in the IPv4 ranges of {p}: {e}"))?,
-            );
+            rule.mapped.push(parse_mapped(p, r)?);
         }
     }
     Ok(rule)
 }
 
-/// A prefix in the TOML file: `"64:ff9b::/96"` or
-/// `{ prefix = "2001:db8:1::/96", mapped = ["198.51.100.0/24"] }`.
+/// One element of a prefix's IPv4 ranges; the error names the element.
+fn parse_mapped(prefix: &str, element: &str) -> Result<MappedRange, String> {
+    element.trim().parse::<MappedRange>().map_err(|e| {
+        format!(
+            "in the IPv4 ranges of {}: element {:?}: {e} (an element is RANGE, !RANGE, any or !any)",
+            prefix.trim(),
+            element.trim()
+        )
+    })
+}
+
+/// A prefix in the TOML file: `"64:ff9b::/96"`,
+/// `{ prefix = "2001:db8:1::/96", mapped = ["198.51.100.0/24"] }` or
+/// `{ prefix = "2001:db8:2::/96", mapped = ["!10.0.0.0/8", "any"] }` (the
+/// `--prefix` rules: first match wins, `!` excludes), or the `--prefix`
+/// text `"2001:db8:1::/96=198.51.100.0/24"`.
 #[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(untagged)]
 pub enum PrefixEntry {
@@ -172,7 +212,7 @@ pub enum PrefixEntry {
 pub struct MappedPrefix {
     /// The RFC 6052 prefix.
     pub prefix: String,
-    /// The IPv4 ranges.
+    /// The IPv4 ranges, `!RANGE` for exclusions, `any` for all.
     #[serde(default)]
     pub mapped: Vec<String>,
 }
@@ -197,6 +237,8 @@ pub struct Dns64Table {
     pub allow_ipv4: Option<bool>,
     /// RFC 6052 section 3.1 override.
     pub allow_non_global: Option<bool>,
+    /// RFC 6147 section 5.5 item 2: the upstreams validate.
+    pub upstream_validates: Option<bool>,
     /// Per-upstream timeout.
     pub timeout_ms: Option<u64>,
     /// Cache entries.
@@ -296,7 +338,11 @@ pub fn settings_from(a: &Args, t: &Dns64Table) -> Result<Settings, Box<dyn Error
                     let prefix: Prefix64 = m.prefix.parse().map_err(|e| format!("[dns64] prefixes: {e}"))?;
                     PrefixRule {
                         prefix,
-                        mapped: parse_all("mapped", &m.mapped)?,
+                        mapped: m
+                            .mapped
+                            .iter()
+                            .map(|e| parse_mapped(&m.prefix, e).map_err(|e| format!("[dns64] prefixes: {e}")))
+                            .collect::<Result<_, _>>()?,
                     }
                 }
             });
@@ -320,6 +366,7 @@ pub fn settings_from(a: &Args, t: &Dns64Table) -> Result<Settings, Box<dyn Error
     cfg.translate_all = a.translate_all || t.translate_all.unwrap_or(false);
     cfg.allow_ipv4 = a.allow_ipv4 || t.allow_ipv4.unwrap_or(false);
     cfg.allow_non_global = a.allow_non_global || t.allow_non_global.unwrap_or(false);
+    cfg.upstream_validates = a.upstream_validates || t.upstream_validates.unwrap_or(false);
     cfg.edns_udp_size = a.edns_udp_size.or(t.edns_udp_size).unwrap_or(DEFAULT_EDNS_UDP_SIZE);
     let timeout_ms = a.timeout_ms.or(t.timeout_ms).unwrap_or(1500);
     if timeout_ms == 0 {
@@ -1395,13 +1442,15 @@ pub fn start(s: &Settings) -> Result<Running, Box<dyn Error>> {
         socks.push((u, t));
     }
     let cfg = r.dns64.config();
-    let prefixes: Vec<String> = cfg.prefixes.iter().map(|p| p.prefix.to_string()).collect();
+    let prefixes: Vec<String> = cfg.prefixes.iter().map(|p| p.to_string()).collect();
     let ups: Vec<String> = s.upstreams.iter().map(|u| u.to_string()).collect();
     eprintln!(
-        "nat64 dns64: upstreams {}; prefixes {}; translate_all={} allow_ipv4={}{}; {} worker thread{}",
+        "nat64 dns64: upstreams {}; prefixes {}; translate_all={} upstream_validates={} allow_ipv4={}{}; {} worker \
+         thread{}",
         ups.join(", "),
         prefixes.join(", "),
         cfg.translate_all,
+        cfg.upstream_validates,
         cfg.allow_ipv4,
         if cfg.allow_ipv4 {
             ""
@@ -1462,6 +1511,15 @@ mod tests {
         let r = parse_prefix_rule("2001:db8:1::/96=198.51.100.0/24, 203.0.113.0/24").unwrap();
         assert_eq!(r.mapped.len(), 2);
         assert!(parse_prefix_rule("2001:db8::/33").unwrap_err().contains("/32, /40"));
+        // Exclusions and `any` (BIND's `mapped { !10/8; any; }`).
+        let r = parse_prefix_rule("2001:db8:2::/96=!10.0.0.0/8, any").unwrap();
+        assert_eq!(r.to_string(), "2001:db8:2::/96=!10.0.0.0/8,0.0.0.0/0");
+        assert!(!r.maps("10.1.2.3".parse().unwrap()) && r.maps("192.0.2.1".parse().unwrap()));
+        // The bad element is named.
+        let e = parse_prefix_rule("2001:db8:2::/96=any,!10.0.0.1/8").unwrap_err();
+        assert!(e.contains("element \"!10.0.0.1/8\"") && e.contains("10.0.0.0/8"), "{e}");
+        let e = parse_prefix_rule("2001:db8:2::/96=!").unwrap_err();
+        assert!(e.contains("element \"!\""), "{e}");
     }
 
     #[test]
@@ -1478,10 +1536,15 @@ pool6 = "64:ff9b::/96"
 [dns64]
 listen = ["127.0.0.1:5353"]
 upstreams = ["127.0.0.1:5300", "[::1]"]
-prefixes = ["64:ff9b::/96", { prefix = "2001:db8:1::/96", mapped = ["198.51.100.0/24"] }]
+prefixes = [
+  "64:ff9b::/96=!198.51.100.0/24",
+  { prefix = "2001:db8:1::/96", mapped = ["198.51.100.0/24"] },
+  { prefix = "2001:db8:2::/96", mapped = ["!198.51.100.0/24", "any"] },
+]
 exclude = ["::ffff:0:0/96", "2001:db8:bad::/48"]
 clients = ["2001:db8::/32"]
 translate_all = true
+upstream_validates = true
 timeout_ms = 300
 "#,
         )
@@ -1492,9 +1555,15 @@ timeout_ms = 300
         };
         let s = settings(&a).unwrap();
         assert_eq!(s.upstreams[1], "[::1]:53".parse().unwrap());
-        assert_eq!(s.dns64.prefixes.len(), 2);
+        assert_eq!(s.dns64.prefixes.len(), 3);
+        assert_eq!(s.dns64.prefixes[0].to_string(), "64:ff9b::/96=!198.51.100.0/24");
         assert_eq!(s.dns64.prefixes[1].mapped.len(), 1);
+        assert_eq!(
+            s.dns64.prefixes[2].to_string(),
+            "2001:db8:2::/96=!198.51.100.0/24,0.0.0.0/0"
+        );
         assert!(s.dns64.translate_all && !s.dns64.allow_ipv4);
+        assert!(s.dns64.upstream_validates);
         assert_eq!(s.timeout, Duration::from_millis(300));
         a.upstreams = vec!["127.0.0.2:53".parse().unwrap()];
         a.timeout_ms = Some(100);
@@ -1504,6 +1573,24 @@ timeout_ms = 300
         std::fs::write(&f, "[dns64]\nupstream = [\"127.0.0.1\"]\n").unwrap();
         let e = settings(&a).unwrap_err().to_string();
         assert!(e.contains("unknown field `upstream`"), "{e}");
+        std::fs::write(&f, "[dns64]\nupstream_validate = true\n").unwrap();
+        let e = settings(&a).unwrap_err().to_string();
+        assert!(e.contains("unknown field `upstream_validate`"), "{e}");
+        std::fs::write(
+            &f,
+            "[dns64]\nprefixes = [{ prefix = \"2001:db8:1::/96\", mapped = [\"!10.0.0.0/8\", \"!300.0.0.0/8\"] }]\n",
+        )
+        .unwrap();
+        let e = settings(&a).unwrap_err().to_string();
+        assert!(
+            e.contains("[dns64] prefixes") && e.contains("element \"!300.0.0.0/8\""),
+            "{e}"
+        );
+        // Without the key or the flag: AD is not trusted.
+        std::fs::write(&f, "[dns64]\ntranslate_all = true\n").unwrap();
+        assert!(!settings(&a).unwrap().dns64.upstream_validates);
+        a.upstream_validates = true;
+        assert!(settings(&a).unwrap().dns64.upstream_validates);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

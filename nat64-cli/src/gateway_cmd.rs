@@ -1059,12 +1059,13 @@ fn print_dns64(d: &dns64_cmd::Settings) {
     let prefixes: Vec<String> = if d.dns64.prefixes.is_empty() {
         vec![format!("{} (RFC 6147 section 5.2 default)", Prefix64::well_known())]
     } else {
-        d.dns64.prefixes.iter().map(|p| p.prefix.to_string()).collect()
+        d.dns64.prefixes.iter().map(|p| p.to_string()).collect()
     };
     println!("dns64 prefixes  {}", prefixes.join(", "));
     println!(
-        "dns64 options   translate_all={} allow_ipv4={} timeout {} ms, cache {} entries",
+        "dns64 options   translate_all={} upstream_validates={} allow_ipv4={} timeout {} ms, cache {} entries",
         d.dns64.translate_all,
+        d.dns64.upstream_validates,
         d.dns64.allow_ipv4,
         d.timeout.as_millis(),
         d.cache_size

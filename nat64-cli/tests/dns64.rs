@@ -32,6 +32,18 @@ fn zone(id: u16, qname: &str, qtype: u16, tcp: bool) -> Option<Vec<u8>> {
     if name == "34.216.184.93.in-addr.arpa" && qtype == rtype::PTR {
         return Some(resp(0).ptr(qname, 3600, &format!("a-only.{ZONE}")).build());
     }
+    // The reverse zone of 93.184.216.0/24: 35 exists without a PTR record,
+    // the other names do not exist.
+    if let Some(host) = name.strip_suffix(".216.184.93.in-addr.arpa") {
+        const REV: &str = "216.184.93.in-addr.arpa";
+        let rc = if host == "35" { rcode::NOERROR } else { rcode::NXDOMAIN };
+        return Some(resp(rc).authority().soa(REV, 3600, 120).build());
+    }
+    // As so often in the real ip6.arpa tree under a NAT64 prefix: nobody
+    // answers.
+    if name.ends_with(".ip6.arpa") {
+        return None;
+    }
     let m = match (host, qtype) {
         ("a-only", rtype::A) => resp(0).a(qname, 3600, v4("93.184.216.34")).build(),
         ("a-only", _) => nodata(300),
@@ -43,6 +55,18 @@ fn zone(id: u16, qname: &str, qtype: u16, tcp: bool) -> Option<Vec<u8>> {
         ("v6-only", _) => nodata(300),
         ("dual", rtype::A) => resp(0).a(qname, 300, v4("93.184.216.35")).build(),
         ("dual", rtype::AAAA) => resp(0).aaaa(qname, 300, v6("2001:db8::35")).build(),
+        // As a validating resolver answers a signed name: AD set.
+        ("signed", rtype::A) => resp(0)
+            .set_flags(flags::AD)
+            .a(qname, 300, v4("93.184.216.62"))
+            .rrsig(qname, 300, rtype::A)
+            .build(),
+        ("signed", _) => resp(0)
+            .set_flags(flags::AD)
+            .authority()
+            .soa(ZONE, 300, 300)
+            .rrsig(ZONE, 300, rtype::SOA)
+            .build(),
         ("www", rtype::A) => resp(0)
             .cname(qname, 120, &format!("a-only.{ZONE}"))
             .a(&format!("a-only.{ZONE}"), 3600, v4("93.184.216.34"))
@@ -360,6 +384,12 @@ fn translate_all_synthesizes_for_dual_stack_names_too() {
     let (_up, r) = setup(&["--translate-all"]);
     let resp = ask(r.addr, &fqdn("dual"), rtype::AAAA);
     assert_eq!(answer_aaaa(&resp), vec![v6("64:ff9b::93.184.216.35")]);
+    // A name with only AAAA records keeps them: nothing to synthesize from
+    // (RFC 6147 section 5.1.1's option replaces real records, it does not
+    // hide IPv6-only names).
+    let resp = ask(r.addr, &fqdn("v6-only"), rtype::AAAA);
+    assert_eq!(u16::from(resp[3] & 0xf), rcode::NOERROR);
+    assert_eq!(answer_aaaa(&resp), vec![v6("2001:db8::6")]);
 }
 
 #[test]
@@ -523,10 +553,61 @@ fn ipv4only_arpa_and_ptr() {
     assert_eq!(ans[0].rtype, rtype::CNAME);
     assert_eq!(ans[0].target.as_deref(), Some("34.216.184.93.in-addr.arpa."));
     assert_eq!(ans[1].target.as_deref(), Some("a-only.test.example."));
-    // No PTR data there: the ip6.arpa query goes upstream as it is.
+    // The in-addr.arpa name does not exist: NXDOMAIN for the ip6.arpa
+    // name, with the reverse zone's SOA, answered here (the upstream does
+    // not answer for ip6.arpa names at all).
     let name = nat64_core::dns64::reverse::ip6_arpa_name(v6("2001:db8:64::93.184.216.99"));
+    let qname = format!("{}", DisplayName(&name, 0));
+    let resp = ask(r.addr, &qname, rtype::PTR);
+    let m = Message::parse(&resp).unwrap();
+    assert_eq!(
+        m.rcode(),
+        rcode::NXDOMAIN,
+        "not the SERVFAIL of the ip6.arpa query's timeout"
+    );
+    assert_eq!(format!("{}", DisplayName(&resp, m.qname())), qname);
+    assert!(read_section(&resp, Section::Answer).is_empty());
+    let ns = read_section(&resp, Section::Authority);
+    assert_eq!(
+        (ns.len(), ns[0].rtype, ns[0].name.as_str()),
+        (1, rtype::SOA, "216.184.93.in-addr.arpa.")
+    );
+    // It exists without a PTR record: an empty answer.
+    let name = nat64_core::dns64::reverse::ip6_arpa_name(v6("2001:db8:64::93.184.216.35"));
     let resp = ask(r.addr, &format!("{}", DisplayName(&name, 0)), rtype::PTR);
-    assert_eq!(u16::from(resp[3] & 0xf), rcode::NXDOMAIN);
+    assert_eq!(u16::from(resp[3] & 0xf), rcode::NOERROR);
+    assert!(read_section(&resp, Section::Answer).is_empty());
+    assert_eq!(read_section(&resp, Section::Authority)[0].rtype, rtype::SOA);
+}
+
+/// The AD bit of the answer to a AAAA query for `signed.test.example`.
+fn ad_bit(server: SocketAddr, id: u16, dnssec_ok: bool, cd: bool) -> bool {
+    let mut b = MessageBuilder::query(id, &fqdn("signed"), rtype::AAAA).edns(1232, dnssec_ok);
+    if cd {
+        b = b.set_flags(flags::CD);
+    }
+    let resp = udp_ask(server, &b.build()).expect("an answer");
+    let m = Message::parse(&resp).unwrap();
+    assert_eq!(m.id(), id);
+    if !(cd && dnssec_ok) {
+        assert_eq!(answer_aaaa(&resp), vec![v6("64:ff9b::93.184.216.62")]);
+    }
+    m.flags() & flags::AD != 0
+}
+
+#[test]
+fn ad_on_synthesized_answers_only_behind_an_upstream_marked_as_validating() {
+    // RFC 6147 section 5.5 item 2: DO set, CD clear, both upstream answers
+    // with AD.
+    let (_up, r) = setup(&["--upstream-validates"]);
+    assert!(ad_bit(r.addr, 1, true, false));
+    assert!(!ad_bit(r.addr, 2, false, false), "item 1: no DO, no AD");
+    assert!(!ad_bit(r.addr, 3, false, true), "CD: the upstream did not validate");
+    // Item 3: CD and DO, forwarded; the upstream's answer (AD) relayed.
+    assert!(ad_bit(r.addr, 4, true, true));
+    // Without the flag, the upstream's AD is not trusted.
+    let (_up, r) = setup(&[]);
+    assert!(!ad_bit(r.addr, 5, true, false));
 }
 
 #[test]
@@ -560,6 +641,48 @@ fn bad_flags_and_config_are_refused_with_a_message() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/96"));
+    // A bad element of a prefix's IPv4 ranges is named.
+    let out = Command::new(env!("CARGO_BIN_EXE_nat64"))
+        .args([
+            "dns64",
+            "--upstream",
+            "127.0.0.1",
+            "--prefix",
+            "2001:db8:1::/96=any,!10.0.0.0/33",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("\"!10.0.0.0/33\"") && e.contains("/32"), "{e}");
+    // An element never reached (first match wins) is refused at start.
+    let out = Command::new(env!("CARGO_BIN_EXE_nat64"))
+        .args(resolver_args(
+            "127.0.0.1:0",
+            &["127.0.0.1:9".parse().unwrap()],
+            &["--prefix", "2001:db8:1::/96=any,!10.0.0.0/8"],
+        ))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("!10.0.0.0/8 is never reached"), "{e}");
+}
+
+#[test]
+fn prefix_exclusions_choose_the_prefix_per_address() {
+    // 93.184.216.30 (short) under one prefix, every other address under
+    // another, with `!` instead of a complement list.
+    let (_up, r) = setup(&[
+        "--prefix",
+        "2001:db8:1::/96=93.184.216.30",
+        "--prefix",
+        "2001:db8:2::/96=!93.184.216.30",
+    ]);
+    let resp = ask(r.addr, &fqdn("short"), rtype::AAAA);
+    assert_eq!(answer_aaaa(&resp), vec![v6("2001:db8:1::93.184.216.30")]);
+    let resp = ask(r.addr, &fqdn("a-only"), rtype::AAAA);
+    assert_eq!(answer_aaaa(&resp), vec![v6("2001:db8:2::93.184.216.34")]);
 }
 
 #[test]

@@ -158,8 +158,11 @@ pub unsafe extern "C" fn nat64_dns64_config_add_prefix(
     }
 }
 
-/// Restricts the synthesis prefix `prefix` (added before) to also cover the
-/// IPv4 range `mapped` ("192.0.2.0/24").
+/// Adds an element to the IPv4 ranges of the synthesis prefix `prefix`
+/// (added before): "192.0.2.0/24" (used for it), "!10.0.0.0/8" (not used
+/// for it) or "any". The first element holding an address decides; with
+/// only "!" elements, every other address is used (the core's
+/// `PrefixRule::maps`).
 ///
 /// # Safety
 /// `cfg` valid; the strings NUL-terminated.
@@ -258,6 +261,24 @@ pub unsafe extern "C" fn nat64_dns64_config_set_allow_non_global(
 ) -> nat64_result {
     ffi_panic_boundary! {
         try_mut!(cfg).inner.allow_non_global = on;
+        nat64_result::Ok
+    }
+}
+
+/// The upstream resolvers validate DNSSEC and their AD bit is trusted
+/// (default false): a synthesized answer to a client that set DO and not CD
+/// then carries AD when the negative AAAA answer and the A answer both did
+/// (RFC 6147 section 5.5 item 2).
+///
+/// # Safety
+/// `cfg` valid.
+#[no_mangle]
+pub unsafe extern "C" fn nat64_dns64_config_set_upstream_validates(
+    cfg: *mut nat64_dns64_config,
+    on: bool,
+) -> nat64_result {
+    ffi_panic_boundary! {
+        try_mut!(cfg).inner.upstream_validates = on;
         nat64_result::Ok
     }
 }

@@ -14,6 +14,29 @@
 //!    [`Dns64::needs_a_query`]; on [`Decision::QueryA`] also ask for A; then
 //!    [`Dns64::synthesize`] writes the response into the caller's buffer.
 //!
+//! A PTR query for an `ip6.arpa` name under a synthesis prefix
+//! ([`Plan::Ptr`]) is answered from the PTR query for the matching
+//! `in-addr.arpa` name: a CNAME to it when it has PTR data, and its NXDOMAIN
+//! or empty answer (with its SOA) for the `ip6.arpa` name when it has none
+//! ([`Dns64::synthesize_ptr`]).
+//!
+//! DNSSEC (section 5.5): a client that sets both CD and DO gets no synthesis
+//! (item 3: its query is forwarded and the answer relayed, AD as the
+//! upstream set it); a client that sets CD alone gets synthesis, with the
+//! upstream queries carrying CD, and never AD on a synthesized answer. A
+//! synthesized answer carries AD only behind an upstream the operator marks
+//! as validating ([`Dns64Config::upstream_validates`]), for a client that
+//! set DO and not CD, when the negative AAAA answer and the A answer both
+//! carried AD (item 2); relayed upstream answers keep the upstream's AD,
+//! except when excluded AAAA records were removed (section 5.1.4).
+//!
+//! `translate_all` (section 5.1.1's non-default option, Appendix A): AAAA
+//! records are synthesized from the A records even when real AAAA records
+//! exist, and replace them; a name with real AAAA records and nothing to
+//! synthesize from (no A record, none a prefix is used for, or a failed A
+//! query) keeps its real, non-excluded AAAA records (see
+//! [`Dns64Config::translate_all`]).
+//!
 //! Every function that writes a response honours the length of the buffer it
 //! is given: when the full response does not fit, it writes a truncated one
 //! (TC set, RFC 1035 section 4.2.1 / RFC 2181 section 9) so the client retries
@@ -35,25 +58,29 @@
 //! assert_eq!(answer_aaaa(&out[..w.len]), ["64:ff9b::5db8:d822".parse::<std::net::Ipv6Addr>().unwrap()]);
 //! ```
 
+mod config;
 pub mod discovery;
+mod query;
 pub mod reverse;
 pub mod testing;
 pub mod wire;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_options;
 
-use alloc::vec::Vec;
-use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use core::str::FromStr;
 
-use crate::addr::{is_non_global_v4, Ipv4Prefix, Ipv6Prefix, Prefix64, PrefixError};
+use crate::addr::{is_non_global_v4, Prefix64};
+use config::unmap;
+pub use config::{default_exclude, ClientPrefix, Dns64Config, Dns64ConfigError, MappedRange, PrefixRule};
 use discovery::{IPV4ONLY_ARPA, WELL_KNOWN_IPV4};
+pub use query::{Query, QueryError};
 use reverse::{parse_in_addr_arpa, parse_ip6_arpa, InAddrName};
 use wire::{
-    flags, name_eq, negative_ttl, rcode, rtype, strip_suffix, CopyError, Edns, Message, Section, WireError, Writer,
-    CLASS_IN, HEADER_LEN, MIN_UDP_PAYLOAD,
+    flags, name_eq, negative_ttl, rcode, rtype, strip_suffix, CopyError, Message, Section, WireError, Writer, CLASS_IN,
+    HEADER_LEN, MIN_UDP_PAYLOAD,
 };
 
 /// RFC 6147 section 5.1.7: without an SOA in the negative AAAA answer, a
@@ -70,146 +97,6 @@ pub const DEFAULT_EDNS_UDP_SIZE: u16 = 1232;
 /// `::ffff:0:0/96`, excluded from AAAA answers by default (RFC 6147 section
 /// 5.1.4).
 pub const IPV4_MAPPED: Ipv6Addr = Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0);
-
-/// A client address range for the client ACL (BIND's `clients`).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ClientPrefix {
-    /// IPv4 clients.
-    V4(Ipv4Prefix),
-    /// IPv6 clients.
-    V6(Ipv6Prefix),
-}
-
-impl ClientPrefix {
-    /// Whether `a` is inside. IPv4-mapped IPv6 addresses (a dual-stack
-    /// socket's view of IPv4 clients) count as IPv4.
-    pub fn contains(&self, a: IpAddr) -> bool {
-        match (self, unmap(a)) {
-            (ClientPrefix::V4(p), IpAddr::V4(a)) => p.contains(a),
-            (ClientPrefix::V6(p), IpAddr::V6(a)) => p.contains(a),
-            _ => false,
-        }
-    }
-}
-
-impl FromStr for ClientPrefix {
-    type Err = PrefixError;
-    /// `192.0.2.0/24`, `2001:db8::/32`, or a bare address.
-    fn from_str(s: &str) -> Result<Self, PrefixError> {
-        if s.contains(':') {
-            s.parse().map(ClientPrefix::V6)
-        } else {
-            s.parse().map(ClientPrefix::V4)
-        }
-    }
-}
-
-impl fmt::Display for ClientPrefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClientPrefix::V4(p) => p.fmt(f),
-            ClientPrefix::V6(p) => p.fmt(f),
-        }
-    }
-}
-impl fmt::Debug for ClientPrefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-fn unmap(a: IpAddr) -> IpAddr {
-    match a {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => a,
-        },
-        v4 => v4,
-    }
-}
-
-/// One synthesis prefix and the IPv4 addresses it is used for (RFC 6147
-/// section 5: "mapping of separate IPv4 address ranges to separate IPv6
-/// prefixes"; BIND's `mapped`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PrefixRule {
-    /// The RFC 6052 prefix (any of its lengths, section 5.2: at most /96).
-    pub prefix: Prefix64,
-    /// The IPv4 ranges synthesized under this prefix; empty means all.
-    pub mapped: Vec<Ipv4Prefix>,
-}
-
-impl PrefixRule {
-    /// A prefix used for every IPv4 address.
-    pub fn new(prefix: Prefix64) -> Self {
-        PrefixRule {
-            prefix,
-            mapped: Vec::new(),
-        }
-    }
-}
-
-/// What the DNS64 does, set once.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Dns64Config {
-    /// Synthesis prefixes; none means the Well-Known Prefix 64:ff9b::/96
-    /// (RFC 6147 section 5.2). Each A record is synthesized under every rule
-    /// whose `mapped` ranges hold it.
-    pub prefixes: Vec<PrefixRule>,
-    /// AAAA records inside these ranges are treated as absent (RFC 6147
-    /// section 5.1.4; BIND's `exclude`). Replaces the default
-    /// `[::ffff:0:0/96]`.
-    pub exclude: Vec<Ipv6Prefix>,
-    /// Only these clients get synthesis; the others are served as by a plain
-    /// resolver (BIND's `clients`). Empty means every client.
-    pub clients: Vec<ClientPrefix>,
-    /// Synthesize even when real AAAA records exist, replacing them
-    /// (CoreDNS `translate_all`, unbound `dns64-synthall`; RFC 6147 section
-    /// 5.1.1 allows it only as a non-default option).
-    pub translate_all: bool,
-    /// Also synthesize for clients that ask over IPv4 (CoreDNS
-    /// `allow_ipv4`). Off by default, as in CoreDNS: a client that reaches us
-    /// over IPv4 has IPv4 (RFC 6147 section 6.3.2).
-    pub allow_ipv4: bool,
-    /// Synthesize non-global IPv4 addresses (RFC 6890 registry) under the
-    /// Well-Known Prefix too, which RFC 6052 section 3.1 forbids unless the
-    /// operator says so.
-    pub allow_non_global: bool,
-    /// Our EDNS(0) UDP payload size (RFC 6891 section 6.2.5): the most we
-    /// send to clients over UDP and advertise upstream.
-    pub edns_udp_size: u16,
-}
-
-impl Default for Dns64Config {
-    fn default() -> Self {
-        Dns64Config {
-            prefixes: Vec::new(),
-            exclude: alloc::vec![default_exclude()],
-            clients: Vec::new(),
-            translate_all: false,
-            allow_ipv4: false,
-            allow_non_global: false,
-            edns_udp_size: DEFAULT_EDNS_UDP_SIZE,
-        }
-    }
-}
-
-/// `::ffff:0:0/96`.
-pub fn default_exclude() -> Ipv6Prefix {
-    Ipv6Prefix::new(IPV4_MAPPED, 96).unwrap_or(Ipv6Prefix::host(IPV4_MAPPED))
-}
-
-/// A configuration was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Dns64ConfigError {
-    /// RFC 6891 section 6.2.5: values below 512 are treated as 512.
-    #[error("edns_udp_size {0} is below 512, the DNS minimum: use 1232 (the usual value) or more")]
-    EdnsTooSmall(u16),
-    /// A prefix is listed twice.
-    #[error("prefix {0} is listed twice: merge the two entries (list every IPv4 range under one `mapped`)")]
-    DuplicatePrefix(Prefix64),
-}
 
 /// What an error of [`Dns64`] means for the response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -249,106 +136,6 @@ pub enum Dns64Error {
     },
 }
 
-/// Why a client message gets no normal answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum QueryError {
-    /// Shorter than a header, or a response: never answered (answering
-    /// responses invites loops, RFC 1035 section 7.3).
-    #[error("not a DNS query (shorter than 12 bytes, or QR set): dropped without an answer")]
-    Ignore,
-    /// Malformed: answer FORMERR.
-    #[error("malformed query ({0}): answer FORMERR")]
-    FormErr(WireError),
-    /// An OPCODE other than QUERY: answer NOTIMP.
-    #[error("opcode {0} is not QUERY (0): answer NOTIMP")]
-    NotImp(u8),
-    /// EDNS version above 0: answer BADVERS (RFC 6891 section 6.1.3).
-    #[error("EDNS version {0} is not supported (only 0): answer BADVERS")]
-    BadVers(u8),
-}
-
-impl QueryError {
-    /// The RCODE to answer with, or `None` to stay silent.
-    pub fn rcode(&self) -> Option<u16> {
-        match self {
-            QueryError::Ignore => None,
-            QueryError::FormErr(_) => Some(rcode::FORMERR),
-            QueryError::NotImp(_) => Some(rcode::NOTIMP),
-            QueryError::BadVers(_) => Some(rcode::BADVERS),
-        }
-    }
-}
-
-/// A checked client query: one question, opcode QUERY, at most one OPT
-/// record of EDNS version 0.
-#[derive(Debug, Clone, Copy)]
-pub struct Query<'a> {
-    msg: Message<'a>,
-}
-
-impl<'a> Query<'a> {
-    /// Checks a client's message.
-    pub fn parse(buf: &'a [u8]) -> Result<Self, QueryError> {
-        if buf.len() < HEADER_LEN || buf[2] & 0x80 != 0 {
-            return Err(QueryError::Ignore);
-        }
-        let opcode = (buf[2] >> 3) & 0xf;
-        if opcode != 0 {
-            return Err(QueryError::NotImp(opcode));
-        }
-        let msg = Message::parse(buf).map_err(QueryError::FormErr)?;
-        if !msg.has_question() {
-            return Err(QueryError::FormErr(WireError {
-                what: "query without a question",
-                offset: 4,
-            }));
-        }
-        if let Some(e) = msg.edns() {
-            if e.version != 0 {
-                return Err(QueryError::BadVers(e.version));
-            }
-        }
-        Ok(Query { msg })
-    }
-    /// The message.
-    pub fn message(&self) -> &Message<'a> {
-        &self.msg
-    }
-    /// ID.
-    pub fn id(&self) -> u16 {
-        self.msg.id()
-    }
-    /// QTYPE.
-    pub fn qtype(&self) -> u16 {
-        self.msg.qtype()
-    }
-    /// QCLASS.
-    pub fn qclass(&self) -> u16 {
-        self.msg.qclass()
-    }
-    /// QNAME in wire format, as the client spelt it.
-    pub fn qname_wire(&self) -> &'a [u8] {
-        self.msg.qname_wire()
-    }
-    /// EDNS(0) parameters.
-    pub fn edns(&self) -> Option<Edns> {
-        self.msg.edns()
-    }
-    /// DNSSEC OK (RFC 3225).
-    pub fn dnssec_ok(&self) -> bool {
-        self.edns().is_some_and(|e| e.dnssec_ok)
-    }
-    /// Checking Disabled (RFC 4035 section 3.2.2).
-    pub fn checking_disabled(&self) -> bool {
-        self.msg.flags() & flags::CD != 0
-    }
-    /// Recursion Desired.
-    pub fn recursion_desired(&self) -> bool {
-        self.msg.flags() & flags::RD != 0
-    }
-}
-
 /// What to do with a client query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plan {
@@ -366,7 +153,8 @@ pub enum Plan {
     Aaaa,
     /// A PTR query for an address under a synthesis prefix (section
     /// 5.3.1): resolve PTR for this `in-addr.arpa` name, then
-    /// [`Dns64::synthesize_ptr`].
+    /// [`Dns64::synthesize_ptr`] (a CNAME, or the negative answer for the
+    /// `ip6.arpa` name; `None`: forward the query as it is).
     Ptr(InAddrName),
 }
 
@@ -399,7 +187,9 @@ pub enum Answer {
         records: u16,
     },
     /// Nothing to synthesize: the empty answer or error of the A query (or
-    /// of the AAAA query) is the response (section 5.1.6).
+    /// of the AAAA query) is the response (section 5.1.6); or, to a PTR
+    /// query under a synthesis prefix, the NXDOMAIN or empty answer of its
+    /// `in-addr.arpa` name (section 5.3.1, see [`Dns64::synthesize_ptr`]).
     Empty,
     /// A CNAME from `ip6.arpa` to `in-addr.arpa` (section 5.3.1).
     PtrCname,
@@ -455,14 +245,7 @@ fn special(name: &[u8]) -> Option<Special> {
 impl Dns64 {
     /// Checks the configuration.
     pub fn new(mut cfg: Dns64Config) -> Result<Self, Dns64ConfigError> {
-        if cfg.edns_udp_size < 512 {
-            return Err(Dns64ConfigError::EdnsTooSmall(cfg.edns_udp_size));
-        }
-        for (i, r) in cfg.prefixes.iter().enumerate() {
-            if cfg.prefixes[..i].iter().any(|o| o.prefix == r.prefix) {
-                return Err(Dns64ConfigError::DuplicatePrefix(r.prefix));
-            }
-        }
+        cfg.check()?;
         if cfg.prefixes.is_empty() {
             // RFC 6147 section 5.2: without a configured prefix, the
             // Well-Known Prefix.
@@ -574,15 +357,17 @@ impl Dns64 {
         Some(Ipv4Addr::new(rd[0], rd[1], rd[2], rd[3]))
     }
 
-    /// The prefixes an IPv4 address is synthesized under: the rules whose
-    /// `mapped` ranges hold it (section 5.1.7), less the Well-Known Prefix
-    /// for non-global addresses (RFC 6052 section 3.1).
+    /// The prefixes an IPv4 address is synthesized under: the rules that
+    /// [map](PrefixRule::maps) it (section 5.1.7: "check each A RR against
+    /// configured IPv4 address ranges and select the corresponding IPv6
+    /// prefix"), less the Well-Known Prefix for non-global addresses (RFC
+    /// 6052 section 3.1).
     fn rules_for(&self, v4: Ipv4Addr) -> impl Iterator<Item = &PrefixRule> + '_ {
         let non_global = !self.cfg.allow_non_global && is_non_global_v4(v4);
-        self.cfg.prefixes.iter().filter(move |r| {
-            (r.mapped.is_empty() || r.mapped.iter().any(|m| m.contains(v4)))
-                && !(non_global && r.prefix.is_well_known())
-        })
+        self.cfg
+            .prefixes
+            .iter()
+            .filter(move |r| r.maps(v4) && !(non_global && r.prefix.is_well_known()))
     }
 
     fn check<'r>(
@@ -613,12 +398,8 @@ impl Dns64 {
         if self.cfg.translate_all {
             return Decision::QueryA;
         }
-        let buf = m.bytes();
         // Sections 5.1.1 and 5.1.4: real, non-excluded AAAA data wins.
-        let usable = m
-            .records(Section::Answer)
-            .any(|rr| Self::aaaa_of(buf, &rr).is_some_and(|a| !self.excluded(a)));
-        if usable {
+        if self.has_usable_aaaa(m) {
             Decision::Respond
         } else {
             Decision::QueryA
@@ -649,7 +430,14 @@ impl Dns64 {
     ///   or min(A TTL, 600) without SOA (5.1.7); the CNAME/DNAME chain is kept
     ///   (5.1.5); RRSIGs over the A RRset are dropped; authority and
     ///   additional come from the A answer unchanged (5.3.2, 5.4); AD is clear
-    ///   (5.5).
+    ///   unless [`Dns64Config::upstream_validates`] and the rule of section
+    ///   5.5 item 2 (DO set, CD clear, both upstream answers with AD) allow it.
+    /// - With `translate_all`, a name whose AAAA answer holds real AAAA
+    ///   records but whose A answer gives nothing to synthesize (no A record,
+    ///   none a prefix is used for, an error, or no answer) gets its real
+    ///   AAAA records (less the excluded ones): the operator's choice of section 5.1.1 replaces real
+    ///   records by synthesized ones, it does not hide names that have only
+    ///   IPv6; exclusion is what [`Dns64Config::exclude`] is for (5.1.4).
     /// - No A record to use: the empty answer or error is the response
     ///   (5.1.6): the AAAA answer if it was an empty NOERROR, else the A
     ///   answer's RCODE, chain, authority and additional.
@@ -685,10 +473,14 @@ impl Dns64 {
             .map(|v4| self.rules_for(v4).count())
             .sum();
         if am.rcode() != rcode::NOERROR || n == 0 {
-            if am.rcode() == rcode::NOERROR {
-                if let Some(m) = aaaa_nodata {
+            if let Some(m) = aaaa_nodata {
+                // Under translate_all the AAAA answer may hold real records:
+                // with nothing to replace them by, they are the answer,
+                // whatever became of the A query.
+                let real = self.has_usable_aaaa(m);
+                if am.rcode() == rcode::NOERROR || real {
                     let mut w = self.copy_aaaa(query, m, out)?;
-                    if w.answer == Answer::Relayed {
+                    if w.answer == Answer::Relayed && !real {
                         w.answer = Answer::Empty;
                     }
                     return Ok(w);
@@ -711,9 +503,10 @@ impl Dns64 {
         // Section 5.1.7: TTL cap from the SOA of the negative AAAA answer.
         let cap = aaaa_nodata.and_then(negative_ttl).unwrap_or(NO_SOA_TTL_CAP);
         let records = n.min(usize::from(u16::MAX)) as u16;
+        let ad = self.synthesized_ad(query, aaaa_nodata, &am);
         self.emit(
             query,
-            false,
+            ad,
             rcode::NOERROR,
             Answer::Synthesized { records },
             "A",
@@ -744,6 +537,37 @@ impl Dns64 {
                 Ok([an, ns, ar])
             },
         )
+    }
+
+    /// Whether a synthesized answer carries AD (RFC 6147 section 5.5).
+    ///
+    /// Only behind an upstream the operator says validates
+    /// ([`Dns64Config::upstream_validates`]: we validate nothing ourselves,
+    /// so the upstream's AD is the only evidence), and only for a client that
+    /// set DO and not CD (item 2; item 1: without DO, "MUST NOT set the AD
+    /// bit in any response"; with CD and DO there is no synthesis at all,
+    /// item 3, see [`Plan::Forward`]; with CD alone the upstream was asked
+    /// with CD and validated nothing). Both answers the synthesis rests on
+    /// must have carried AD: the negative AAAA answer (item 2: "it MUST
+    /// validate the negative answer for AAAA queries before proceeding to
+    /// query for A records", so a AAAA query that timed out, failed, or
+    /// returned usable AAAA records replaced under `translate_all` does not
+    /// qualify) and the A answer.
+    fn synthesized_ad(&self, query: &Query<'_>, aaaa_nodata: Option<&Message<'_>>, a: &Message<'_>) -> bool {
+        let ad = |m: &Message<'_>| m.flags() & flags::AD != 0;
+        self.cfg.upstream_validates
+            && query.dnssec_ok()
+            && !query.checking_disabled()
+            && ad(a)
+            && aaaa_nodata.is_some_and(|m| ad(m) && !self.has_usable_aaaa(m))
+    }
+
+    /// Whether an answer holds a AAAA record outside the excluded ranges
+    /// (sections 5.1.1 and 5.1.4).
+    fn has_usable_aaaa(&self, m: &Message<'_>) -> bool {
+        let buf = m.bytes();
+        m.records(Section::Answer)
+            .any(|rr| Self::aaaa_of(buf, &rr).is_some_and(|a| !self.excluded(a)))
     }
 
     /// The AAAA answer without its excluded records (section 5.1.4: "MUST
@@ -798,11 +622,30 @@ impl Dns64 {
     }
 
     /// RFC 6147 section 5.3.1, second option: the answer to a PTR query for
-    /// an address under a synthesis prefix is a CNAME to `target` (the
-    /// `in-addr.arpa` name of [`Plan::Ptr`]) followed by the upstream's PTR
-    /// records for it. `None` when `response` has no PTR data at `target`,
-    /// or has a CNAME there (the section's SHOULD): then forward the original
-    /// query and relay the answer.
+    /// an address under a synthesis prefix, from the upstream's `response`
+    /// to the PTR query for `target` (the `in-addr.arpa` name of
+    /// [`Plan::Ptr`]):
+    ///
+    /// - PTR records at `target`: a CNAME from the question's `ip6.arpa`
+    ///   name to `target`, followed by the upstream's answer
+    ///   ([`Answer::PtrCname`]).
+    /// - `target` does not exist (NXDOMAIN) or has no PTR record (NOERROR,
+    ///   no data): the same RCODE for the question's `ip6.arpa` name, with an
+    ///   empty answer and the upstream's SOA record in the authority section
+    ///   ([`Answer::Empty`]). The section's SHOULD forbids a CNAME pointing
+    ///   at nothing, and the `ip6.arpa` name of an address under a synthesis
+    ///   prefix exists only as the image of its `in-addr.arpa` name: asking
+    ///   the global DNS for it would at best repeat this answer and usually
+    ///   run into an unresolvable or lame part of the `ip6.arpa` tree (a
+    ///   timeout, then SERVFAIL). The SOA is the one of the `in-addr.arpa`
+    ///   zone that said so (RFC 2308 section 3: a negative answer carries
+    ///   the SOA, whose TTL and MINIMUM bound how long it may be cached,
+    ///   section 5); its RRSIGs and NSEC/NSEC3 records prove nothing about
+    ///   the `ip6.arpa` name and are left out, and AD is clear.
+    ///
+    /// `None` for any other answer (another RCODE, or a CNAME or DNAME at
+    /// `target`: the section's SHOULD against a longer CNAME chain): then
+    /// forward the original query and relay the answer.
     pub fn synthesize_ptr(
         &self,
         query: &Query<'_>,
@@ -812,22 +655,31 @@ impl Dns64 {
     ) -> Result<Option<Written>, Dns64Error> {
         let tw = target.wire();
         let m = Self::check(query, response, tw, rtype::PTR, "PTR")?;
-        if m.rcode() != rcode::NOERROR {
+        let rc = m.rcode();
+        if rc != rcode::NOERROR && rc != rcode::NXDOMAIN {
             return Ok(None);
         }
         let buf = m.bytes();
         let mut ttl = None::<u32>;
         for rr in m.records(Section::Answer) {
-            if name_eq(buf, rr.name, tw, 0) {
-                match rr.rtype {
-                    rtype::CNAME | rtype::DNAME => return Ok(None),
-                    rtype::PTR => ttl = Some(ttl.map_or(rr.ttl, |t| t.min(rr.ttl))),
-                    _ => {}
-                }
+            if rr.rtype == rtype::DNAME || (rr.rtype == rtype::CNAME && name_eq(buf, rr.name, tw, 0)) {
+                return Ok(None);
+            }
+            if rr.rtype == rtype::PTR && name_eq(buf, rr.name, tw, 0) {
+                ttl = Some(ttl.map_or(rr.ttl, |t| t.min(rr.ttl)));
             }
         }
-        let Some(ttl) = ttl else {
-            return Ok(None);
+        let Some(ttl) = ttl.filter(|_| rc == rcode::NOERROR) else {
+            return self
+                .emit(query, false, rc, Answer::Empty, "PTR", out, |w| {
+                    let mut ns = 0;
+                    for rr in m.records(Section::Authority).filter(|rr| rr.rtype == rtype::SOA) {
+                        w.record(buf, &rr, rr.ttl)?;
+                        ns += 1;
+                    }
+                    Ok([0, ns, 0])
+                })
+                .map(Some);
         };
         let qb = query.message().bytes();
         self.emit(query, false, rcode::NOERROR, Answer::PtrCname, "PTR", out, |w| {
