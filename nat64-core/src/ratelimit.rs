@@ -20,10 +20,10 @@
 //!   burst of 6 intervals (`XRLIM_BURST_FACTOR`).
 //!
 //! An error goes out only if both buckets hold a token; a refused error
-//! takes no token from either. Unlike Linux's default `ratemask`, Packet
-//! Too Big and Fragmentation Needed are limited too (RFC 4443 section
-//! 2.4 (f) makes no exception); the per-destination burst still lets the
-//! first few through at once, which is all Path MTU discovery needs.
+//! takes no token from either. As with Linux's default `ratemask`, Packet
+//! Too Big and Fragmentation Needed ([`IcmpRateLimiter::admit_packet`])
+//! skip the per-destination bucket but not the global one: a client with
+//! many flows above the MTU must not have path MTU discovery stall.
 //!
 //! The core never reads a clock: every call takes the caller's
 //! [`Instant`]. Time that goes backwards (two threads sharing a limiter
@@ -258,8 +258,18 @@ impl IcmpRateLimiter {
     /// [`Self::admit`] for an ICMP error packet the translator built (an
     /// IPv4 or IPv6 packet): its destination is the key. A packet too short
     /// to have one is judged by the global bucket alone.
+    ///
+    /// Packet Too Big and Fragmentation Needed pass the global bucket only,
+    /// as in Linux (its default `ratemask` / `icmpv4_mask_allow`): path MTU
+    /// discovery (RFC 8201, RFC 1191) must not stall a client with many
+    /// flows above the MTU behind a per-destination limit.
     pub fn admit_packet(&mut self, now: Instant, pkt: &[u8]) -> bool {
-        self.charge(now.as_micros(), error_destination(pkt))
+        let dst = if is_pmtu_signal(pkt) {
+            None
+        } else {
+            error_destination(pkt)
+        };
+        self.charge(now.as_micros(), dst)
     }
 
     fn charge(&mut self, now: u64, dst: Option<IpAddr>) -> bool {
@@ -623,5 +633,49 @@ mod tests {
         // No destination to read: the global bucket alone (38 left).
         assert_eq!((0..100).filter(|_| l.admit_packet(at_ms(0), &[0x60, 0])).count(), 38);
         assert_eq!(l.tracked(), 2);
+    }
+}
+
+/// Whether an error packet is Packet Too Big (ICMPv6 type 2) or
+/// Fragmentation Needed (ICMPv4 3/4), with no extension headers before it
+/// (as the translator builds them).
+fn is_pmtu_signal(pkt: &[u8]) -> bool {
+    match pkt.first().map(|b| b >> 4) {
+        Some(4) if pkt.len() >= 20 => {
+            let hl = usize::from(pkt[0] & 15) * 4;
+            pkt[9] == 1 && pkt.get(hl) == Some(&3) && pkt.get(hl + 1) == Some(&4)
+        }
+        Some(6) => pkt.get(6) == Some(&58) && pkt.get(40) == Some(&2),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod pmtu_tests {
+    use super::*;
+
+    #[test]
+    fn packet_too_big_skips_the_per_destination_bucket() {
+        let mut l = IcmpRateLimiter::new(IcmpRateLimit::default(), 3).unwrap();
+        let mut ptb = [0u8; 48];
+        ptb[0] = 0x60;
+        ptb[6] = 58;
+        ptb[24..40].copy_from_slice(&core::net::Ipv6Addr::LOCALHOST.octets());
+        ptb[40] = 2;
+        let mut te = ptb;
+        te[40] = 3;
+        let now = Instant::from_secs(1);
+        // Far past the per-destination burst of 6, within the global 50.
+        assert_eq!((0..40).filter(|_| l.admit_packet(now, &ptb)).count(), 40);
+        let mut l = IcmpRateLimiter::new(IcmpRateLimit::default(), 3).unwrap();
+        assert!((0..40).filter(|_| l.admit_packet(now, &te)).count() < 40);
+        let mut fnd = [0u8; 28];
+        fnd[0] = 0x45;
+        fnd[9] = 1;
+        fnd[20] = 3;
+        fnd[21] = 4;
+        assert!(is_pmtu_signal(&fnd));
+        fnd[21] = 3;
+        assert!(!is_pmtu_signal(&fnd));
     }
 }

@@ -328,11 +328,24 @@ impl Engine {
 
     /// RFC 7915 section 5.4: an IPv6 packet whose source cannot be
     /// translated is discarded, and its sender SHOULD get ICMPv6 1/1
-    /// (administratively prohibited). A non-global IPv4 address embedded
-    /// under the Well-Known Prefix is refused by RFC 6052 section 3.1 as
-    /// source as much as destination, and says so.
-    pub(crate) fn refuse_source64(&mut self, pkt: &[u8], miss: AddrMiss, out: &mut [u8]) -> Verdict {
-        self.reply_v6(pkt, 1, 1, [0; 4], source_reason(miss), out)
+    /// (administratively prohibited), unless the packet is itself an ICMPv6
+    /// message. Only a first fragment (or a whole packet) is answered: a
+    /// later fragment could be a piece of an ICMPv6 error, and one answer per
+    /// datagram is enough. A non-global IPv4 address embedded under the
+    /// Well-Known Prefix is refused by RFC 6052 section 3.1 as source as much
+    /// as destination, and says so.
+    pub(crate) fn refuse_source64(
+        &mut self,
+        pkt: &[u8],
+        chain: &wire::Chain,
+        miss: AddrMiss,
+        out: &mut [u8],
+    ) -> Verdict {
+        let reason = source_reason(miss);
+        if !chain.is_first() || chain.proto == proto::ICMPV6 {
+            return Verdict::Dropped(reason);
+        }
+        self.reply_v6(pkt, 1, 1, [0; 4], reason, out)
     }
 
     pub(crate) fn next_ipv4_id(&mut self, df: bool) -> u16 {
@@ -411,7 +424,7 @@ impl Translator {
         } else {
             match self.eng.addr64(h.src, true) {
                 Ok(a) => a,
-                Err(miss) => return self.eng.refuse_source64(pkt, miss, out),
+                Err(miss) => return self.eng.refuse_source64(pkt, &chain, miss, out),
             }
         };
         if !hairpin {
@@ -582,12 +595,7 @@ impl Engine {
                     if self.cfg.forward_udp_checksum_zero {
                         // Zero means "none" in IPv4 too (RFC 768).
                     } else if self.cfg.amend_udp_checksum_zero && !fragmented {
-                        let s = checksum::add(
-                            checksum::pseudo_v4(src4, dst4, proto::UDP, l4.len() as u16),
-                            checksum::sum(body),
-                        );
-                        let c = checksum::finish(s);
-                        body[6..8].copy_from_slice(&if c == 0 { 0xffff_u16 } else { c }.to_be_bytes());
+                        udp_full_checksum(body, checksum::pseudo_v4(src4, dst4, proto::UDP, l4.len() as u16));
                     } else {
                         return Verdict::Dropped(DropReason::Ipv6UdpChecksumZero);
                     }
@@ -878,12 +886,7 @@ impl Engine {
                         return self.reply_v4(pkt, h, 3, 13, [0; 4], DropReason::UdpChecksumZero, out);
                     } else {
                         rewrite_ports(body, 0, 2, m.sport, m.dport, 0, 0);
-                        let s = checksum::add(
-                            checksum::pseudo_v6(src6, dst6, proto::UDP, l4.len() as u32),
-                            checksum::sum(body),
-                        );
-                        let c = checksum::finish(s);
-                        body[6..8].copy_from_slice(&if c == 0 { 0xffff_u16 } else { c }.to_be_bytes());
+                        udp_full_checksum(body, checksum::pseudo_v6(src6, dst6, proto::UDP, l4.len() as u32));
                     }
                 } else {
                     let old = checksum::sum_v4(h.src) + checksum::sum_v4(h.dst);
@@ -1294,6 +1297,13 @@ fn inner_l4_46(b: &mut [u8], ih: &V4Header, declared: usize, m: &Map46) -> u8 {
         _ => {}
     }
     ih.proto
+}
+
+/// Computes the checksum of the UDP datagram `body` (its checksum field 0)
+/// under `pseudo`; a sum of 0 is sent as 0xffff (RFC 768: 0 means none).
+fn udp_full_checksum(body: &mut [u8], pseudo: u32) {
+    let c = checksum::finish(checksum::add(pseudo, checksum::sum(body)));
+    body[6..8].copy_from_slice(&if c == 0 { 0xffff_u16 } else { c }.to_be_bytes());
 }
 
 /// Incremental checksum update of the 16-bit field at `at`.

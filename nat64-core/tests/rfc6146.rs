@@ -1886,6 +1886,8 @@ fn s3_4_ipv6_udp_checksum_zero_is_dropped() {
     pkt[40 + 6] = 0;
     pkt[40 + 7] = 0;
     assert_eq!(r.send(&pkt, at(1)), Verdict::Dropped(DropReason::Ipv6UdpChecksumZero));
+    let st = r.nat.stats();
+    assert_eq!((st.sessions, st.bib_entries), (0, 0), "no binding taken for it");
     let mut cfg = base();
     cfg.xlat.forward_udp_checksum_zero = true;
     let mut r = Rig::new(cfg);

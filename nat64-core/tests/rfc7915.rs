@@ -1744,6 +1744,20 @@ fn s5_4_untranslatable_source_gets_icmpv6_1_1() {
         let p = udp6_pkt(v6(src), s6(), 20);
         assert_eq!(go(&mut t, &p).0, Verdict::Dropped(DropReason::SourceUntranslatable));
     }
+    // Not about an ICMPv6 message, nor about a later fragment.
+    let (u, d) = (v6("2001:db8:9::1"), s6());
+    let ping = V6::new(u, d).build(ICMPV6, &icmp6_echo(u, d, true, 1, 1, b"x"));
+    assert_eq!(go(&mut t, &ping).0, Verdict::Dropped(DropReason::SourceUntranslatable));
+    let later = V6::new(u, d).build_ext(
+        &[Ext::Fragment {
+            offset: 10,
+            mf: false,
+            id: 9,
+        }],
+        UDP,
+        &[0u8; 16],
+    );
+    assert_eq!(go(&mut t, &later).0, Verdict::Dropped(DropReason::SourceUntranslatable));
     // Without an own IPv6 address there is nothing to send it from.
     let mut c = cfg();
     c.own_ipv6 = None;

@@ -241,8 +241,14 @@ impl Settings {
         if matches!(w.first(), Some(&"jool" | &"jool_siit")) {
             w.remove(0);
         }
-        // `--force` and an instance name change nothing here.
+        // `--force` and the instance's name (`-i NAME`) change nothing here:
+        // a record describes one instance.
         w.retain(|t| *t != "--force");
+        if let Some(i) = w.iter().position(|t| *t == "-i" || *t == "--instance") {
+            if i + 1 < w.len() {
+                w.drain(i..i + 2);
+            }
+        }
         match w.as_slice() {
             [] => Ok(()),
             ["global", "update", key, value @ ..] if !value.is_empty() => self.global(key, &value.join(" "), whole),
@@ -773,6 +779,7 @@ mod tests {
             "ip link set dev to_client_v6 mtu 1280",
             "ip link set to_client_v6 mtu 1280",
             "jool_siit global update lowest-ipv6-mtu 1500",
+            "jool_siit -i default global update lowest-ipv6-mtu 1500",
         ] {
             lab(json!([c])).unwrap();
         }

@@ -487,6 +487,12 @@ impl<T: SessionTable> Nat64<T> {
         if proto == Proto::Icmp && self.cfg.drop_icmpv6_info {
             return Verdict::Dropped(DropReason::Icmpv6InfoFiltered);
         }
+        // RFC 8200 section 8.1: refused before it can take a binding (the
+        // engine would refuse it after).
+        let x = &self.eng.cfg;
+        if proto == Proto::Udp && be16(l4, 6) == 0 && !x.forward_udp_checksum_zero && !x.amend_udp_checksum_zero {
+            return Verdict::Dropped(DropReason::Ipv6UdpChecksumZero);
+        }
         let client = Taddr6 {
             addr: h.src,
             port: sport,
