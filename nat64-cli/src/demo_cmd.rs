@@ -1,24 +1,34 @@
-//! `nat64 demo`: a NAT64 lab in three network namespaces, for a newcomer.
+//! `nat64 demo`: the whole DNS64 + NAT64 bridge in three network
+//! namespaces, for a newcomer.
 //!
 //! ```text
 //!  n64demo-client            n64demo-gw                                n64demo-server
-//!  2001:db8:1::2/64  <----> 2001:db8:1::1/64                            203.0.113.2/24
-//!  (IPv6 only)               TUN "nat64": pool6 2001:db8:64::/96,       (IPv4 only,
-//!                            pool4 198.51.100.0/28                       python3 -m http.server)
+//!  2001:db8:1::2/64  <----> 2001:db8:1::1/64                            203.0.113.2/24  web server
+//!  (IPv6 only; resolver:     TUN "nat64": pool6 2001:db8:64::/96,       203.0.113.53/24 nsd, authoritative
+//!   the gateway's DNS64)     pool4 198.51.100.0/28; DNS64 on port 53    (IPv4 only)     for demo.example
 //!                            203.0.113.1/24            <---------------->
 //! ```
 //!
-//! It starts `nat64 gateway` (stateful NAT64) in the middle namespace,
-//! fetches a page from the client with curl through `2001:db8:64::203.0.113.2`
-//! (the server's IPv4 address embedded in pool6, RFC 6052 section 2.2),
-//! pings it, prints the session table and the counters, and deletes exactly
-//! what it created (the three namespaces and their veth links, by name),
-//! also on failure and on Ctrl-C. The server's address is a documentation
-//! address, which RFC 6052 section 3.1 keeps out of the Well-Known Prefix
-//! 64:ff9b::/96, so the lab uses a network-specific prefix.
+//! It starts a web server and an authoritative DNS server (nsd) in the
+//! IPv4-only namespace, and `nat64 gateway` (stateful NAT64 with its
+//! `[dns64]` table: the DNS64 resolver, RFC 6147) in the middle one; the
+//! client's resolver is the gateway's DNS64 (`/etc/netns/n64demo-client/
+//! resolv.conf`, which `ip netns exec` puts in place of /etc/resolv.conf).
+//! Then, from the client: `dig AAAA ipv4only.arpa` (RFC 7050: the NAT64
+//! prefix discovered), `dig AAAA www.demo.example` (the address synthesized
+//! from the server's A record, RFC 6052 section 2.2), `curl
+//! http://www.demo.example/` (by name, through DNS64 and NAT64), ping; then
+//! the session table and the counters. It deletes exactly what it created
+//! (the three namespaces and their veth links, by name, and the resolv.conf
+//! folder), also on failure and on Ctrl-C. The server's address is a
+//! documentation address, which RFC 6052 section 3.1 keeps out of the
+//! Well-Known Prefix 64:ff9b::/96, so the lab uses a network-specific
+//! prefix.
 //!
-//! Needs root, iproute2 (`ip netns`), python3 and curl; ping (iputils-ping)
-//! is optional. Installs nothing.
+//! Needs root, iproute2 (`ip netns`), python3 and curl. Without nsd there
+//! is no DNS: the client fetches the page from the synthesized address
+//! written literally; without dig the DNS answers are not shown; without
+//! ping there is no ping. Each says so in one line. Installs nothing.
 
 use std::error::Error;
 use std::fs;
@@ -56,6 +66,12 @@ const GW6: &str = "2001:db8:1::1";
 const GW4: &str = "203.0.113.1";
 const SERVER4: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 2);
 const POOL4: &str = "198.51.100.0/28";
+const DNS4: &str = "203.0.113.53";
+const ZONE: &str = "demo.example";
+const NAME: &str = "www.demo.example";
+/// Where `ip netns exec` finds the client's own /etc files (iproute2's
+/// ip-netns(8): each file there is bind-mounted over /etc).
+const ETC_NETNS: &str = "/etc/netns";
 
 /// Why the demo stopped.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +84,7 @@ pub enum DemoError {
     #[error("`{0}` is not installed; the demo needs iproute2, python3 and curl (Debian: apt-get install iproute2 python3 curl iputils-ping)")]
     Missing(&'static str),
     /// A previous lab is still there.
-    #[error("network namespace {0} already exists (a demo still running, or one that was killed); run `nat64 demo --cleanup` to delete the lab")]
+    #[error("{0} already exists (a demo still running, or one that was killed); run `nat64 demo --cleanup` to delete the lab")]
     Exists(String),
     /// A command failed.
     #[error("`{cmd}` failed: {why}")]
@@ -90,6 +106,8 @@ struct Lab {
     links: Vec<(&'static str, &'static str)>,
     children: Vec<(String, Child)>,
     dir: Option<PathBuf>,
+    /// /etc/netns/n64demo-client, and whether /etc/netns was made too.
+    etc_netns: Option<(PathBuf, bool)>,
 }
 
 impl Lab {
@@ -118,10 +136,24 @@ impl Lab {
                 Err(e) => eprintln!("  could not delete namespace {ns}: {e}"),
             }
         }
+        if let Some((d, made_parent)) = self.etc_netns.take() {
+            match fs::remove_dir_all(&d) {
+                Ok(()) => println!("  deleted {}", d.display()),
+                Err(e) => eprintln!("  could not delete {}: {e}", d.display()),
+            }
+            if made_parent {
+                let _ = fs::remove_dir(ETC_NETNS);
+            }
+        }
         if let Some(d) = self.dir.take() {
             let _ = fs::remove_dir_all(d);
         }
     }
+}
+
+/// The client's /etc folder of `ip netns exec`.
+fn client_etc() -> PathBuf {
+    Path::new(ETC_NETNS).join(NS_CLIENT)
 }
 
 /// A command whose child does not inherit the blocked signals.
@@ -213,6 +245,12 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
                 n += 1;
             }
         }
+        let etc = client_etc();
+        if etc.exists() {
+            fs::remove_dir_all(&etc).map_err(|e| DemoError::Step(format!("{}: {e}", etc.display())))?;
+            println!("deleted {}", etc.display());
+            n += 1;
+        }
         if n == 0 {
             println!("no demo lab to delete");
         }
@@ -226,8 +264,11 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
     let have_ns = existing_namespaces();
     for ns in [NS_CLIENT, NS_GW, NS_SERVER] {
         if have_ns.iter().any(|h| h == ns) {
-            return Err(DemoError::Exists(ns.into()).into());
+            return Err(DemoError::Exists(format!("network namespace {ns}")).into());
         }
+    }
+    if client_etc().exists() {
+        return Err(DemoError::Exists(client_etc().display().to_string()).into());
     }
     // Ctrl-C and SIGTERM come to a thread that cleans up, so the lab never
     // outlives the demo. Blocked before any thread or child starts.
@@ -253,6 +294,10 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
         println!();
         println!("The lab stays up; try, in another terminal:");
         let dst = a.prefix.embed(SERVER4);
+        if have("nsd") {
+            println!("  sudo ip netns exec {NS_CLIENT} curl http://{NAME}/");
+            println!("  sudo ip netns exec {NS_CLIENT} dig AAAA {NAME}");
+        }
         println!("  sudo ip netns exec {NS_CLIENT} curl -6 http://[{dst}]/");
         println!("  sudo ip netns exec {NS_CLIENT} ping -6 {dst}");
         let sock = lab_dir_of(&lab).join("nat64.sock");
@@ -295,7 +340,9 @@ fn with_lab<T>(lab: &Mutex<Option<Lab>>, f: impl FnOnce(&mut Lab) -> T) -> Resul
     }
 }
 
-fn step(n: u32, what: &str) {
+/// Prints the next numbered step.
+fn step(n: &mut u32, what: &str) {
+    *n += 1;
     println!("\n{n}. {what}");
 }
 
@@ -304,9 +351,76 @@ fn run_shown(argv: &[&str]) -> Result<String, DemoError> {
     output(argv)
 }
 
+/// Runs `argv` until `good` accepts its output, for up to 10 s (a daemon
+/// that has just started); returns the last output or error.
+fn retry(argv: &[&str], good: impl Fn(&str) -> bool) -> Result<String, DemoError> {
+    let t = Instant::now();
+    loop {
+        let r = output(argv);
+        match &r {
+            Ok(out) if good(out) => return r,
+            _ if t.elapsed() > Duration::from_secs(10) => return r,
+            _ => std::thread::sleep(Duration::from_millis(300)),
+        }
+    }
+}
+
+/// Starts `argv` in the background as part of the lab, its standard error
+/// in `log`.
+fn spawn(lab: &Mutex<Option<Lab>>, name: &str, argv: &[&str], cwd: &Path, log: &Path) -> Result<(), DemoError> {
+    let child = cmd(argv[0])
+        .args(&argv[1..])
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(log).map_err(|e| DemoError::Step(format!("{}: {e}", log.display())))?)
+        .spawn()
+        .map_err(|e| DemoError::Step(format!("{}: {e}", argv.join(" "))))?;
+    with_lab(lab, |l| l.children.push((name.into(), child)))?;
+    println!("   $ {}", argv.join(" "));
+    Ok(())
+}
+
+/// What this run can show, from the tools installed.
+struct Tools {
+    /// nsd: the authoritative server, so DNS64 and names.
+    dns: bool,
+    /// dig: the DNS answers shown.
+    dig: bool,
+    /// ping.
+    ping: bool,
+}
+
+fn write(path: &Path, text: &str) -> Result<(), DemoError> {
+    fs::write(path, text).map_err(|e| DemoError::Step(format!("{}: {e}", path.display())))
+}
+
+/// The AAAA addresses in `dig +noall +answer` output.
+fn aaaa_of(dig: &str) -> Vec<Ipv6Addr> {
+    dig.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            match f.as_slice() {
+                [.., "AAAA", a] => a.parse().ok(),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 fn steps(a: &Args, lab: &Mutex<Option<Lab>>) -> Result<(), DemoError> {
+    let tools = Tools {
+        dns: have("nsd"),
+        dig: have("dig"),
+        ping: have("ping"),
+    };
     let dst6: Ipv6Addr = a.prefix.embed(SERVER4);
-    println!("nat64 demo: an IPv6-only client fetches a page from an IPv4-only server through this NAT64.");
+    if tools.dns {
+        println!("nat64 demo: an IPv6-only client looks up an IPv4-only server by name through this DNS64");
+        println!("and fetches its page through this NAT64.");
+    } else {
+        println!("nat64 demo: an IPv6-only client fetches a page from an IPv4-only server through this NAT64.");
+    }
     println!();
     println!("  {NS_CLIENT:<16} {CLIENT6}/64  (IPv6 only)");
     println!("       |");
@@ -314,12 +428,29 @@ fn steps(a: &Args, lab: &Mutex<Option<Lab>>) -> Result<(), DemoError> {
         "  {NS_GW:<16} {GW6}/64 | TUN nat64: pool6 {}, pool4 {POOL4} | {GW4}/24",
         a.prefix
     );
+    if tools.dns {
+        println!("  {:<16} DNS64 on [{GW6}]:53, the client's resolver", "");
+    }
     println!("       |");
     println!("  {NS_SERVER:<16} {SERVER4}/24  (IPv4 only, python3 -m http.server 80)");
+    if tools.dns {
+        println!(
+            "  {:<16} {DNS4}/24 (nsd, authoritative for {ZONE}: {NAME} A {SERVER4})",
+            ""
+        );
+    }
     println!();
     println!("The client reaches {SERVER4} as {dst6}: the IPv4 address embedded in pool6 (RFC 6052).");
+    if !tools.dns {
+        println!(
+            "nsd is not installed (Debian: apt-get install nsd): no DNS in this run, the client uses {dst6} literally."
+        );
+    } else if !tools.dig {
+        println!("dig is not installed (Debian: apt-get install dnsutils): the DNS answers are not shown; curl and ping still look the name up through the DNS64.");
+    }
+    let mut n = 0;
 
-    step(1, "Building the lab (network namespaces and veth links)");
+    step(&mut n, "Building the lab (network namespaces and veth links)");
     let dir = std::env::temp_dir().join(format!("nat64-demo-{}", std::process::id()));
     fs::create_dir_all(dir.join("www")).map_err(|e| DemoError::Step(format!("{}: {e}", dir.display())))?;
     with_lab(lab, |l| l.dir = Some(dir.clone()))?;
@@ -335,6 +466,7 @@ fn steps(a: &Args, lab: &Mutex<Option<Lab>>) -> Result<(), DemoError> {
         "ip", "-n", NS_SERVER, "link", "add", "s0", "type", "veth", "peer", "name", "g4", "netns", NS_GW,
     ])?;
     with_lab(lab, |l| l.links.push((NS_SERVER, "s0")))?;
+    let dns4 = format!("{DNS4}/24");
     let cmds: &[&[&str]] = &[
         &["ip", "-n", NS_CLIENT, "link", "set", "lo", "up"],
         &[
@@ -377,6 +509,7 @@ fn steps(a: &Args, lab: &Mutex<Option<Lab>>) -> Result<(), DemoError> {
         ],
         &["ip", "-n", NS_SERVER, "link", "set", "lo", "up"],
         &["ip", "-n", NS_SERVER, "addr", "add", "203.0.113.2/24", "dev", "s0"],
+        &["ip", "-n", NS_SERVER, "addr", "add", &dns4, "dev", "s0"],
         &["ip", "-n", NS_SERVER, "link", "set", "s0", "up"],
         &["ip", "-n", NS_SERVER, "route", "add", "default", "via", GW4],
     ];
@@ -385,14 +518,23 @@ fn steps(a: &Args, lab: &Mutex<Option<Lab>>) -> Result<(), DemoError> {
     }
     println!("   namespaces {NS_CLIENT}, {NS_GW}, {NS_SERVER}; links c0<->g6, g4<->s0");
 
-    step(2, "Starting the web server in the IPv4-only namespace");
-    fs::write(
-        dir.join("www/index.html"),
-        format!("<html><body><h1>Hello from the IPv4-only server {SERVER4}</h1></body></html>\n"),
-    )
-    .map_err(|e| DemoError::Step(e.to_string()))?;
-    let http = cmd("ip")
-        .args([
+    if tools.dns {
+        step(
+            &mut n,
+            "Starting the web server and the authoritative DNS server (nsd) in the IPv4-only namespace",
+        );
+    } else {
+        step(&mut n, "Starting the web server in the IPv4-only namespace");
+    }
+    write(
+        &dir.join("www/index.html"),
+        &format!("<html><body><h1>Hello from the IPv4-only server {SERVER4}</h1></body></html>\n"),
+    )?;
+    spawn(
+        lab,
+        "the web server",
+        &[
+            "ip",
             "netns",
             "exec",
             NS_SERVER,
@@ -402,45 +544,47 @@ fn steps(a: &Args, lab: &Mutex<Option<Lab>>) -> Result<(), DemoError> {
             "80",
             "--bind",
             "203.0.113.2",
-        ])
-        .current_dir(dir.join("www"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(dir.join("http.log")).map_err(|e| DemoError::Step(e.to_string()))?)
-        .spawn()
-        .map_err(|e| DemoError::Step(format!("python3 -m http.server: {e}")))?;
-    with_lab(lab, |l| l.children.push(("the web server".into(), http)))?;
-    println!("   $ ip netns exec {NS_SERVER} python3 -m http.server 80 --bind 203.0.113.2");
+        ],
+        &dir.join("www"),
+        &dir.join("http.log"),
+    )?;
+    if tools.dns {
+        start_nsd(lab, &dir)?;
+    }
 
     step(
-        3,
-        "Starting the gateway (stateful NAT64, RFC 6146) in the middle namespace",
+        &mut n,
+        if tools.dns {
+            "Starting the gateway (stateful NAT64, RFC 6146, and its DNS64 resolver, RFC 6147) in the middle namespace"
+        } else {
+            "Starting the gateway (stateful NAT64, RFC 6146) in the middle namespace"
+        },
     );
     let conf = dir.join("gateway.toml");
     let sock = dir.join("nat64.sock");
-    fs::write(
-        &conf,
-        format!(
-            "# Written by nat64 demo.\n[gateway]\nmode = \"nat64\"\ndevice = \"nat64\"\nclients = [\"2001:db8:1::/64\"]\ncontrol_socket = \"{}\"\nmetrics = \"127.0.0.1:9164\"\n\n[translator]\npool6 = \"{}\"\n\n[nat64]\npool4 = [\"{POOL4}\"]\n",
-            sock.display(),
-            a.prefix
-        ),
-    )
-    .map_err(|e| DemoError::Step(e.to_string()))?;
-    print_indented(&fs::read_to_string(&conf).unwrap_or_default());
+    let mut text = format!(
+        "# Written by nat64 demo.\n[gateway]\nmode = \"nat64\"\ndevice = \"nat64\"\nclients = [\"2001:db8:1::/64\"]\ncontrol_socket = \"{}\"\nmetrics = \"127.0.0.1:9164\"\n\n[translator]\npool6 = \"{}\"\n\n[nat64]\npool4 = [\"{POOL4}\"]\n",
+        sock.display(),
+        a.prefix
+    );
+    if tools.dns {
+        text.push_str(&format!(
+            "\n# The DNS64 resolver (its prefix: pool6), asking nsd.\n[dns64]\nlisten = [\"[{GW6}]:53\"]\nupstreams = [\"{DNS4}\"]\n"
+        ));
+    }
+    write(&conf, &text)?;
+    print_indented(&text);
     let exe = std::env::current_exe().map_err(|e| DemoError::Step(e.to_string()))?;
     let exe_s = exe.display().to_string();
     let conf_s = conf.display().to_string();
     let log_path = dir.join("gateway.log");
-    let gw = cmd("ip")
-        .args(["netns", "exec", NS_GW, &exe_s, "gateway", "--config", &conf_s])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(&log_path).map_err(|e| DemoError::Step(e.to_string()))?)
-        .spawn()
-        .map_err(|e| DemoError::Step(format!("nat64 gateway: {e}")))?;
-    with_lab(lab, |l| l.children.push(("the gateway".into(), gw)))?;
-    println!("   $ ip netns exec {NS_GW} nat64 gateway --config {conf_s}");
+    spawn(
+        lab,
+        "the gateway",
+        &["ip", "netns", "exec", NS_GW, &exe_s, "gateway", "--config", &conf_s],
+        &dir,
+        &log_path,
+    )?;
     let t = Instant::now();
     while !(sock.exists() && output(&[&exe_s, "stats", "--socket", &sock.display().to_string()]).is_ok()) {
         let exited = with_lab(lab, |l| {
@@ -463,75 +607,57 @@ fn steps(a: &Args, lab: &Mutex<Option<Lab>>) -> Result<(), DemoError> {
     print_indented(&output(&["ip", "-n", NS_GW, "-6", "route", "show", "dev", "nat64"]).unwrap_or_default());
     print_indented(&output(&["ip", "-n", NS_GW, "-4", "route", "show", "dev", "nat64"]).unwrap_or_default());
 
-    step(4, "Fetching the page from the IPv6-only client");
-    let url = format!("http://[{dst6}]/");
-    let mut page = String::new();
-    let t = Instant::now();
-    loop {
-        match output(&[
-            "ip",
-            "netns",
-            "exec",
-            NS_CLIENT,
-            "curl",
-            "-6",
-            "-sS",
-            "--max-time",
-            "5",
-            &url,
-        ]) {
-            Ok(p) => {
-                page = p;
-                break;
-            }
-            Err(e) if t.elapsed() > Duration::from_secs(10) => {
-                return Err(DemoError::Step(format!(
-                    "curl {url} failed: {e}\ngateway log:\n{}",
-                    tail(&log_path, 20)
-                )))
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(300)),
+    let target = if tools.dns {
+        dns_steps(lab, &mut n, &tools, a.prefix, dst6)?;
+        NAME.to_owned()
+    } else {
+        dst6.to_string()
+    };
+
+    step(&mut n, "Fetching the page from the IPv6-only client");
+    let url = if tools.dns {
+        format!("http://{NAME}/")
+    } else {
+        format!("http://[{dst6}]/")
+    };
+    println!("   $ ip netns exec {NS_CLIENT} curl {url}");
+    let curl = ["ip", "netns", "exec", NS_CLIENT, "curl", "-sS", "--max-time", "5", &url];
+    let page = match retry(&curl, |p| !p.is_empty()) {
+        Ok(p) => p,
+        Err(e) => {
+            return Err(DemoError::Step(format!(
+                "curl {url} failed: {e}\ngateway log:\n{}",
+                tail(&log_path, 20)
+            )))
         }
-        if !page.is_empty() {
-            break;
-        }
-    }
-    println!("   $ ip netns exec {NS_CLIENT} curl -6 {url}");
+    };
     print_indented(page.trim_end());
     if !page.contains("Hello from the IPv4-only server") {
         return Err(DemoError::Step("the page is not the server's".into()));
     }
+    if tools.dns {
+        println!("   curl asked the client's resolver (the DNS64) for {NAME}, got {dst6}");
+        println!("   and connected to it; the gateway translated the connection to {SERVER4}.");
+    }
 
-    step(5, "Pinging the server from the client (ICMPv6 echo <-> ICMP echo)");
-    if have("ping") {
+    step(&mut n, "Pinging the server from the client (ICMPv6 echo <-> ICMP echo)");
+    if tools.ping {
         let out = run_shown(&[
-            "ip",
-            "netns",
-            "exec",
-            NS_CLIENT,
-            "ping",
-            "-6",
-            "-c",
-            "3",
-            "-i",
-            "0.3",
-            "-W",
-            "2",
-            &dst6.to_string(),
+            "ip", "netns", "exec", NS_CLIENT, "ping", "-6", "-c", "3", "-i", "0.3", "-W", "2", &target,
         ])?;
         print_indented(out.trim_end());
     } else {
-        println!("   (ping is not installed: apt-get install iputils-ping)");
+        println!("   ping is not installed (Debian: apt-get install iputils-ping): no ping in this run.");
     }
 
-    step(6, "The gateway's session table (RFC 6146 section 3.1)");
+    step(&mut n, "The gateway's session table (RFC 6146 section 3.1)");
     let sock_s = sock.display().to_string();
     let out = run_shown(&[&exe_s, "session", "display", "--socket", &sock_s])?;
     print_indented(out.trim_end());
     println!("   Each row: the client's address and port, the pool4 address and port the gateway");
     println!("   gave it, the IPv4 server, the TCP state, and when the session expires unless used.");
 
-    step(7, "The gateway's counters");
+    step(&mut n, "The gateway's counters");
     let out = run_shown(&[&exe_s, "stats", "--socket", &sock_s])?;
     print_indented(
         &out.lines()
@@ -540,6 +666,110 @@ fn steps(a: &Args, lab: &Mutex<Option<Lab>>) -> Result<(), DemoError> {
             .join("\n"),
     );
     println!("   Also on Prometheus: ip netns exec {NS_GW} curl http://127.0.0.1:9164/metrics");
+    Ok(())
+}
+
+/// nsd in the server namespace, authoritative for the demo's zone (the web
+/// server's name) and for `ipv4only.arpa` (RFC 7050 section 2.2: A
+/// 192.0.0.170 and 192.0.0.171, as the real zone's servers answer, RFC
+/// 8880), so that the DNS64 has both to synthesize from.
+fn start_nsd(lab: &Mutex<Option<Lab>>, dir: &Path) -> Result<(), DemoError> {
+    write(
+        &dir.join("demo.zone"),
+        &format!(
+            "$ORIGIN {ZONE}.\n$TTL 3600\n@   IN SOA ns hostmaster 1 7200 900 1209600 300\n@   IN NS  ns\nns  IN A   {DNS4}\nwww IN A   {SERVER4}\n"
+        ),
+    )?;
+    write(
+        &dir.join("ipv4only.zone"),
+        &format!(
+            "$ORIGIN ipv4only.arpa.\n$TTL 86400\n@   IN SOA ns.{ZONE}. hostmaster.{ZONE}. 1 7200 900 1209600 86400\n@   IN NS  ns.{ZONE}.\n@   IN A   192.0.0.170\n@   IN A   192.0.0.171\n"
+        ),
+    )?;
+    let d = dir.display();
+    let conf = dir.join("nsd.conf");
+    write(
+        &conf,
+        &format!(
+            "server:\n  ip-address: {DNS4}\n  server-count: 1\n  username: \"\"\n  chroot: \"\"\n  zonesdir: \"{d}\"\n  database: \"\"\n  zonelistfile: \"{d}/nsd-zone.list\"\n  xfrdfile: \"{d}/nsd-xfrd.state\"\n  xfrdir: \"{d}\"\n  pidfile: \"{d}/nsd.pid\"\n  logfile: \"{d}/nsd.log\"\nremote-control:\n  control-enable: no\nzone:\n  name: {ZONE}\n  zonefile: demo.zone\nzone:\n  name: ipv4only.arpa\n  zonefile: ipv4only.zone\n"
+        ),
+    )?;
+    let conf_s = conf.display().to_string();
+    spawn(
+        lab,
+        "nsd",
+        &["ip", "netns", "exec", NS_SERVER, "nsd", "-d", "-c", &conf_s],
+        dir,
+        &dir.join("nsd.out"),
+    )?;
+    println!("   zone {ZONE}: {NAME} A {SERVER4} (no AAAA: the server has no IPv6 address)");
+    println!("   zone ipv4only.arpa: A 192.0.0.170, A 192.0.0.171 (RFC 7050)");
+    Ok(())
+}
+
+/// The client's resolver, prefix discovery and the synthesized address.
+fn dns_steps(
+    lab: &Mutex<Option<Lab>>,
+    n: &mut u32,
+    tools: &Tools,
+    prefix: Prefix64,
+    dst6: Ipv6Addr,
+) -> Result<(), DemoError> {
+    step(n, "The client's resolver: the gateway's DNS64");
+    let etc = client_etc();
+    let made_parent = !Path::new(ETC_NETNS).exists();
+    fs::create_dir_all(&etc).map_err(|e| DemoError::Step(format!("{}: {e}", etc.display())))?;
+    with_lab(lab, |l| l.etc_netns = Some((etc.clone(), made_parent)))?;
+    write(&etc.join("resolv.conf"), &format!("nameserver {GW6}\n"))?;
+    println!(
+        "   {} (ip netns exec mounts it on the client's /etc/resolv.conf):",
+        etc.join("resolv.conf").display()
+    );
+    let out = run_shown(&["ip", "netns", "exec", NS_CLIENT, "cat", "/etc/resolv.conf"])?;
+    print_indented(out.trim_end());
+    if !tools.dig {
+        return Ok(());
+    }
+
+    step(
+        n,
+        "Discovering the NAT64 prefix (RFC 7050): the AAAA records of ipv4only.arpa",
+    );
+    let dig = |name: &'static str| {
+        let argv = [
+            "ip", "netns", "exec", NS_CLIENT, "dig", "+time=2", "+tries=1", "+noall", "+answer", "AAAA", name,
+        ];
+        println!("   $ ip netns exec {NS_CLIENT} dig +noall +answer AAAA {name}");
+        retry(&argv, |o| !aaaa_of(o).is_empty())
+    };
+    let out = dig("ipv4only.arpa")?;
+    print_indented(out.trim_end());
+    match nat64_core::dns64::discovery::prefixes_from_addresses(aaaa_of(&out)) {
+        Ok(p) => {
+            let list: Vec<String> = p.iter().map(|p| p.to_string()).collect();
+            println!(
+                "   192.0.0.170 and 192.0.0.171 sit in the last 32 bits: the NAT64 prefix is {}",
+                list.join(", ")
+            );
+            if !p.contains(&prefix) {
+                return Err(DemoError::Step(format!("the discovered prefix is not pool6 {prefix}")));
+            }
+        }
+        Err(e) => return Err(DemoError::Step(format!("RFC 7050 discovery: {e}"))),
+    }
+    println!("   (A host that learns the prefix can synthesize addresses itself: a CLAT, RFC 6877.)");
+
+    step(
+        n,
+        "Looking up the server by name: the DNS64 synthesizes its AAAA record (RFC 6147)",
+    );
+    let out = dig(NAME)?;
+    print_indented(out.trim_end());
+    if !aaaa_of(&out).contains(&dst6) {
+        return Err(DemoError::Step(format!("no AAAA {dst6} for {NAME}")));
+    }
+    println!("   {NAME} has only an A record, {SERVER4}; the DNS64 answered with that address");
+    println!("   embedded in pool6: {dst6}. No one configured this AAAA record.");
     Ok(())
 }
 

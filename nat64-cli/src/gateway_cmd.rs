@@ -17,6 +17,7 @@
 //! configure = true                         # bring it up, add addresses and routes with `ip`
 //! addresses = []                           # extra addresses of the device
 //! routes = []                              # extra routes into the device
+//! eamt_routes = "auto"                     # siit: EAMT sides not reached on another interface, or "none"
 //! clients = ["fc00::/7"]                   # who may use the translator (not an open relay)
 //! control_socket = "/run/nat64/nat64.sock" # "" turns it off
 //! metrics = "127.0.0.1:9164"               # Prometheus; "" turns it off
@@ -257,6 +258,8 @@ pub struct GatewayTable {
     pub addresses: Option<Vec<String>>,
     /// Extra routes into the device.
     pub routes: Option<Vec<String>>,
+    /// SIIT: which EAMT sides are routed into the device, "auto" or "none".
+    pub eamt_routes: Option<String>,
     /// Client prefixes.
     pub clients: Option<Vec<String>>,
     /// Control socket path ("" = none).
@@ -493,6 +496,14 @@ fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
         None => Level::Info,
         Some(l) => Level::parse(l).ok_or_else(|| bad("gateway", "log_level", l, "use error, warn, info or debug"))?,
     };
+    if let (Some(v), false) = (&g.eamt_routes, mode == Mode::Siit) {
+        return Err(bad(
+            "gateway",
+            "eamt_routes",
+            v,
+            format!("only SIIT routes EAMT entries into the device (mode is {mode}); remove it"),
+        ));
+    }
     if f.nat64.is_some() && mode != Mode::Nat64 {
         return Err(GatewayConfigError::WrongMode { table: "nat64", mode });
     }
@@ -504,6 +515,7 @@ fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
     f.translator.apply(&mut xlat)?;
     let pool6: Option<Prefix64> = xlat.pool6;
     let mut routes: Vec<Cidr> = Vec::new();
+    let mut eamt_routes: Vec<Cidr> = Vec::new();
     let mut addresses: Vec<Cidr> = Vec::new();
     // pool6 is routed into the device, except by a CLAT, whose pool6 is the
     // PLAT's prefix, reached through the host's uplink.
@@ -512,9 +524,26 @@ fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
     }
     let xl = match mode {
         Mode::Siit => {
-            for e in xlat.eamt.entries() {
-                routes.push(e.v6.into());
-                routes.push(e.v4.into());
+            // RFC 7757: each entry's side that stands for a node on the
+            // other network is a destination to translate; the side that is
+            // the node's own address is reached on its link. The gateway
+            // tells them apart with the kernel's routes when it starts.
+            match g.eamt_routes.as_deref().unwrap_or("auto") {
+                "auto" => {
+                    for e in xlat.eamt.entries() {
+                        eamt_routes.push(e.v6.into());
+                        eamt_routes.push(e.v4.into());
+                    }
+                }
+                "none" => {}
+                v => {
+                    return Err(bad(
+                        "gateway",
+                        "eamt_routes",
+                        v,
+                        "use \"auto\" (each EAMT side the kernel does not reach on another interface) or \"none\" (list the device's routes in [gateway] routes)",
+                    ))
+                }
             }
             xlat.validate().map_err(ConfigFileError::invalid)?;
             Xlat::Stateless(Box::new(xlat))
@@ -895,6 +924,7 @@ fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
             configure: g.configure.unwrap_or(true),
             addresses,
             routes,
+            eamt_routes,
         },
         control_socket,
         metrics,
@@ -1125,6 +1155,12 @@ fn print_settings(s: &Settings) {
     let list = |v: &[Cidr]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ");
     println!("addresses       {}", list(&s.device.addresses));
     println!("routes          {}", list(&s.device.routes));
+    if s.mode == Mode::Siit {
+        println!(
+            "eamt routes     {} (each unless the kernel reaches it on another interface)",
+            list(&s.device.eamt_routes)
+        );
+    }
     println!("configure       {}", s.device.configure);
     println!("icmp errors     {}", s.icmp_rate);
     println!(
@@ -1398,6 +1434,33 @@ mod tests {
         assert!(e.contains("icmp_errors_per_sec"), "{e}");
         let e = err("[gateway]\nicmp_error_per_sec = 10\n");
         assert!(e.contains("unknown field") && e.contains("icmp_error_per_sec"), "{e}");
+    }
+
+    #[test]
+    fn siit_eamt_routes() {
+        let text = |extra: &str| {
+            format!(
+                "[gateway]\nmode = \"siit\"\n{extra}\n[translator]\npool6 = \"2001:db8:64::/96\"\n\
+                 eamt = [ {{ ipv4 = \"198.51.100.2\", ipv6 = \"2001:db8:1::2\" }} ]\n"
+            )
+        };
+        // Both sides are candidates, decided by the gateway against the
+        // kernel's routes; only pool6 is routed unconditionally.
+        let s = build(&GatewayFile::parse(&text("")).unwrap()).unwrap().settings;
+        let names = |v: &[Cidr]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(names(&s.device.routes), ["2001:db8:64::/96"]);
+        assert_eq!(names(&s.device.eamt_routes), ["2001:db8:1::2/128", "198.51.100.2/32"]);
+        let s = build(&GatewayFile::parse(&text("eamt_routes = \"none\"")).unwrap())
+            .unwrap()
+            .settings;
+        assert!(s.device.eamt_routes.is_empty());
+        let e = err(&text("eamt_routes = \"both\""));
+        assert!(
+            e.contains("eamt_routes") && e.contains("\"both\"") && e.contains("auto"),
+            "{e}"
+        );
+        let e = err("[gateway]\nmode = \"nat64\"\neamt_routes = \"auto\"\n");
+        assert!(e.contains("eamt_routes") && e.contains("only SIIT"), "{e}");
     }
 
     #[test]

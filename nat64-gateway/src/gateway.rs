@@ -68,7 +68,7 @@ use crate::afpacket::PacketIo;
 use crate::clock::Clock;
 use crate::control::{self, Counter, Response, SessionRow, Stats, TableStats};
 use crate::log::Level;
-use crate::settings::{Adapter, Clients, Mode, Settings, Xlat};
+use crate::settings::{Adapter, Cidr, Clients, Mode, Settings, Xlat};
 use crate::table::SharedTable;
 use crate::vnet::{self, Rx, VnetHdr, VNET_HDR_LEN};
 use crate::{log, metrics, netconf, sys};
@@ -304,6 +304,15 @@ impl std::fmt::Debug for Gateway {
     }
 }
 
+/// Appends the routes of `more` that `routes` lacks.
+fn add_new(routes: &mut Vec<Cidr>, more: Vec<Cidr>) {
+    for r in more {
+        if !routes.contains(&r) {
+            routes.push(r);
+        }
+    }
+}
+
 fn add_counters(a: &mut Counters, b: &Counters) {
     a.translated_6to4 += b.translated_6to4;
     a.translated_4to6 += b.translated_4to6;
@@ -387,6 +396,8 @@ impl Gateway {
                 }
                 if s.device.configure {
                     netconf::link_up(&device, s.device.mtu)?;
+                    let eamt = netconf::eamt_routes(&s.device.eamt_routes, &device, &[device.as_str()])?;
+                    add_new(&mut s.device.routes, eamt);
                     for a in &s.device.addresses {
                         netconf::add_address(&device, a)?;
                     }
@@ -435,6 +446,10 @@ impl Gateway {
         // Last, so that a failure before leaves nothing behind (a TUN
         // device takes its routes with it; blackhole routes stay).
         if let (Io::Packet(_), true) = (&io_kind, s.device.configure) {
+            // The AF_PACKET interfaces count as other interfaces: the kernel
+            // reaches the nodes on their links through them.
+            let eamt = netconf::eamt_routes(&s.device.eamt_routes, &device, &[])?;
+            add_new(&mut s.device.routes, eamt);
             for (i, r) in s.device.routes.iter().enumerate() {
                 if let Err(e) = netconf::add_blackhole(r) {
                     for r in &s.device.routes[..i] {
@@ -974,6 +989,13 @@ impl Gateway {
         if cur.device.configure {
             let dev = &self.device;
             let packet = matches!(self.io_kind, Io::Packet(_));
+            // The routes already in the device do not count as reaching an
+            // EAMT side elsewhere (nor do blackholes), so a side stays routed.
+            let own: &[&str] = if packet { &[] } else { &[dev.as_str()] };
+            match netconf::eamt_routes(&new.device.eamt_routes, dev, own) {
+                Ok(eamt) => add_new(&mut new.device.routes, eamt),
+                Err(e) => notes.push(e.to_string()),
+            }
             if new.device.mtu != cur.device.mtu && !packet {
                 if let Err(e) = netconf::link_up(dev, new.device.mtu) {
                     notes.push(e.to_string());

@@ -1,7 +1,9 @@
 //! Device configuration through iproute2's `ip` command: bring the TUN
 //! device up with its MTU, give it addresses, route the translator's
-//! prefixes into it (pool6 and pool4 for NAT64, pool6 and the EAMT for
-//! SIIT, the IPv4 default route and the host's CLAT address for CLAT).
+//! prefixes into it (pool6 and pool4 for NAT64, pool6 and the EAMT sides
+//! the kernel does not reach on another interface for SIIT, see
+//! [`eamt_routes`], the IPv4 default route and the host's CLAT address for
+//! CLAT).
 //! The kernel removes all of it when the device goes away with the
 //! gateway.
 
@@ -179,6 +181,112 @@ pub fn del_route(dev: &str, r: &Cidr) -> Result<(), IpError> {
     ip(&[family(r), "route", "del", &r.to_string(), "dev", dev])
 }
 
+/// Where the kernel already delivers all of `r` other than through the
+/// devices `own` (the gateway's TUN device, or its AF_PACKET interfaces'
+/// blackholes): its most specific route covering the whole prefix, as
+/// `DST dev DEV` (or `local DST` for an address of this host), from
+/// `ip -json route show table all match R`. Default routes do not count (a
+/// gateway's default route reaches everything it has no better route for),
+/// nor do blackhole, unreachable, prohibit and throw routes, nor routes
+/// through `own`. `None`: only a default route (or nothing) reaches `r`, so a
+/// route for `r` into the device captures no traffic the kernel delivers
+/// elsewhere.
+pub fn reached_elsewhere(r: &Cidr, own: &[&str]) -> Result<Option<String>, IpError> {
+    let args = [
+        "-json",
+        family(r),
+        "route",
+        "show",
+        "table",
+        "all",
+        "match",
+        &r.to_string(),
+    ];
+    let json = ip_output(&args)?;
+    covering_route(&json, r.addr.is_ipv4(), own).map_err(|e| IpError {
+        cmd: format!("ip {}", args.join(" ")),
+        why: format!("unreadable JSON ({e})"),
+    })
+}
+
+/// The choice of [`reached_elsewhere`] from the `ip -json route show` text.
+fn covering_route(json: &str, v4: bool, own: &[&str]) -> Result<Option<String>, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct JsonRoute {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        dst: String,
+        dev: Option<String>,
+        table: Option<String>,
+    }
+    let full = if v4 { 32 } else { 128 };
+    let routes: Vec<JsonRoute> = serde_json::from_str(json)?;
+    Ok(routes
+        .into_iter()
+        .filter_map(|r| {
+            let kind = r.kind.as_deref().unwrap_or("unicast");
+            if !matches!(kind, "unicast" | "local") || r.dst == "default" {
+                return None;
+            }
+            let len: u8 = match r.dst.split_once('/') {
+                Some((_, l)) => l.parse().ok()?,
+                None => full,
+            };
+            let dev = r.dev.as_deref().unwrap_or("(multipath)");
+            if len == 0 || own.contains(&dev) {
+                return None;
+            }
+            let table = match r.table.as_deref() {
+                None | Some("main") | Some("local") => String::new(),
+                Some(t) => format!(" table {t}"),
+            };
+            let what = if kind == "local" {
+                format!("local {} (an address of this host)", r.dst)
+            } else {
+                format!("{} dev {dev}{table}", r.dst)
+            };
+            Some((len, what))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, what)| what))
+}
+
+/// Which of `candidates` (the [`Device::eamt_routes`](crate::Device)) go into
+/// the device `dev`: each one the kernel does not already reach through
+/// another interface ([`reached_elsewhere`], `own` the gateway's devices).
+/// Logs each decision (`route_added` or `route_skipped` with the route that
+/// already reaches it).
+pub fn eamt_routes(candidates: &[Cidr], dev: &str, own: &[&str]) -> Result<Vec<Cidr>, IpError> {
+    use crate::log::Level;
+    let mut chosen: Vec<Cidr> = Vec::new();
+    for r in candidates {
+        if chosen.contains(r) {
+            continue;
+        }
+        match reached_elsewhere(r, own)? {
+            Some(via) => crate::log!(
+                Level::Info,
+                "route_skipped",
+                route = r,
+                device = dev,
+                reached_by = via,
+                why = "an EAMT side the kernel already reaches on another interface: the node itself, not a destination to translate"
+            ),
+            None => {
+                crate::log!(
+                    Level::Info,
+                    "route_added",
+                    route = r,
+                    device = dev,
+                    why = "an EAMT side the kernel reaches only through a default route, if at all: translated"
+                );
+                chosen.push(*r);
+            }
+        }
+    }
+    Ok(chosen)
+}
+
 /// Whether the kernel forwards packets of both families (needed: packets
 /// cross between the other interfaces and the TUN device). Returns the
 /// sysctls that are off.
@@ -193,4 +301,42 @@ pub fn forwarding_off() -> Vec<&'static str> {
         }
     }
     off
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn covering_route_choice() {
+        // `ip -json -6 route show table all match 2001:db8:1::1/128`.
+        let j = r#"[{"dst":"2001:db8:1::/64","dev":"g6","protocol":"kernel","metric":256,"flags":[],"pref":"medium"},
+            {"dst":"default","dev":"g6","metric":1024,"flags":[],"pref":"medium"},
+            {"type":"local","dst":"2001:db8:1::1","dev":"g6","table":"local","protocol":"kernel","metric":0,"flags":[]}]"#;
+        assert_eq!(
+            covering_route(j, false, &["siit"]).unwrap().as_deref(),
+            Some("local 2001:db8:1::1 (an address of this host)")
+        );
+        // Only the /64 and the default route: the on-link /64 reaches it.
+        let j = r#"[{"dst":"2001:db8:1::/64","dev":"g6","protocol":"kernel","metric":256,"flags":[]},
+            {"dst":"default","dev":"g6","metric":1024,"flags":[]}]"#;
+        assert_eq!(
+            covering_route(j, false, &["siit"]).unwrap().as_deref(),
+            Some("2001:db8:1::/64 dev g6")
+        );
+        // A default route alone, a blackhole, or the gateway's own device: not reached elsewhere.
+        let j = r#"[{"type":"blackhole","dst":"2001:db8:5::/64","dev":"lo","metric":1024,"flags":[]},
+            {"dst":"default","dev":"g6","metric":1024,"flags":[]},
+            {"dst":"2001:db8:46::2","dev":"siit","metric":1024,"flags":[]}]"#;
+        assert_eq!(covering_route(j, false, &["siit"]).unwrap(), None);
+        assert_eq!(covering_route("[]", true, &["siit"]).unwrap(), None);
+        assert!(covering_route("", true, &["siit"]).is_err());
+        // The most specific of several, in another table.
+        let j = r#"[{"dst":"198.51.100.0/24","dev":"eth1","table":"100","flags":[]},
+            {"dst":"198.51.0.0/16","dev":"eth0","flags":[]}]"#;
+        assert_eq!(
+            covering_route(j, true, &["siit"]).unwrap().as_deref(),
+            Some("198.51.100.0/24 dev eth1 table 100")
+        );
+    }
 }

@@ -176,8 +176,21 @@ pub struct Device {
     pub configure: bool,
     /// Addresses given to the device.
     pub addresses: Vec<Cidr>,
-    /// Routes through the device.
+    /// Routes through the device. The gateway adds the
+    /// [`eamt_routes`](Device::eamt_routes) it installs.
     pub routes: Vec<Cidr>,
+    /// Routes through the device only where the kernel does not already
+    /// reach the whole prefix through another interface (a route other than
+    /// a default route, see [`crate::netconf::reached_elsewhere`]): the two
+    /// sides of each SIIT EAMT entry (RFC 7757). The translator must
+    /// receive IPv6 traffic to the IPv6 side of an entry whose node lives on
+    /// the IPv4 network, and IPv4 traffic to the IPv4 side of an entry whose
+    /// node lives on the IPv6 network; the other side of each is that node's
+    /// own address, which the kernel reaches on its link, and routing it into
+    /// the device would capture the translator's own output. Decided when the
+    /// gateway starts and at each reload, and logged (`route_added`,
+    /// `route_skipped`).
+    pub eamt_routes: Vec<Cidr>,
 }
 
 /// Where the next hop of a side's packets is.

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The IPv4-only server of the gateway's end-to-end tests.
+"""The IPv4-only server of the gateway's end-to-end tests (and, given an
+IPv6 ADDR, the IPv6 client's server of the SIIT test).
 
 HTTP on TCP PORT: GET serves files from the current folder; PUT answers the
 sha256 of the body it received (so a client can check an upload). UDP echo
@@ -12,6 +13,11 @@ import sys
 import threading
 
 addr, port = sys.argv[1], int(sys.argv[2])
+family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+class Server(http.server.ThreadingHTTPServer):
+    address_family = family
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -35,7 +41,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 
 def udp_echo():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family, socket.SOCK_DGRAM)
     s.bind((addr, port))
     while True:
         data, peer = s.recvfrom(65535)
@@ -43,4 +49,4 @@ def udp_echo():
 
 
 threading.Thread(target=udp_echo, daemon=True).start()
-http.server.ThreadingHTTPServer((addr, port), Handler).serve_forever()
+Server((addr, port), Handler).serve_forever()
