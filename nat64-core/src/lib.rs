@@ -4,11 +4,30 @@
 //! clock, no allocation per packet. Callers hand it bytes and a buffer and
 //! get back a typed [`Verdict`].
 //!
+//! Modules:
+//!
 //! - [`addr`]: RFC 6052 prefixes ([`Prefix64`]) and the section 3.1 check.
-//! - [`eamt`]: RFC 7757 explicit address mappings.
-//! - [`Translator`]: RFC 7915 stateless translation (SIIT), with RFC 6791
-//!   error sources and RFC 7757 hairpinning.
+//! - [`eamt`]: RFC 7757 explicit address mappings and hairpinning.
+//! - [`Translator`] (with [`Config`], [`Verdict`], [`OUTPUT_BUFFER_LEN`]):
+//!   RFC 7915 stateless translation (SIIT), with RFC 6791 error sources.
+//! - [`nat64`]: RFC 6146 stateful NAT64: BIBs and sessions behind the
+//!   [`nat64::SessionTable`] trait, pool4 with RFC 6056 port selection, the
+//!   TCP state machine, fragment reassembly; time is an argument.
+//! - [`dns64`]: RFC 6147 DNS64 on DNS wire format (query checks, the
+//!   synthesis plan, AAAA synthesis, PTR for pool6) and RFC 7050 / RFC 8781
+//!   prefix discovery.
+//! - [`icmp`]: the RFC 7915 ICMP type/code tables and MTU arithmetic.
+//! - [`ratelimit`]: rate limiting of the ICMP errors the translator
+//!   originates (RFC 4443 section 2.4 (f), RFC 1812 section 4.3.2.8).
+//! - [`wire`]: views and writers of IPv4 and IPv6 headers, the extension
+//!   header walk.
 //! - [`checksum`]: the one Internet checksum implementation.
+//!
+//! Every packet gets a typed verdict: translated (the packets are in the
+//! caller's buffer; [`OUTPUT_BUFFER_LEN`] bytes always suffice), an ICMP
+//! error for the sender, dropped with a reason, or not ours (hand it back to
+//! the host). No input panics; nothing reads a clock or does I/O, and the
+//! crate builds without `std` (`default-features = false`).
 //!
 //! ```
 //! use nat64_core::{Config, Prefix64, Translator, Verdict, Direction};
@@ -52,3 +71,9 @@ pub use eamt::{Eam, Eamt, EamtError, HairpinMode};
 pub use ratelimit::{IcmpRateLimit, IcmpRateLimitError, IcmpRateLimiter};
 pub use translate::{Translator, OUTPUT_BUFFER_LEN};
 pub use verdict::{Counters, Direction, DropReason, Emitted, Held, NotOurs, Verdict};
+
+/// The examples of the crate's README.md, compiled and run as doctests so the
+/// README cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
