@@ -53,8 +53,13 @@ for t in ip nsd unbound dnsperf dig; do
   command -v $t >/dev/null || { echo "$t is missing (apt-get install iproute2 nsd unbound dnsperf dnsutils)" >&2; exit 2; }
 done
 if [ -z "${NAT64:-}" ]; then
-  cargo build -q --release -p nat64 # nothing to do when it is up to date
-  NAT64=target/release/nat64
+  if [ -n "${PROFILE:-}" ]; then # perf needs line tables: the profiling profile keeps them
+    cargo build -q --profile profiling -p nat64
+    NAT64=target/profiling/nat64
+  else
+    cargo build -q --release -p nat64 # nothing to do when it is up to date
+    NAT64=target/release/nat64
+  fi
 fi
 NAT64=$(realpath "$NAT64")
 

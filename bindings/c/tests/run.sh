@@ -38,11 +38,16 @@ run() { # run NAME COMMAND...
   echo "== $name"
   if "$@"; then PASS=$((PASS + 1)); else FAIL=$((FAIL + 1)); echo "FAIL  $name"; fi
 }
+# The shared library as installed (nat64-ffi/install.sh): programs record its SONAME,
+# libnat64.so.0, so that is the name the loader looks for beside them.
+mkdir "$TMP/lib"
+cp "$LIB/libnat64.so" "$TMP/lib/libnat64.so.0"
+ln -s libnat64.so.0 "$TMP/lib/libnat64.so"
 for t in api vectors; do
   gcc "${CFLAGS[@]}" -O1 -o "$TMP/$t" "bindings/c/tests/$t.c" "$LIB/libnat64.a" "${LIBS[@]}"
   gcc "${CFLAGS[@]}" -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
     -o "$TMP/$t-asan" "bindings/c/tests/$t.c" "$LIB/libnat64.a" "${LIBS[@]}"
-  gcc "${CFLAGS[@]}" -O0 -o "$TMP/$t-so" "bindings/c/tests/$t.c" -L "$LIB" -lnat64 -Wl,-rpath,"$LIB"
+  gcc "${CFLAGS[@]}" -O0 -o "$TMP/$t-so" "bindings/c/tests/$t.c" -L "$TMP/lib" -lnat64 -Wl,-rpath,"$TMP/lib"
 done
 run "api (static)" "$TMP/api"
 run "vectors (static)" "$TMP/vectors" "$TMP/cases.txt"
