@@ -27,6 +27,7 @@ fn _nat64(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("Nat64Error", py.get_type::<Nat64Error>())?;
     m.add("QueryError", py.get_type::<QueryError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("OUTPUT_BUFFER_LEN", nat64_core::OUTPUT_BUFFER_LEN)?;
     m.add_class::<Prefix64>()?;
     m.add_class::<Config>()?;

@@ -7,7 +7,7 @@ use nat64_core::{
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PySlice};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PySlice, PyType};
 
 use crate::conv::with_bytes;
 
@@ -53,6 +53,14 @@ impl Translated {
             }
         }
     }
+    /// `Translated[bytes]` / `Translated[memoryview]` in annotations (the
+    /// packets' type: `bytes` from `translate`, `memoryview` from
+    /// `translate_into`).
+    #[classmethod]
+    #[pyo3(signature = (item, /))]
+    fn __class_getitem__<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        generic_alias(cls, item)
+    }
     #[classattr]
     fn __match_args__() -> (&'static str, &'static str) {
         ("packets", "direction")
@@ -85,6 +93,14 @@ impl IcmpError {
             Packets::Copied(l) => Ok(l.bind(py).get_item(0)?.unbind()),
             Packets::Views(buf) => Ok(view(buf.bind(py), 0, self.len)?.unbind()),
         }
+    }
+    /// `IcmpError[bytes]` / `IcmpError[memoryview]` in annotations (the
+    /// packet's type: `bytes` from `translate`, `memoryview` from
+    /// `translate_into`).
+    #[classmethod]
+    #[pyo3(signature = (item, /))]
+    fn __class_getitem__<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        generic_alias(cls, item)
     }
     #[classattr]
     fn __match_args__() -> (&'static str, &'static str) {
@@ -154,6 +170,13 @@ impl Held {
     fn __repr__(&self) -> String {
         format!("Held(reason='{}')", self.reason)
     }
+}
+
+/// `types.GenericAlias(cls, item)`: what `list[int]` is, for the two generic
+/// verdicts.
+fn generic_alias<'py>(cls: &Bound<'py, PyType>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = cls.py();
+    py.import("types")?.getattr("GenericAlias")?.call1((cls, item))
 }
 
 /// A verdict's packets: copies made at the call (`translate`), or views of
@@ -333,14 +356,30 @@ impl Batch {
     fn __len__(&self) -> usize {
         self.verdicts.len()
     }
-    fn __getitem__(&self, py: Python<'_>, i: isize) -> PyResult<Py<PyAny>> {
+    /// `batch[i]` (negative counts from the end) or `batch[i:j:k]` (a list).
+    fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let n = self.verdicts.len() as isize;
+        if let Ok(s) = key.cast::<PySlice>() {
+            let ix = s.indices(n)?;
+            let list = PyList::empty(py);
+            for k in 0..ix.slicelength as isize {
+                list.append(self.verdict(py, (ix.start + k * ix.step) as usize)?)?;
+            }
+            return Ok(list.into_any().unbind());
+        }
+        let i: isize = key.extract()?;
         let j = if i < 0 { i + n } else { i };
         if j < 0 || j >= n {
             return Err(pyo3::exceptions::PyIndexError::new_err("batch index out of range"));
         }
-        let j = j as usize;
-        verdict_obj(py, self.verdicts[j], Out::Copy(&self.data[self.offsets[j]..]))
+        self.verdict(py, j as usize)
+    }
+    fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let list = PyList::empty(py);
+        for j in 0..self.verdicts.len() {
+            list.append(self.verdict(py, j)?)?;
+        }
+        Ok(list.try_iter()?.into_any().unbind())
     }
     /// Every output byte, back to back (packet i's at `offsets[i]`).
     #[getter]
@@ -361,6 +400,12 @@ impl Batch {
     }
     fn __repr__(&self) -> String {
         format!("Batch(len={}, translated={})", self.verdicts.len(), self.translated())
+    }
+}
+
+impl Batch {
+    fn verdict(&self, py: Python<'_>, j: usize) -> PyResult<Py<PyAny>> {
+        verdict_obj(py, self.verdicts[j], Out::Copy(&self.data[self.offsets[j]..]))
     }
 }
 
