@@ -46,7 +46,13 @@ pub(crate) fn addr<T: FromStr>(obj: &Bound<'_, PyAny>) -> PyResult<T>
 where
     T::Err: Display,
 {
-    let s = text(obj)?;
+    addr_str(&text(obj)?)
+}
+
+pub(crate) fn addr_str<T: FromStr>(s: &str) -> PyResult<T>
+where
+    T::Err: Display,
+{
     s.parse::<T>()
         .map_err(|e| Nat64Error::new_err(format!("{s:?} is not a valid address: {e}")))
 }
@@ -135,5 +141,71 @@ pub(crate) fn prefix_arg(obj: &Bound<'_, PyAny>) -> PyResult<CorePrefix64> {
     match obj.cast::<Prefix64>() {
         Ok(p) => Ok(p.get().inner),
         Err(_) => parse(&text(obj)?),
+    }
+}
+
+// -------------------------------------------------------------------- repr
+
+/// A Python string literal of an address, prefix or label (their text has
+/// no quote or backslash).
+pub(crate) fn lit(s: impl Display) -> String {
+    format!("'{s}'")
+}
+
+pub(crate) fn lit_bool(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
+}
+
+pub(crate) fn lit_list<T>(items: impl IntoIterator<Item = T>, f: impl Fn(T) -> String) -> String {
+    let v: Vec<String> = items.into_iter().map(f).collect();
+    format!("[{}]", v.join(", "))
+}
+
+/// Builds the `repr()` of a configuration class as the call that makes it:
+/// `Name(positional, key=value, ...)`, keyword arguments only where they
+/// differ from the default, so that `eval(repr(x))` in the `nat64`
+/// namespace rebuilds `x`. Secrets are shown as `...`, never their value.
+pub(crate) struct Call {
+    out: String,
+    empty: bool,
+}
+
+impl Call {
+    pub(crate) fn new(name: &str) -> Self {
+        Call {
+            out: format!("{name}("),
+            empty: true,
+        }
+    }
+    fn sep(&mut self) {
+        if !self.empty {
+            self.out.push_str(", ");
+        }
+        self.empty = false;
+    }
+    /// A positional argument.
+    pub(crate) fn arg(&mut self, value: impl Display) -> &mut Self {
+        self.sep();
+        self.out.push_str(&value.to_string());
+        self
+    }
+    /// `key=value` when `differs` (from the default).
+    pub(crate) fn kw(&mut self, differs: bool, key: &str, value: impl Display) -> &mut Self {
+        if differs {
+            self.sep();
+            self.out.push_str(key);
+            self.out.push('=');
+            self.out.push_str(&value.to_string());
+        }
+        self
+    }
+    pub(crate) fn finish(&mut self) -> String {
+        let mut s = std::mem::take(&mut self.out);
+        s.push(')');
+        s
     }
 }

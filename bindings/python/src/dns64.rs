@@ -9,7 +9,9 @@ use nat64_core::dns64::{PrefixRule as CorePrefixRule, Query, Written as CoreWrit
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::conv::{addr, err, opt_bytes, parse, prefix_arg, text, with_bytes, Prefix64, QueryError};
+use crate::conv::{
+    addr, err, lit, lit_list, opt_bytes, parse, prefix_arg, text, with_bytes, Call, Prefix64, QueryError,
+};
 
 // -------------------------------------------------------------------- DNS64
 
@@ -31,6 +33,19 @@ impl PrefixRule {
         }
         Ok(PrefixRule { inner: r })
     }
+    /// `PrefixRule(Prefix64('2001:db8:1::/96'), ['192.0.2.0/24', '!10.0.0.0/8'])`.
+    fn __repr__(&self) -> String {
+        rule_repr(&self.inner)
+    }
+}
+
+fn rule_repr(r: &CorePrefixRule) -> String {
+    let mut call = Call::new("PrefixRule");
+    call.arg(format!("Prefix64({})", lit(r.prefix)));
+    if !r.mapped.is_empty() {
+        call.arg(lit_list(&r.mapped, lit));
+    }
+    call.finish()
 }
 
 /// DNS64 configuration: the fields of the core's `Dns64Config`.
@@ -44,7 +59,8 @@ pub(crate) struct Dns64Config {
 impl Dns64Config {
     #[new]
     #[pyo3(signature = (*, prefixes=None, exclude=None, clients=None, translate_all=false, allow_ipv4=false,
-        allow_non_global=false, edns_udp_size=1232))]
+        allow_non_global=false, edns_udp_size=1232, upstream_validates=false))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         prefixes: Option<Vec<Bound<'_, PyAny>>>,
         exclude: Option<Vec<Bound<'_, PyAny>>>,
@@ -53,6 +69,7 @@ impl Dns64Config {
         allow_ipv4: bool,
         allow_non_global: bool,
         edns_udp_size: u16,
+        upstream_validates: bool,
     ) -> PyResult<Self> {
         let mut c = CoreDns64Config::default();
         for p in prefixes.unwrap_or_default() {
@@ -71,7 +88,23 @@ impl Dns64Config {
         c.allow_ipv4 = allow_ipv4;
         c.allow_non_global = allow_non_global;
         c.edns_udp_size = edns_udp_size;
+        c.upstream_validates = upstream_validates;
         Ok(Dns64Config { inner: c })
+    }
+    /// `Dns64Config(prefixes=[PrefixRule(Prefix64('2001:db8:64::/96'))], ...)`:
+    /// the fields that are not the default.
+    fn __repr__(&self) -> String {
+        let (c, d) = (&self.inner, CoreDns64Config::default());
+        Call::new("Dns64Config")
+            .kw(!c.prefixes.is_empty(), "prefixes", lit_list(&c.prefixes, rule_repr))
+            .kw(c.exclude != d.exclude, "exclude", lit_list(&c.exclude, lit))
+            .kw(!c.clients.is_empty(), "clients", lit_list(&c.clients, lit))
+            .kw(c.translate_all, "translate_all", "True")
+            .kw(c.allow_ipv4, "allow_ipv4", "True")
+            .kw(c.allow_non_global, "allow_non_global", "True")
+            .kw(c.edns_udp_size != d.edns_udp_size, "edns_udp_size", c.edns_udp_size)
+            .kw(c.upstream_validates, "upstream_validates", "True")
+            .finish()
     }
 }
 

@@ -8,11 +8,11 @@ use nat64_core::nat64::{
     Bib as CoreBib, Instant, Nat64 as CoreNat64, Nat64Config as CoreNat64Config, Pool4Entry as CorePool4Entry, Proto,
     Session as CoreSession, SessionFilter, TableLimits as CoreTableLimits, Taddr4, Taddr6, Timeouts as CoreTimeouts,
 };
-use nat64_core::OUTPUT_BUFFER_LEN;
+use nat64_core::{Prefix64 as CorePrefix64, OUTPUT_BUFFER_LEN};
 use pyo3::prelude::*;
 
-use crate::conv::{addr, err, parse, text, with_bytes, Nat64Error};
-use crate::stateless::Config;
+use crate::conv::{addr, addr_str, err, lit, lit_bool, lit_list, parse, text, with_bytes, Call, Nat64Error};
+use crate::stateless::{config_repr, Config};
 use crate::verdict::{batch, counters_obj, into, into_buf, verdict_obj, Batch, Counters, Out};
 
 // ----------------------------------------------------------------- stateful
@@ -58,11 +58,9 @@ impl Pool4Entry {
         }
         Ok(Pool4Entry { inner: e })
     }
+    /// `Pool4Entry('198.51.100.0/24', first_port=1024, protocols=['udp'])`.
     fn __repr__(&self) -> String {
-        format!(
-            "Pool4Entry('{}', {}, {})",
-            self.inner.prefix, self.inner.first_port, self.inner.last_port
-        )
+        pool4_repr(&self.inner)
     }
 }
 
@@ -87,19 +85,29 @@ impl Bib {
     #[new]
     #[pyo3(signature = (proto, v6, v4, is_static=true))]
     fn new(proto: &str, v6: (String, u16), v4: (String, u16), is_static: bool) -> PyResult<Self> {
-        let p = self::proto(proto)?;
-        Ok(Bib {
-            proto: p.name(),
-            v6,
-            v4,
+        // Checked (and written canonically) now, not when a Nat64Config takes it.
+        let core = CoreBib {
+            proto: self::proto(proto)?,
+            v6: Taddr6 {
+                addr: addr_str(&v6.0)?,
+                port: v6.1,
+            },
+            v4: Taddr4 {
+                addr: addr_str(&v4.0)?,
+                port: v4.1,
+            },
             is_static,
-        })
+        };
+        Ok(Bib::of(&core))
     }
+    /// `Bib('udp', ('2001:db8::9', 53), ('198.51.100.1', 53))`.
     fn __repr__(&self) -> String {
-        format!(
-            "Bib('{}', ('{}', {}), ('{}', {}))",
-            self.proto, self.v6.0, self.v6.1, self.v4.0, self.v4.1
-        )
+        Call::new("Bib")
+            .arg(lit(self.proto))
+            .arg(format!("({}, {})", lit(&self.v6.0), self.v6.1))
+            .arg(format!("({}, {})", lit(&self.v4.0), self.v4.1))
+            .kw(!self.is_static, "is_static", "False")
+            .finish()
     }
 }
 
@@ -151,6 +159,61 @@ impl Timeouts {
             },
         })
     }
+    /// `Timeouts(udp=120.0)`: the lifetimes that are not the default.
+    fn __repr__(&self) -> String {
+        timeouts_repr(&self.inner)
+    }
+}
+
+fn timeouts_repr(t: &CoreTimeouts) -> String {
+    let d = CoreTimeouts::default();
+    let mut call = Call::new("Timeouts");
+    for (key, v, def) in [
+        ("udp", t.udp, d.udp),
+        ("tcp_est", t.tcp_est, d.tcp_est),
+        ("tcp_trans", t.tcp_trans, d.tcp_trans),
+        ("icmp", t.icmp, d.icmp),
+        ("tcp_incoming_syn", t.tcp_incoming_syn, d.tcp_incoming_syn),
+    ] {
+        // `{:?}` of an f64 is the shortest text that reads back as the same
+        // number, in a form Python reads too (`120.0`, `0.25`, `1e-6`).
+        call.kw(v != def, key, format!("{:?}", v.as_secs_f64()));
+    }
+    call.finish()
+}
+
+fn limits_repr(l: &CoreTableLimits) -> String {
+    let d = CoreTableLimits::default();
+    Call::new("TableLimits")
+        .kw(l.max_sessions != d.max_sessions, "max_sessions", l.max_sessions)
+        .kw(
+            l.max_sessions_per_client != d.max_sessions_per_client,
+            "max_sessions_per_client",
+            l.max_sessions_per_client,
+        )
+        .kw(
+            l.client_prefix_len != d.client_prefix_len,
+            "client_prefix_len",
+            l.client_prefix_len,
+        )
+        .finish()
+}
+
+const PROTOS: [Proto; 3] = [Proto::Tcp, Proto::Udp, Proto::Icmp];
+
+fn pool4_repr(e: &CorePool4Entry) -> String {
+    let d = CorePool4Entry::new(e.prefix);
+    let protos = PROTOS.iter().filter(|p| e.protocols[p.index()]);
+    Call::new("Pool4Entry")
+        .arg(lit(e.prefix))
+        .kw(e.first_port != d.first_port, "first_port", e.first_port)
+        .kw(e.last_port != d.last_port, "last_port", e.last_port)
+        .kw(
+            e.protocols != d.protocols,
+            "protocols",
+            lit_list(protos, |p| lit(p.name())),
+        )
+        .finish()
 }
 
 /// Session caps.
@@ -172,6 +235,10 @@ impl TableLimits {
                 client_prefix_len,
             },
         }
+    }
+    /// `TableLimits(max_sessions=65536)`: the caps that are not the default.
+    fn __repr__(&self) -> String {
+        limits_repr(&self.inner)
     }
 }
 
@@ -238,6 +305,56 @@ impl Nat64Config {
             c.limits = l.inner;
         }
         Ok(Nat64Config { inner: c })
+    }
+    /// `Nat64Config(Config(pool6=...), [Pool4Entry(...)], static_bib=[...],
+    /// ...)`: the fields that are not the default (`secret=...` when a
+    /// secret is set, its value kept out of logs).
+    fn __repr__(&self) -> String {
+        let c = &self.inner;
+        let d = CoreNat64Config::new(c.xlat.pool6.unwrap_or_else(CorePrefix64::well_known), Vec::new());
+        Call::new("Nat64Config")
+            .arg(config_repr(&c.xlat))
+            .arg(lit_list(&c.pool4, pool4_repr))
+            .kw(
+                !c.static_bib.is_empty(),
+                "static_bib",
+                lit_list(&c.static_bib, |b| Bib::of(b).__repr__()),
+            )
+            .kw(c.timeouts != d.timeouts, "timeouts", timeouts_repr(&c.timeouts))
+            .kw(
+                c.address_dependent_filtering != d.address_dependent_filtering,
+                "address_dependent_filtering",
+                lit_bool(c.address_dependent_filtering),
+            )
+            .kw(
+                c.drop_externally_initiated_tcp != d.drop_externally_initiated_tcp,
+                "drop_externally_initiated_tcp",
+                lit_bool(c.drop_externally_initiated_tcp),
+            )
+            .kw(
+                c.drop_icmpv6_info != d.drop_icmpv6_info,
+                "drop_icmpv6_info",
+                lit_bool(c.drop_icmpv6_info),
+            )
+            .kw(
+                c.max_simultaneous_opens != d.max_simultaneous_opens,
+                "max_simultaneous_opens",
+                c.max_simultaneous_opens,
+            )
+            .kw(
+                c.source_icmpv6_errors_better != d.source_icmpv6_errors_better,
+                "source_icmpv6_errors_better",
+                lit_bool(c.source_icmpv6_errors_better),
+            )
+            .kw(
+                c.handle_rst_during_fin_rcv != d.handle_rst_during_fin_rcv,
+                "handle_rst_during_fin_rcv",
+                lit_bool(c.handle_rst_during_fin_rcv),
+            )
+            .kw(c.max_iterations != d.max_iterations, "max_iterations", c.max_iterations)
+            .kw(c.secret != d.secret, "secret", "...")
+            .kw(c.limits != d.limits, "limits", limits_repr(&c.limits))
+            .finish()
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use nat64_core::eamt::Eam;
 use nat64_core::{
     Config as CoreConfig, HairpinMode, Ipv4IdPolicy, Ipv4Prefix, Ipv6Prefix, Translator as CoreTranslator,
     OUTPUT_BUFFER_LEN,
@@ -9,7 +10,9 @@ use nat64_core::{
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::conv::{addr, err, parse, prefix_arg, text, with_bytes, Nat64Error, Prefix64};
+use crate::conv::{
+    addr, err, lit, lit_bool, lit_list, parse, prefix_arg, text, with_bytes, Call, Nat64Error, Prefix64,
+};
 use crate::verdict::{batch, counters_obj, into, into_buf, verdict_obj, Batch, Counters, Out};
 
 // ---------------------------------------------------------------- stateless
@@ -42,7 +45,7 @@ impl Config {
     #[pyo3(signature = (*, pool6=None, wkp_forbids_non_global=true, eamt=None, eam_hairpin_mode="intrinsic",
         denylist4=None, rfc6791v4_prefix=None, rfc6791v6_prefix=None, randomize_rfc6791_addresses=true,
         own_ipv4=None, own_ipv6=None, mtu4=1500, mtu6=1500, lowest_ipv6_mtu=1280, mtu_plateaus=None,
-        amend_udp_checksum_zero=false, zeroize_traffic_class=false, override_tos=None, error_hop_limit=64,
+        amend_udp_checksum_zero=false, forward_udp_checksum_zero=false, zeroize_traffic_class=false, override_tos=None, error_hop_limit=64,
         ipv4_id=None, seed=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -61,6 +64,7 @@ impl Config {
         lowest_ipv6_mtu: u32,
         mtu_plateaus: Option<Vec<u16>>,
         amend_udp_checksum_zero: bool,
+        forward_udp_checksum_zero: bool,
         zeroize_traffic_class: bool,
         override_tos: Option<u8>,
         error_hop_limit: u8,
@@ -75,7 +79,13 @@ impl Config {
         for e in eamt.unwrap_or_default() {
             let (v4, v6, force) = match e.len() {
                 2 => (e.get_item(0)?, e.get_item(1)?, false),
-                3 => (e.get_item(0)?, e.get_item(1)?, e.get_item(2)?.is_truthy()?),
+                3 => (
+                    e.get_item(0)?,
+                    e.get_item(1)?,
+                    e.get_item(2)?.extract::<bool>().map_err(|_| {
+                        Nat64Error::new_err("the third element of an eamt entry (force) is True or False")
+                    })?,
+                ),
                 _ => {
                     return Err(Nat64Error::new_err(
                         "eamt entries are (ipv4_prefix, ipv6_prefix[, force])",
@@ -102,6 +112,7 @@ impl Config {
             c.mtu_plateaus = p;
         }
         c.amend_udp_checksum_zero = amend_udp_checksum_zero;
+        c.forward_udp_checksum_zero = forward_udp_checksum_zero;
         c.zeroize_traffic_class = zeroize_traffic_class;
         c.override_tos = override_tos;
         c.error_hop_limit = error_hop_limit;
@@ -125,9 +136,103 @@ impl Config {
     fn pool6(&self) -> Option<Prefix64> {
         self.inner.pool6.map(|p| Prefix64 { inner: p })
     }
+    /// `Config(pool6=Prefix64('64:ff9b::/96'), mtu4=1400, ...)`: the call
+    /// that makes this configuration (the fields that are not the default;
+    /// `seed=...` when a seed is set, its value kept out of logs).
     fn __repr__(&self) -> String {
-        format!("Config({:?})", self.inner)
+        config_repr(&self.inner)
     }
+}
+
+/// An EAMT entry needs `force` when it overlaps another one (RFC 7757
+/// section 3.2 leaves overlaps to the operator; the core asks for consent).
+fn forced(eams: &[Eam], i: usize) -> bool {
+    let e = eams[i];
+    eams.iter()
+        .enumerate()
+        .any(|(j, o)| j != i && (o.v4.overlaps(&e.v4) || o.v6.overlaps(&e.v6)))
+}
+
+pub(crate) fn config_repr(c: &CoreConfig) -> String {
+    let d = CoreConfig::default();
+    let eams = c.eamt.entries();
+    let eamt = lit_list(0..eams.len(), |i| {
+        let e = eams[i];
+        match forced(eams, i) {
+            true => format!("({}, {}, True)", lit(e.v4), lit(e.v6)),
+            false => format!("({}, {})", lit(e.v4), lit(e.v6)),
+        }
+    });
+    let hairpin = match c.eam_hairpin_mode {
+        HairpinMode::Off => "'off'",
+        HairpinMode::Simple => "'simple'",
+        _ => "'intrinsic'",
+    };
+    let ipv4_id = match c.ipv4_id {
+        Ipv4IdPolicy::Fixed(v) => format!("('fixed', {v})"),
+        Ipv4IdPolicy::Counter(v) => format!("('counter', {v})"),
+        _ => "None".to_string(),
+    };
+    let opt = |o: Option<String>| o.unwrap_or_default();
+    Call::new("Config")
+        .kw(
+            c.pool6.is_some(),
+            "pool6",
+            opt(c.pool6.map(|p| format!("Prefix64({})", lit(p)))),
+        )
+        .kw(
+            c.wkp_forbids_non_global != d.wkp_forbids_non_global,
+            "wkp_forbids_non_global",
+            lit_bool(c.wkp_forbids_non_global),
+        )
+        .kw(!eams.is_empty(), "eamt", eamt)
+        .kw(c.eam_hairpin_mode != d.eam_hairpin_mode, "eam_hairpin_mode", hairpin)
+        .kw(!c.denylist4.is_empty(), "denylist4", lit_list(&c.denylist4, lit))
+        .kw(
+            c.rfc6791v4_prefix.is_some(),
+            "rfc6791v4_prefix",
+            opt(c.rfc6791v4_prefix.map(lit)),
+        )
+        .kw(
+            c.rfc6791v6_prefix.is_some(),
+            "rfc6791v6_prefix",
+            opt(c.rfc6791v6_prefix.map(lit)),
+        )
+        .kw(
+            c.randomize_rfc6791_addresses != d.randomize_rfc6791_addresses,
+            "randomize_rfc6791_addresses",
+            lit_bool(c.randomize_rfc6791_addresses),
+        )
+        .kw(c.own_ipv4.is_some(), "own_ipv4", opt(c.own_ipv4.map(lit)))
+        .kw(c.own_ipv6.is_some(), "own_ipv6", opt(c.own_ipv6.map(lit)))
+        .kw(c.mtu4 != d.mtu4, "mtu4", c.mtu4)
+        .kw(c.mtu6 != d.mtu6, "mtu6", c.mtu6)
+        .kw(
+            c.lowest_ipv6_mtu != d.lowest_ipv6_mtu,
+            "lowest_ipv6_mtu",
+            c.lowest_ipv6_mtu,
+        )
+        .kw(
+            c.mtu_plateaus != d.mtu_plateaus,
+            "mtu_plateaus",
+            lit_list(&c.mtu_plateaus, |m| m.to_string()),
+        )
+        .kw(c.amend_udp_checksum_zero, "amend_udp_checksum_zero", "True")
+        .kw(c.forward_udp_checksum_zero, "forward_udp_checksum_zero", "True")
+        .kw(c.zeroize_traffic_class, "zeroize_traffic_class", "True")
+        .kw(
+            c.override_tos.is_some(),
+            "override_tos",
+            opt(c.override_tos.map(|t| t.to_string())),
+        )
+        .kw(
+            c.error_hop_limit != d.error_hop_limit,
+            "error_hop_limit",
+            c.error_hop_limit,
+        )
+        .kw(c.ipv4_id != d.ipv4_id, "ipv4_id", ipv4_id)
+        .kw(c.seed != d.seed, "seed", "...")
+        .finish()
 }
 
 /// The stateless translator (SIIT: RFC 7915, RFC 6052, RFC 7757, RFC 6791).

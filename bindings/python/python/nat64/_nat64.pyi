@@ -183,6 +183,7 @@ class Config:
         lowest_ipv6_mtu: int = 1280,
         mtu_plateaus: Sequence[int] | None = None,
         amend_udp_checksum_zero: bool = False,
+        forward_udp_checksum_zero: bool = False,
         zeroize_traffic_class: bool = False,
         override_tos: int | None = None,
         error_hop_limit: int = 64,
@@ -321,6 +322,7 @@ class Dns64Config:
         allow_ipv4: bool = False,
         allow_non_global: bool = False,
         edns_udp_size: int = 1232,
+        upstream_validates: bool = False,
     ) -> Dns64Config: ...
 
 @final
