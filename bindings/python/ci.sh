@@ -64,6 +64,9 @@ grep -q '^# nat64 for Python' "$META" || fail "the wheel's METADATA does not car
 # ---------------------------------------------------------------- 3. tests
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 PY=$VENV/bin/python
+# A current pip, as users have: pip 23 (Python 3.11's ensurepip) shows the project URLs
+# only under `pip show --verbose`, later ones also as Home-page.
+"$PY" -m pip install -q --upgrade pip
 "$PY" -m pip install -q pytest scapy mypy
 "$PY" -m pip install -q --force-reinstall --no-deps "$WHEEL"
 # Everything below imports the installed wheel: never the source folder.
