@@ -70,6 +70,8 @@ def stateless() -> None:
     assert_type(batch[0], nat64.Verdict[bytes])
     assert_type(batch[1:], list[nat64.Verdict[bytes]])
     assert [first_packet(x) is not None for x in batch] == [True, True, False]
+    assert [type(x) for x in batch[1:]] == [nat64.IcmpError, nat64.NotOurs]
+    assert [type(x) for x in batch[::-2]] == [nat64.NotOurs, nat64.Translated] and batch[5:] == []
 
     # translate_into(): the packets are views of the caller's bytearray, typed so.
     out = bytearray(nat64.OUTPUT_BUFFER_LEN)
