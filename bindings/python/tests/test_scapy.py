@@ -39,7 +39,7 @@ def checksums_ok(pkt: bytes, cls: type, layer: type, field: str = "chksum") -> N
     assert getattr(cls(bytes(p))[layer], field) == got
 
 
-def only(v: nat64.Verdict) -> bytes:
+def only(v: nat64.Verdict[bytes]) -> bytes:
     assert isinstance(v, nat64.Translated), v
     assert v.count == 1
     return bytes(v.packets[0])
@@ -93,7 +93,7 @@ def test_fragmentation_4to6_reassembles() -> None:
     assert isinstance(v, nat64.Translated) and v.count == 2 and v.first_len <= 1280
     frags = [IPv6(bytes(p)) for p in v.packets]
     assert all(f.haslayer(IPv6ExtHdrFragment) for f in frags)
-    whole = defragment6(frags)
+    whole = defragment6(frags)  # type: ignore[no-untyped-call]  # scapy leaves it unannotated
     assert bytes(whole[UDP].payload) == bytes(range(256)) * 6
     checksums_ok(bytes(whole), IPv6, UDP)
 

@@ -30,7 +30,7 @@ def make_nat64(c: dict) -> nat64.Nat64:
     return nat64.Nat64(nat64.Nat64Config(make_config(c), pool4, static_bib=bibs, **n))
 
 
-def collect(v: nat64.Verdict | None, outs: list[bytes]) -> None:
+def collect(v: nat64.Verdict[bytes] | None, outs: list[bytes]) -> None:
     if isinstance(v, nat64.Translated):
         outs.extend(bytes(p) for p in v.packets)
     elif isinstance(v, nat64.IcmpError):

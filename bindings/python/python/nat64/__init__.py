@@ -10,13 +10,15 @@ prefix discovery (RFC 7050, RFC 8781). Packets go in as any buffer and come out 
     match t.translate(packet):
         case Translated(packets, direction): ...
 
-Errors are `Nat64Error` (a `ValueError`) with the core's message.
+Errors are `Nat64Error` (a `ValueError`) with the core's message. `Verdict[bytes]` is
+what `translate()` returns, `Verdict[memoryview]` what `translate_into()` returns.
 """
 
-from typing import Union
+from typing import TypeVar, Union
 
 from ._nat64 import (
     OUTPUT_BUFFER_LEN,
+    __version__,
     Batch,
     Bib,
     Config,
@@ -49,8 +51,12 @@ from ._nat64 import (
     prefixes_from_response,
 )
 
-Verdict = Union[Translated, IcmpError, Dropped, NotOurs, Held]
-"""What happened to a packet: one of the five verdict classes."""
+_P = TypeVar("_P", bytes, memoryview)
+
+Verdict = Union[Translated[_P], IcmpError[_P], Dropped, NotOurs, Held]
+"""What happened to a packet: one of the five verdict classes. Generic in the packets'
+type: `Verdict[bytes]` from `translate()`, `translate_batch()` and `poll()`,
+`Verdict[memoryview]` (views of the caller's bytearray) from `translate_into()`."""
 
 __all__ = [
     "OUTPUT_BUFFER_LEN",
@@ -85,4 +91,5 @@ __all__ = [
     "not_ours_reasons",
     "prefixes_from_addresses",
     "prefixes_from_response",
+    "__version__",
 ]

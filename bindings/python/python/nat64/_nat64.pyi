@@ -1,7 +1,8 @@
 # Type stubs of the compiled module nat64._nat64 (checked by `python -m mypy.stubtest nat64`).
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from types import GenericAlias
 from ipaddress import IPv4Address, IPv6Address, IPv4Network, IPv6Network
-from typing import ClassVar, Final, Literal, Union, final
+from typing import ClassVar, Final, Generic, Literal, TypeVar, Union, final, overload
 
 from typing_extensions import Buffer
 
@@ -22,6 +23,7 @@ __all__ = [
     "Nat64Stats",
     "NotOurs",
     "OUTPUT_BUFFER_LEN",
+    "__version__",
     "Pool4Entry",
     "Pref64",
     "Prefix64",
@@ -39,7 +41,13 @@ __all__ = [
     "prefixes_from_response",
 ]
 
+__version__: Final[str]
 OUTPUT_BUFFER_LEN: Final[int]
+
+# The packets' type: `bytes` from translate(), translate_batch() and poll(), `memoryview`
+# (of the caller's bytearray) from translate_into().
+_P = TypeVar("_P", bytes, memoryview)
+_P_co = TypeVar("_P_co", bytes, memoryview, covariant=True)
 
 _Addr4 = Union[str, IPv4Address]
 _Addr6 = Union[str, IPv6Address]
@@ -69,10 +77,11 @@ class Prefix64:
     def __hash__(self) -> int: ...
 
 @final
-class Translated:
-    __match_args__: ClassVar[tuple[str, str]]
+class Translated(Generic[_P_co]):
+    __match_args__: ClassVar[tuple[Literal["packets"], Literal["direction"]]]
+    def __class_getitem__(cls, item: object, /) -> GenericAlias: ...
     @property
-    def packets(self) -> list[bytes] | list[memoryview]: ...
+    def packets(self) -> list[_P_co]: ...
     @property
     def direction(self) -> _Direction: ...
     @property
@@ -83,10 +92,11 @@ class Translated:
     def first_len(self) -> int: ...
 
 @final
-class IcmpError:
-    __match_args__: ClassVar[tuple[str, str]]
+class IcmpError(Generic[_P_co]):
+    __match_args__: ClassVar[tuple[Literal["packet"], Literal["reason"]]]
+    def __class_getitem__(cls, item: object, /) -> GenericAlias: ...
     @property
-    def packet(self) -> bytes | memoryview: ...
+    def packet(self) -> _P_co: ...
     @property
     def reason(self) -> str: ...
     @property
@@ -94,7 +104,7 @@ class IcmpError:
 
 @final
 class Dropped:
-    __match_args__: ClassVar[tuple[str]]
+    __match_args__: ClassVar[tuple[Literal["reason"]]]
     @property
     def reason(self) -> str: ...
     @property
@@ -102,7 +112,7 @@ class Dropped:
 
 @final
 class NotOurs:
-    __match_args__: ClassVar[tuple[str]]
+    __match_args__: ClassVar[tuple[Literal["reason"]]]
     @property
     def reason(self) -> str: ...
     @property
@@ -110,11 +120,11 @@ class NotOurs:
 
 @final
 class Held:
-    __match_args__: ClassVar[tuple[str]]
+    __match_args__: ClassVar[tuple[Literal["reason"]]]
     @property
     def reason(self) -> Literal["fragment", "simultaneous_open", "unknown"]: ...
 
-_Verdict = Union[Translated, IcmpError, Dropped, NotOurs, Held]
+_Verdict = Union[Translated[_P], IcmpError[_P], Dropped, NotOurs, Held]
 
 @final
 class Counters:
@@ -136,9 +146,13 @@ class Counters:
     def not_ours(self) -> dict[str, int]: ...
 
 @final
-class Batch(Sequence[_Verdict]):
+class Batch:
     def __len__(self) -> int: ...
-    def __getitem__(self, key: int, /) -> _Verdict: ...  # type: ignore[override]
+    @overload
+    def __getitem__(self, key: int, /) -> _Verdict[bytes]: ...
+    @overload
+    def __getitem__(self, key: slice, /) -> list[_Verdict[bytes]]: ...
+    def __iter__(self) -> Iterator[_Verdict[bytes]]: ...
     @property
     def data(self) -> bytes: ...
     @property
@@ -169,6 +183,7 @@ class Config:
         lowest_ipv6_mtu: int = 1280,
         mtu_plateaus: Sequence[int] | None = None,
         amend_udp_checksum_zero: bool = False,
+        forward_udp_checksum_zero: bool = False,
         zeroize_traffic_class: bool = False,
         override_tos: int | None = None,
         error_hop_limit: int = 64,
@@ -182,8 +197,8 @@ class Config:
 @final
 class Translator:
     def __new__(cls, config: Config) -> Translator: ...
-    def translate(self, packet: Buffer) -> _Verdict: ...
-    def translate_into(self, packet: Buffer, out: bytearray) -> _Verdict: ...
+    def translate(self, packet: Buffer) -> _Verdict[bytes]: ...
+    def translate_into(self, packet: Buffer, out: bytearray) -> _Verdict[memoryview]: ...
     def translate_batch(self, packets: Iterable[Buffer]) -> Batch: ...
     def counters(self) -> Counters: ...
     def set_config(self, config: Config) -> None: ...
@@ -281,10 +296,10 @@ class Nat64Stats:
 @final
 class Nat64:
     def __new__(cls, config: Nat64Config) -> Nat64: ...
-    def translate(self, packet: Buffer, now: int) -> _Verdict: ...
-    def translate_into(self, packet: Buffer, out: bytearray, now: int) -> _Verdict: ...
+    def translate(self, packet: Buffer, now: int) -> _Verdict[bytes]: ...
+    def translate_into(self, packet: Buffer, out: bytearray, now: int) -> _Verdict[memoryview]: ...
     def translate_batch(self, packets: Iterable[Buffer], now: int) -> Batch: ...
-    def poll(self, now: int) -> _Verdict | None: ...
+    def poll(self, now: int) -> _Verdict[bytes] | None: ...
     def next_expiry(self) -> int | None: ...
     def sessions(self, proto: _ProtoName | None = None, client: _Addr6 | None = None) -> list[Session]: ...
     def bibs(self, proto: _ProtoName | None = None) -> list[Bib]: ...
@@ -307,6 +322,7 @@ class Dns64Config:
         allow_ipv4: bool = False,
         allow_non_global: bool = False,
         edns_udp_size: int = 1232,
+        upstream_validates: bool = False,
     ) -> Dns64Config: ...
 
 @final
