@@ -98,6 +98,7 @@ unsafe fn describe(env: sys::napi_env, v: sys::napi_value) -> String {
                     "a DataView"
                 } else if let Ok(Some(t)) = typed_array_type(env, v) {
                     match t {
+                        sys::TypedarrayType::uint8_array => "a Uint8Array",
                         sys::TypedarrayType::int8_array => "an Int8Array",
                         sys::TypedarrayType::uint8_clamped_array => "a Uint8ClampedArray",
                         sys::TypedarrayType::int16_array => "an Int16Array",
