@@ -64,12 +64,15 @@ function sourceTree() {
   return ok ? root : null
 }
 
-/** The loader's error chain as lines, without its note about an npm bug. */
+/** Whether a line of the loader's errors helps: not its note blaming an npm bug, not the WASI fallback (not built). */
+const useful = (m) => m.length > 0 && !m.startsWith('Cannot find native binding') && !/wasi/i.test(m)
+
+/** The loader's error chain as lines. */
 function reasons(err) {
   const out = []
   for (let e = err; e && out.length < 12; e = e.cause) {
     const m = String((e && e.message) || e).split('\n')[0]
-    if (!m.startsWith('Cannot find native binding')) out.push(m)
+    if (useful(m)) out.push(m)
   }
   return out
 }
@@ -88,11 +91,20 @@ function missingBinaryMessage(why) {
       '  npm install-scripts approve nat64, then npm rebuild nat64.',
     )
   } else {
+    const prebuilt = (PKG.napi.targets || []).some((t) => platformOf(t) === plat)
+    lines.push(`This package holds no binary for ${plat} and cannot build one (the Rust sources are not in it).`)
+    if (prebuilt) {
+      lines.push(
+        `The prebuilt binary for ${plat} is the package nat64-${plat}, an optional dependency of nat64`,
+        `on the registry: reinstall without --omit=optional (or --no-optional), or add it yourself:`,
+        `  npm install nat64-${plat}@${PKG.version}`,
+      )
+    } else {
+      lines.push(`No prebuilt package exists for ${plat}; there are for: ${supported().join(', ')}.`)
+    }
     lines.push(
-      `This package holds no binary for ${plat}, and it cannot build one: the Rust sources`,
-      'are in the nat64 source tree, not in this package. Either install from a checkout',
-      '(npm install /path/to/nat64/bindings/node builds it with cargo; https://rustup.rs),',
-      `or install on a platform with a prebuilt package (nat64-<platform>): ${supported().join(', ')}.`,
+      'Or build it from a checkout of nat64: npm install /path/to/nat64/bindings/node',
+      '(runs cargo; Rust from https://rustup.rs).',
     )
   }
   if (why && why.length) lines.push('What the loader tried:', ...why.map((l) => `  - ${l}`))
@@ -106,7 +118,7 @@ function loadError() {
     ' for (let x = e; x; x = x.cause) console.error(String(x.message || x).split("\\n")[0]); process.exit(1) }'
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
   if (r.status === 0) return null
-  return r.stderr.split('\n').filter((l) => l && !l.startsWith('Cannot find native binding'))
+  return r.stderr.split('\n').filter(useful)
 }
 
 function fail(msg) {
