@@ -7,6 +7,8 @@
 #  2. a release build with `napi build` (the pinned @napi-rs/cli 3), which
 #     regenerates native.js (the loader) and index.d.ts, then a check that the
 #     committed ones match;
+#     napi create-npm-dirs makes one package per napi.targets entry (what
+#     `napi prepublish` publishes), each named as native.js requires it;
 #  3. tsc --noEmit --strict on test/sample.ts (narrowing on `kind`, bigint
 #     timestamps, @ts-expect-error on what must not compile);
 #  4. node --test (including Jool's vectors from $NAT64_VECTORS/jool, converted
@@ -34,7 +36,7 @@ restore() {
   if [ -n "$NODE_FILE" ] && [ -f "$TMP/$NODE_FILE" ] && [ ! -f "$HERE/$NODE_FILE" ]; then
     mv "$TMP/$NODE_FILE" "$HERE/$NODE_FILE"
   fi
-  rm -rf "$TMP"
+  rm -rf "$TMP" "$HERE/.npm-dirs-check"
 }
 trap restore EXIT
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
@@ -54,6 +56,18 @@ for f in index.d.ts native.js; do
   fi
 done
 [ "$stale" = 0 ] && echo "index.d.ts and native.js are up to date"
+
+echo "-- napi create-npm-dirs: a package per napi.targets entry, each one native.js loads"
+npx napi create-npm-dirs --npm-dir .npm-dirs-check >/dev/null
+n=0
+for d in .npm-dirs-check/*/; do
+  name=$(node -p "require('./${d}package.json').name")
+  grep -q "require('$name')" native.js || { echo "native.js never loads $name" >&2; exit 1; }
+  n=$((n + 1))
+done
+[ "$n" = "$(node -p "require('./package.json').napi.targets.length")" ] || { echo "not one package per target" >&2; exit 1; }
+echo "$n per-platform packages: $(cd .npm-dirs-check && echo *)"
+rm -rf .npm-dirs-check
 
 echo "-- tsc (strict) on test/sample.ts"
 npx tsc -p test/tsconfig.json
