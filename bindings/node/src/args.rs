@@ -13,7 +13,7 @@
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use napi::bindgen_prelude::{FromNapiValue, Uint8Array};
+use napi::bindgen_prelude::FromNapiValue;
 use napi::{sys, Error, Result, Status};
 
 use crate::check;
@@ -121,17 +121,15 @@ unsafe fn describe(env: sys::napi_env, v: sys::napi_value) -> String {
     }
 }
 
-/// Whether `v` is a `Uint8Array` (a `Buffer` is one).
-unsafe fn is_bytes(env: sys::napi_env, v: sys::napi_value) -> Result<bool> {
-    // SAFETY: the caller's `env` and `v`.
-    Ok(unsafe { typed_array_type(env, v)? } == Some(sys::TypedarrayType::uint8_array))
-}
-
-/// Refuses anything but a `Buffer` or `Uint8Array`, naming the argument.
-unsafe fn expect_bytes(env: sys::napi_env, v: sys::napi_value, name: &dyn Fn() -> String) -> Result<()> {
-    // SAFETY: the caller's `env` and `v`.
-    if unsafe { is_bytes(env, v)? } {
-        return Ok(());
+/// Where the bytes of a `Buffer` or `Uint8Array` are (one Node-API call when
+/// it is one); anything else is a `TypeError` naming the argument.
+unsafe fn raw_bytes(env: sys::napi_env, v: sys::napi_value, name: &dyn Fn() -> String) -> Result<(*mut u8, usize)> {
+    let (mut t, mut len, mut data, mut ab, mut off) = (0, 0, std::ptr::null_mut(), std::ptr::null_mut(), 0);
+    // SAFETY: the caller's `env` and `v`; on anything but a typed array the
+    // call fails without touching the outputs.
+    let status = unsafe { sys::napi_get_typedarray_info(env, v, &mut t, &mut len, &mut data, &mut ab, &mut off) };
+    if status == sys::Status::napi_ok && t == sys::TypedarrayType::uint8_array {
+        return Ok((data.cast(), len));
     }
     // SAFETY: as above.
     let got = unsafe { describe(env, v) };
@@ -139,6 +137,19 @@ unsafe fn expect_bytes(env: sys::napi_env, v: sys::napi_value, name: &dyn Fn() -
         env,
         format!("{} must be a Buffer or Uint8Array, got {got}", name()),
     ))
+}
+
+/// The bytes of a `Buffer` or `Uint8Array`, borrowed (shared) for the call.
+unsafe fn bytes<'a>(env: sys::napi_env, v: sys::napi_value, name: &dyn Fn() -> String) -> Result<&'a [u8]> {
+    // SAFETY: the caller's `env` and `v`.
+    let (data, len) = unsafe { raw_bytes(env, v, name)? };
+    Ok(if len == 0 {
+        &[]
+    } else {
+        // SAFETY: a Uint8Array of `len` bytes at `data`, kept alive by the JS
+        // caller for the duration of this synchronous call.
+        unsafe { std::slice::from_raw_parts(data, len) }
+    })
 }
 
 // -------------------------------------------------------------------- bytes
@@ -184,23 +195,41 @@ impl<N> Deref for Bin<'_, N> {
 impl<N: ArgName> FromNapiValue for Bin<'_, N> {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> Result<Self> {
         // SAFETY: as for any argument conversion.
-        unsafe {
-            expect_bytes(env, v, &|| N::NAME.to_string())?;
-            Ok(Bin(<&[u8]>::from_napi_value(env, v)?, PhantomData))
-        }
+        Ok(Bin(unsafe { bytes(env, v, &|| N::NAME.to_string())? }, PhantomData))
     }
 }
 
-/// The `out` argument of `translateInto`: a `Buffer` or `Uint8Array`.
-pub struct OutBuf(pub Uint8Array);
+/// The `out` argument of `translateInto`: a `Buffer` or `Uint8Array` the
+/// core writes into. Kept as a pointer until [`OutBuf::slice`] has checked
+/// that it does not overlap the packet.
+pub struct OutBuf {
+    data: *mut u8,
+    len: usize,
+}
 
 impl FromNapiValue for OutBuf {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> Result<Self> {
         // SAFETY: as for any argument conversion.
-        unsafe {
-            expect_bytes(env, v, &|| "out".to_string())?;
-            Ok(OutBuf(Uint8Array::from_napi_value(env, v)?))
+        let (data, len) = unsafe { raw_bytes(env, v, &|| "out".to_string())? };
+        Ok(OutBuf { data, len })
+    }
+}
+
+impl OutBuf {
+    /// The buffer to write into, which must not overlap `packet`.
+    pub fn slice(&mut self, packet: &[u8]) -> Result<&mut [u8]> {
+        let (p0, p1) = (packet.as_ptr() as usize, packet.as_ptr() as usize + packet.len());
+        let (o0, o1) = (self.data as usize, self.data as usize + self.len);
+        if p0 < o1 && o0 < p1 {
+            return Err(Error::from_reason("packet and out must not overlap"));
         }
+        if self.len == 0 {
+            return Ok(&mut []);
+        }
+        // SAFETY: a Uint8Array of `len` bytes, alive for this synchronous
+        // call on the JS thread (so nothing else touches it meanwhile), and
+        // disjoint from `packet`.
+        Ok(unsafe { std::slice::from_raw_parts_mut(self.data, self.len) })
     }
 }
 
@@ -225,8 +254,7 @@ impl FromNapiValue for Packets<'_> {
             for i in 0..n {
                 let mut e = std::ptr::null_mut();
                 check(sys::napi_get_element(env, v, i, &mut e))?;
-                expect_bytes(env, e, &|| format!("packets[{i}]"))?;
-                out.push(<&[u8]>::from_napi_value(env, e)?);
+                out.push(bytes(env, e, &|| format!("packets[{i}]"))?);
             }
             Ok(Packets(out))
         }
@@ -241,16 +269,23 @@ unsafe fn u64_of(env: sys::napi_env, v: sys::napi_value) -> std::result::Result<
     const RANGE: &str = "a non-negative integer below 2^64";
     // SAFETY (whole body): the caller's `env` and `v`.
     unsafe {
-        let t = type_of(env, v).map_err(|e| (true, e.reason.clone()))?;
-        if t == sys::ValueType::napi_number {
-            let mut d = 0f64;
-            check(sys::napi_get_value_double(env, v, &mut d)).map_err(|e| (true, e.reason.clone()))?;
+        // One call for a number, the common case; a bigint is tried next.
+        let mut d = 0f64;
+        let status = sys::napi_get_value_double(env, v, &mut d);
+        if status == sys::Status::napi_ok {
             // 2^64 is the first double above u64::MAX.
             if !d.is_finite() || d.fract() != 0.0 || !(0.0..18_446_744_073_709_551_616.0).contains(&d) {
                 return Err((false, format!("must be {RANGE}, got {d}")));
             }
             Ok(d as u64)
-        } else if t == sys::ValueType::napi_bigint {
+        } else if type_of(env, v).map_err(|e| (true, e.reason.clone()))? == sys::ValueType::napi_bigint {
+            let (mut n, mut lossless) = (0u64, false);
+            check(sys::napi_get_value_bigint_uint64(env, v, &mut n, &mut lossless))
+                .map_err(|e| (true, e.reason.clone()))?;
+            if lossless {
+                return Ok(n);
+            }
+            // Why not: negative, or too large.
             let (mut sign, mut count) = (0, 0);
             // Sign and words both null: only the word count (Node-API's rule).
             check(sys::napi_get_value_bigint_words(

@@ -13,7 +13,7 @@ use nat64_core::nat64::{
 
 use crate::args::{Bin, Now, OutBuf, Packet, Packets, Shape, Shaped, Strict, U64};
 use crate::stateless::{core_config, Config, CONFIG};
-use crate::verdict::{batch, counters, out_slice, scratch_verdict, verdict, Batch, Counters, JsVerdict, Scratch};
+use crate::verdict::{batch, counters, scratch_verdict, verdict, Batch, Counters, JsVerdict, Scratch};
 use crate::{addr, err, parse};
 
 fn proto(s: &str) -> Result<Proto> {
@@ -321,7 +321,7 @@ impl Nat64 {
         #[napi(ts_arg_type = "Uint8Array")] mut out: OutBuf,
         #[napi(ts_arg_type = "number | bigint")] now: Now,
     ) -> Result<JsVerdict> {
-        let out = out_slice(&packet, &mut out.0)?;
+        let out = out.slice(&packet)?;
         Ok(verdict(self.inner.translate(&packet, out, instant(now)), None))
     }
     /// Translates every packet at `now`, in one call.

@@ -11,7 +11,7 @@ use nat64_core::{
 };
 
 use crate::args::{Bin, OutBuf, Packet, Packets, Shape, Shaped, Strict, U64};
-use crate::verdict::{batch, counters, out_slice, scratch_verdict, verdict, Batch, Counters, JsVerdict, Scratch};
+use crate::verdict::{batch, counters, scratch_verdict, verdict, Batch, Counters, JsVerdict, Scratch};
 use crate::{addr, err, parse};
 
 // ------------------------------------------------------------------ prefixes
@@ -254,7 +254,7 @@ impl Translator {
         #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>,
         #[napi(ts_arg_type = "Uint8Array")] mut out: OutBuf,
     ) -> Result<JsVerdict> {
-        let out = out_slice(&packet, &mut out.0)?;
+        let out = out.slice(&packet)?;
         Ok(verdict(self.inner.translate(&packet, out), None))
     }
     /// Translates every packet in one call.

@@ -1,6 +1,6 @@
 //! Verdicts, batches and counters on their way to JS.
 
-use napi::bindgen_prelude::{ToNapiValue, TypeName, Uint8Array, ValueType};
+use napi::bindgen_prelude::{ToNapiValue, TypeName, ValueType};
 use napi::{sys, Env, Error, Result};
 use napi_derive::napi;
 use nat64_core::{
@@ -466,20 +466,6 @@ pub(crate) fn counters(c: &CoreCounters) -> Counters {
             .map(|(r, n)| (r.label().into(), n as i64))
             .collect(),
     }
-}
-
-/// The caller's output buffer, which must not overlap the packet.
-pub(crate) fn out_slice<'a>(packet: &[u8], out: &'a mut Uint8Array) -> Result<&'a mut [u8]> {
-    // SAFETY: the call is synchronous on the JS thread, so nothing else
-    // touches the buffer while the core writes to it; overlap with the
-    // input is refused below.
-    let o = unsafe { out.as_mut() };
-    let (p0, p1) = (packet.as_ptr() as usize, packet.as_ptr() as usize + packet.len());
-    let (o0, o1) = (o.as_ptr() as usize, o.as_ptr() as usize + o.len());
-    if p0 < o1 && o0 < p1 {
-        return Err(Error::from_reason("packet and out must not overlap"));
-    }
-    Ok(o)
 }
 
 /// The outcome of `translateBatch`: the verdicts (made on access by `get`)
