@@ -27,7 +27,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$VENV/bin/pip" install -q ./bindings/python
 fi
 if ! ls bindings/node/*.node >/dev/null 2>&1; then
-  (cd bindings/node && npm ci --no-audit --no-fund --loglevel=error && npx napi build --platform --release --js index.js --dts index.d.ts)
+  (cd bindings/node && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 fi
 
 target/release/examples/bindings_baseline "$PAYLOAD" >"$TMP/rust.txt"

@@ -70,16 +70,16 @@ export declare class Dns64 {
 export declare class Nat64 {
   constructor(config: Nat64Config)
   /** Translates one packet at `now`. */
-  translate(packet: Uint8Array, now: number): Verdict
+  translate(packet: Uint8Array, now: number | bigint): Verdict
   /** Translates one packet at `now` into `out`. */
-  translateInto(packet: Uint8Array, out: Uint8Array, now: number): Verdict
+  translateInto(packet: Uint8Array, out: Uint8Array, now: number | bigint): VerdictInto
   /** Translates every packet at `now`, in one call. */
-  translateBatch(packets: Array<Uint8Array>, now: number): Batch
+  translateBatch(packets: Array<Uint8Array>, now: number | bigint): Batch
   /**
    * Runs the timers at `now`: a verdict (an ICMP error for a held SYN
    * that timed out), or null when there is nothing more to do.
    */
-  poll(now: number): Verdict | null
+  poll(now: number | bigint): Verdict | null
   /** When `poll` next has work (microseconds), or null. */
   nextExpiry(): number | null
   /** The sessions, optionally of one protocol and one IPv6 client. */
@@ -132,7 +132,7 @@ export declare class Translator {
    * Translates one packet into `out` (`OUTPUT_BUFFER_LEN` bytes always
    * suffice); the verdict says where the bytes are.
    */
-  translateInto(packet: Uint8Array, out: Uint8Array): Verdict
+  translateInto(packet: Uint8Array, out: Uint8Array): VerdictInto
   /** Translates every packet in one call. */
   translateBatch(packets: Array<Uint8Array>): Batch
   /** Counters per verdict and per reason. */
@@ -176,7 +176,11 @@ export interface Config {
   overrideTos?: number
   errorHopLimit?: number
   ipv4Id?: Ipv4Id
-  seed?: number
+  /**
+   * The seed of the RFC 6791 address choice and the IPv4 Identification
+   * counter (a `number` or a `bigint` up to 2^64 - 1).
+   */
+  seed?: number | bigint
 }
 
 /**
@@ -254,7 +258,8 @@ export interface Nat64Config {
   maxSimultaneousOpens?: number
   sourceIcmpv6ErrorsBetter?: boolean
   handleRstDuringFinRcv?: boolean
-  maxIterations?: number
+  /** The bound on port searches per new binding (a `number` or a `bigint`). */
+  maxIterations?: number | bigint
   limits?: TableLimits
 }
 
@@ -342,29 +347,33 @@ export interface Timeouts {
 }
 
 /**
- * What happened to a packet. `kind` says which verdict; the other fields
- * are set when they apply:
- * - `Translated`: `packets` (one unless fragmented), `direction`, `len`,
- *   `count`, `firstLen`;
+ * What happened to a packet (`translate`, `translateBatch`, `poll`).
+ * `kind` says which verdict, and TypeScript narrows on it:
+ * - `Translated`: `packets` (one unless fragmented), `direction`, `len`
+ *   (bytes in all), `count`, `firstLen` (of each packet but the last);
  * - `IcmpError`: `packet`, the ICMP error for the sender, and `reason`;
  * - `Dropped`, `NotOurs`: `reason` (a label such as "hop_limit_exceeded";
  *   `explain(reason)` says what it means and what to do);
  * - `Held`: `reason` ("fragment" or "simultaneous_open").
- *
- * From `translateInto`, `packets` and `packet` are not set: the bytes are
- * in the caller's buffer (`len` bytes; each packet but the last is
- * `firstLen` long).
  */
-export interface Verdict {
-  kind: 'Translated' | 'IcmpError' | 'Dropped' | 'NotOurs' | 'Held'
-  packets?: Array<Buffer>
-  packet?: Buffer
-  direction?: '6to4' | '4to6' | '6to6'
-  len: number
-  count: number
-  firstLen: number
-  reason?: string
-}
+export type Verdict =
+  | { kind: 'Translated', packets: Array<Buffer>, direction: '6to4' | '4to6' | '6to6', len: number, count: number, firstLen: number }
+  | { kind: 'IcmpError', packet: Buffer, len: number, reason: string }
+  | { kind: 'Dropped', reason: string }
+  | { kind: 'NotOurs', reason: string }
+  | { kind: 'Held', reason: 'fragment' | 'simultaneous_open' }
+
+/**
+ * What happened to a packet translated by `translateInto`: as [`Verdict`],
+ * without the bytes, which are in the caller's buffer (`len` bytes in all;
+ * each packet but the last is `firstLen` long; an ICMP error is `len` long).
+ */
+export type VerdictInto =
+  | { kind: 'Translated', direction: '6to4' | '4to6' | '6to6', len: number, count: number, firstLen: number }
+  | { kind: 'IcmpError', len: number, reason: string }
+  | { kind: 'Dropped', reason: string }
+  | { kind: 'NotOurs', reason: string }
+  | { kind: 'Held', reason: 'fragment' | 'simultaneous_open' }
 
 /** A response written by the DNS64. */
 export interface Written {

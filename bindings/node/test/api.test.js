@@ -4,45 +4,10 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const nat64 = require('..')
+const { udp6, sum, v6bytes, name, dns, rr } = require('./packets.js')
 
 const POOL6 = '2001:db8:64::/96'
 const P = new nat64.Prefix64(POOL6)
-
-function sum(buf, start, end, init = 0) {
-  let s = init
-  for (let i = start; i + 1 < end; i += 2) s += (buf[i] << 8) | buf[i + 1]
-  if ((end - start) & 1) s += buf[end - 1] << 8
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16)
-  return s
-}
-
-function v6bytes(a) {
-  // Expand an IPv6 text address (no IPv4 tail) to 16 bytes.
-  const [head, tail] = a.split('::')
-  const h = head ? head.split(':') : []
-  const t = tail !== undefined && tail ? tail.split(':') : []
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t]
-  return Buffer.from(groups.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]))
-}
-
-// An IPv6 UDP packet with a valid checksum.
-function udp6(src, dst, sport, dport, payload = Buffer.from('hello'), hlim = 64) {
-  const ulen = 8 + payload.length
-  const p = Buffer.alloc(40 + ulen)
-  p[0] = 0x60
-  p.writeUInt16BE(ulen, 4)
-  p[6] = 17
-  p[7] = hlim
-  v6bytes(src).copy(p, 8)
-  v6bytes(dst).copy(p, 24)
-  p.writeUInt16BE(sport, 40)
-  p.writeUInt16BE(dport, 42)
-  p.writeUInt16BE(ulen, 44)
-  payload.copy(p, 48)
-  const c = ~sum(p, 40, 40 + ulen, sum(p, 8, 40) + 17 + ulen) & 0xffff
-  p.writeUInt16BE(c, 46)
-  return p
-}
 
 test('Prefix64: RFC 6052 embedding', () => {
   const p = new nat64.Prefix64('2001:db8:100::/40')
@@ -152,29 +117,6 @@ test('Nat64: sessions, BIB, timers', () => {
   assert.equal(b.translated, 2)
   assert.equal(nat.counters().translated6to4, 3)
 })
-
-// A DNS query / response in wire format.
-function name(n) {
-  return Buffer.concat([...n.split('.').filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])])
-}
-function dns(id, flags, qname, qtype, answers = [], authority = []) {
-  const h = Buffer.alloc(12)
-  h.writeUInt16BE(id, 0)
-  h.writeUInt16BE(flags, 2)
-  h.writeUInt16BE(1, 4)
-  h.writeUInt16BE(answers.length, 6)
-  h.writeUInt16BE(authority.length, 8)
-  const q = Buffer.concat([name(qname), Buffer.from([0, qtype, 0, 1])])
-  return Buffer.concat([h, q, ...answers, ...authority])
-}
-function rr(owner, type, ttl, rdata) {
-  const f = Buffer.alloc(10)
-  f.writeUInt16BE(type, 0)
-  f.writeUInt16BE(1, 2)
-  f.writeUInt32BE(ttl, 4)
-  f.writeUInt16BE(rdata.length, 8)
-  return Buffer.concat([name(owner), f, rdata])
-}
 
 test('Dns64: synthesis, local names, errors', () => {
   const d = new nat64.Dns64({ prefixes: [POOL6] })

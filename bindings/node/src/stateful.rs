@@ -1,0 +1,399 @@
+//! The stateful NAT64 (RFC 6146).
+
+use std::net::Ipv6Addr;
+use std::time::Duration;
+
+use napi::bindgen_prelude::ObjectFinalize;
+use napi::{Env, Error, Result};
+use napi_derive::napi;
+use nat64_core::nat64::{
+    Bib as CoreBib, Instant, Nat64 as CoreNat64, Nat64Config as CoreNat64Config, Pool4Entry as CorePool4Entry, Proto,
+    Session as CoreSession, SessionFilter, Taddr4, Taddr6,
+};
+
+use crate::args::{Bin, Now, OutBuf, Packet, Packets, Shape, Shaped, Strict, U64};
+use crate::stateless::{core_config, Config, CONFIG};
+use crate::verdict::{batch, counters, scratch_verdict, verdict, Batch, Counters, JsVerdict, Scratch};
+use crate::{addr, err, parse};
+
+fn proto(s: &str) -> Result<Proto> {
+    Ok(match s {
+        "tcp" => Proto::Tcp,
+        "udp" => Proto::Udp,
+        "icmp" => Proto::Icmp,
+        _ => {
+            return Err(Error::from_reason(format!(
+                "protocol {s:?}: use 'tcp', 'udp' or 'icmp'"
+            )))
+        }
+    })
+}
+
+/// A transport address: address and port (or ICMP identifier).
+#[napi(object)]
+pub struct Taddr {
+    pub addr: String,
+    pub port: u16,
+}
+
+/// One pool4 entry (ports default to 61001-65535, protocols to all three).
+#[napi(object, object_to_js = false)]
+pub struct Pool4Entry {
+    pub prefix: String,
+    pub first_port: Option<u16>,
+    pub last_port: Option<u16>,
+    #[napi(ts_type = "Array<'tcp' | 'udp' | 'icmp'>")]
+    pub protocols: Option<Vec<String>>,
+}
+
+/// A BIB entry.
+#[napi(object)]
+pub struct Bib {
+    #[napi(ts_type = "'tcp' | 'udp' | 'icmp'")]
+    pub proto: String,
+    pub v6: Taddr,
+    pub v4: Taddr,
+    pub is_static: Option<bool>,
+}
+
+/// RFC 6146 section 4 session lifetimes, in seconds.
+#[napi(object, object_to_js = false)]
+pub struct Timeouts {
+    pub udp: Option<f64>,
+    pub tcp_est: Option<f64>,
+    pub tcp_trans: Option<f64>,
+    pub icmp: Option<f64>,
+    pub tcp_incoming_syn: Option<f64>,
+}
+
+/// Session caps.
+#[napi(object, object_to_js = false)]
+pub struct TableLimits {
+    pub max_sessions: Option<u32>,
+    pub max_sessions_per_client: Option<u32>,
+    pub client_prefix_len: Option<u8>,
+}
+
+/// The stateful NAT64's configuration: `xlat` (shared settings, with
+/// pool6), pool4, and the fields of the core's `Nat64Config`.
+#[napi(object, object_to_js = false)]
+pub struct Nat64Config {
+    pub xlat: Config,
+    pub pool4: Vec<Pool4Entry>,
+    pub static_bib: Option<Vec<Bib>>,
+    pub timeouts: Option<Timeouts>,
+    pub address_dependent_filtering: Option<bool>,
+    pub drop_externally_initiated_tcp: Option<bool>,
+    pub drop_icmpv6_info: Option<bool>,
+    pub max_simultaneous_opens: Option<u32>,
+    pub source_icmpv6_errors_better: Option<bool>,
+    pub handle_rst_during_fin_rcv: Option<bool>,
+    /// The bound on port searches per new binding (a `number` or a `bigint`).
+    #[napi(ts_type = "number | bigint")]
+    pub max_iterations: Option<U64>,
+    pub limits: Option<TableLimits>,
+}
+
+const TADDR: Shape = Shape {
+    name: "Taddr",
+    keys: &[("addr", None), ("port", None)],
+};
+
+const POOL4_ENTRY: Shape = Shape {
+    name: "Pool4Entry",
+    keys: &[
+        ("prefix", None),
+        ("firstPort", None),
+        ("lastPort", None),
+        ("protocols", None),
+    ],
+};
+
+const BIB: Shape = Shape {
+    name: "Bib",
+    keys: &[
+        ("proto", None),
+        ("v6", Some(&TADDR)),
+        ("v4", Some(&TADDR)),
+        ("isStatic", None),
+    ],
+};
+
+const TIMEOUTS: Shape = Shape {
+    name: "Timeouts",
+    keys: &[
+        ("udp", None),
+        ("tcpEst", None),
+        ("tcpTrans", None),
+        ("icmp", None),
+        ("tcpIncomingSyn", None),
+    ],
+};
+
+const TABLE_LIMITS: Shape = Shape {
+    name: "TableLimits",
+    keys: &[
+        ("maxSessions", None),
+        ("maxSessionsPerClient", None),
+        ("clientPrefixLen", None),
+    ],
+};
+
+/// The keys of [`Nat64Config`], as JS spells them.
+const NAT64_CONFIG: Shape = Shape {
+    name: "Nat64Config",
+    keys: &[
+        ("xlat", Some(&CONFIG)),
+        ("pool4", Some(&POOL4_ENTRY)),
+        ("staticBib", Some(&BIB)),
+        ("timeouts", Some(&TIMEOUTS)),
+        ("addressDependentFiltering", None),
+        ("dropExternallyInitiatedTcp", None),
+        ("dropIcmpv6Info", None),
+        ("maxSimultaneousOpens", None),
+        ("sourceIcmpv6ErrorsBetter", None),
+        ("handleRstDuringFinRcv", None),
+        ("maxIterations", None),
+        ("limits", Some(&TABLE_LIMITS)),
+    ],
+};
+
+impl Shaped for Nat64Config {
+    const SHAPE: &'static Shape = &NAT64_CONFIG;
+}
+
+fn secs(s: Option<f64>, default: Duration) -> Result<Duration> {
+    s.map_or(Ok(default), |s| {
+        Duration::try_from_secs_f64(s).map_err(|e| Error::from_reason(format!("timeout {s}: {e}")))
+    })
+}
+
+fn core_nat64_config(c: &Nat64Config) -> Result<CoreNat64Config> {
+    let xlat = core_config(&c.xlat)?;
+    let pool6 = xlat
+        .pool6
+        .ok_or_else(|| Error::from_reason("stateful NAT64 needs pool6 (e.g. 64:ff9b::/96)"))?;
+    let mut pool4 = Vec::new();
+    for e in &c.pool4 {
+        let mut p = CorePool4Entry::new(parse(&e.prefix)?);
+        p.first_port = e.first_port.unwrap_or(p.first_port);
+        p.last_port = e.last_port.unwrap_or(p.last_port);
+        if let Some(ps) = &e.protocols {
+            p.protocols = [false; 3];
+            for x in ps {
+                p.protocols[proto(x)?.index()] = true;
+            }
+        }
+        pool4.push(p);
+    }
+    let mut o = CoreNat64Config::new(pool6, pool4);
+    o.xlat = xlat;
+    for b in c.static_bib.iter().flatten() {
+        o.static_bib.push(CoreBib {
+            proto: proto(&b.proto)?,
+            v6: Taddr6 {
+                addr: addr(&b.v6.addr)?,
+                port: b.v6.port,
+            },
+            v4: Taddr4 {
+                addr: addr(&b.v4.addr)?,
+                port: b.v4.port,
+            },
+            is_static: b.is_static.unwrap_or(true),
+        });
+    }
+    if let Some(t) = &c.timeouts {
+        let d = o.timeouts;
+        o.timeouts.udp = secs(t.udp, d.udp)?;
+        o.timeouts.tcp_est = secs(t.tcp_est, d.tcp_est)?;
+        o.timeouts.tcp_trans = secs(t.tcp_trans, d.tcp_trans)?;
+        o.timeouts.icmp = secs(t.icmp, d.icmp)?;
+        o.timeouts.tcp_incoming_syn = secs(t.tcp_incoming_syn, d.tcp_incoming_syn)?;
+    }
+    let flag = |v: Option<bool>, d: bool| v.unwrap_or(d);
+    o.address_dependent_filtering = flag(c.address_dependent_filtering, o.address_dependent_filtering);
+    o.drop_externally_initiated_tcp = flag(c.drop_externally_initiated_tcp, o.drop_externally_initiated_tcp);
+    o.drop_icmpv6_info = flag(c.drop_icmpv6_info, o.drop_icmpv6_info);
+    o.source_icmpv6_errors_better = flag(c.source_icmpv6_errors_better, o.source_icmpv6_errors_better);
+    o.handle_rst_during_fin_rcv = flag(c.handle_rst_during_fin_rcv, o.handle_rst_during_fin_rcv);
+    if let Some(n) = c.max_simultaneous_opens {
+        o.max_simultaneous_opens = n as usize;
+    }
+    if let Some(n) = &c.max_iterations {
+        o.max_iterations = n.0;
+    }
+    if let Some(l) = &c.limits {
+        o.limits.max_sessions = l.max_sessions.map_or(o.limits.max_sessions, |n| n as usize);
+        o.limits.max_sessions_per_client = l
+            .max_sessions_per_client
+            .map_or(o.limits.max_sessions_per_client, |n| n as usize);
+        o.limits.client_prefix_len = l.client_prefix_len.unwrap_or(o.limits.client_prefix_len);
+    }
+    Ok(o)
+}
+
+/// A session (RFC 6146 section 3.1). `state` is the TCP state
+/// ("ESTABLISHED", ...; "-" for UDP and ICMP); `expires` is in microseconds.
+#[napi(object)]
+pub struct Session {
+    #[napi(ts_type = "'tcp' | 'udp' | 'icmp'")]
+    pub proto: String,
+    pub v6: Taddr,
+    pub v4: Taddr,
+    pub remote: Taddr,
+    pub state: String,
+    pub expires: i64,
+}
+
+fn taddr(a: impl ToString, port: u16) -> Taddr {
+    Taddr {
+        addr: a.to_string(),
+        port,
+    }
+}
+
+fn session(s: &CoreSession) -> Session {
+    Session {
+        proto: s.proto.name().into(),
+        v6: taddr(s.v6.addr, s.v6.port),
+        v4: taddr(s.v4.addr, s.v4.port),
+        remote: taddr(s.remote.addr, s.remote.port),
+        state: s.state.name().into(),
+        expires: s.expires.as_micros() as i64,
+    }
+}
+
+/// Table sizes; `pool4Size` per protocol (tcp, udp, icmp).
+#[napi(object)]
+pub struct Nat64Stats {
+    pub sessions: u32,
+    pub bib_entries: u32,
+    pub pool4_size: Vec<i64>,
+    pub held_syns: u32,
+    /// Half-open or closing TCP sessions evicted to make room in a full table.
+    pub sessions_evicted: i64,
+}
+
+/// The stateful NAT64 (RFC 6146). Time is explicit: `now` is microseconds
+/// since an epoch of the caller's choosing.
+#[napi(custom_finalize)]
+pub struct Nat64 {
+    inner: CoreNat64,
+    out: Scratch,
+    batch_out: Vec<u8>,
+}
+
+impl ObjectFinalize for Nat64 {
+    fn finalize(self, env: Env) -> Result<()> {
+        self.out.release(&env)
+    }
+}
+
+fn instant(now: Now) -> Instant {
+    Instant::from_micros(now.0)
+}
+
+#[napi]
+impl Nat64 {
+    #[napi(constructor)]
+    pub fn new(env: Env, #[napi(ts_arg_type = "Nat64Config")] config: Strict<Nat64Config>) -> Result<Self> {
+        Ok(Nat64 {
+            inner: CoreNat64::new(core_nat64_config(&config.0)?).map_err(err)?,
+            out: Scratch::new(&env)?,
+            batch_out: Vec::new(),
+        })
+    }
+    /// Translates one packet at `now`.
+    #[napi(ts_return_type = "Verdict")]
+    pub fn translate(
+        &mut self,
+        #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>,
+        #[napi(ts_arg_type = "number | bigint")] now: Now,
+    ) -> JsVerdict {
+        let v = self.inner.translate(&packet, self.out.bytes(), instant(now));
+        scratch_verdict(v, &self.out)
+    }
+    /// Translates one packet at `now` into `out`.
+    #[napi(ts_return_type = "VerdictInto")]
+    pub fn translate_into(
+        &mut self,
+        #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>,
+        #[napi(ts_arg_type = "Uint8Array")] mut out: OutBuf,
+        #[napi(ts_arg_type = "number | bigint")] now: Now,
+    ) -> Result<JsVerdict> {
+        let out = out.slice(&packet)?;
+        Ok(verdict(self.inner.translate(&packet, out, instant(now)), None))
+    }
+    /// Translates every packet at `now`, in one call.
+    #[napi]
+    pub fn translate_batch(
+        &mut self,
+        #[napi(ts_arg_type = "Array<Uint8Array>")] packets: Packets,
+        #[napi(ts_arg_type = "number | bigint")] now: Now,
+    ) -> Batch {
+        let (t, now) = (&mut self.inner, instant(now));
+        batch(packets.0, &mut self.batch_out, |p, out| t.translate(p, out, now))
+    }
+    /// Runs the timers at `now`: a verdict (an ICMP error for a held SYN
+    /// that timed out), or null when there is nothing more to do.
+    #[napi(ts_return_type = "Verdict | null")]
+    pub fn poll(&mut self, #[napi(ts_arg_type = "number | bigint")] now: Now) -> Option<JsVerdict> {
+        let v = self.inner.poll(instant(now), self.out.bytes())?;
+        Some(scratch_verdict(v, &self.out))
+    }
+    /// When `poll` next has work (microseconds), or null.
+    #[napi]
+    pub fn next_expiry(&self) -> Option<i64> {
+        self.inner.next_expiry().map(|t| t.as_micros() as i64)
+    }
+    /// The sessions, optionally of one protocol and one IPv6 client.
+    #[napi]
+    pub fn sessions(
+        &self,
+        #[napi(ts_arg_type = "'tcp' | 'udp' | 'icmp' | null")] proto: Option<String>,
+        client: Option<String>,
+    ) -> Result<Vec<Session>> {
+        let filter = SessionFilter {
+            proto: proto.as_deref().map(self::proto).transpose()?,
+            client: client.as_deref().map(addr::<Ipv6Addr>).transpose()?,
+        };
+        let mut v = Vec::new();
+        self.inner.for_each_session(filter, &mut |s| v.push(session(s)));
+        Ok(v)
+    }
+    /// The BIB entries, optionally of one protocol.
+    #[napi]
+    pub fn bibs(
+        &self,
+        #[napi(ts_arg_type = "'tcp' | 'udp' | 'icmp' | null")] proto: Option<String>,
+    ) -> Result<Vec<Bib>> {
+        let mut v = Vec::new();
+        self.inner
+            .for_each_bib(proto.as_deref().map(self::proto).transpose()?, &mut |b| {
+                v.push(Bib {
+                    proto: b.proto.name().into(),
+                    v6: taddr(b.v6.addr, b.v6.port),
+                    v4: taddr(b.v4.addr, b.v4.port),
+                    is_static: Some(b.is_static),
+                })
+            });
+        Ok(v)
+    }
+    /// Table sizes.
+    #[napi]
+    pub fn stats(&self) -> Nat64Stats {
+        let s = self.inner.stats();
+        Nat64Stats {
+            sessions: s.sessions as u32,
+            bib_entries: s.bib_entries as u32,
+            pool4_size: s.pool4_size.iter().map(|&n| n as i64).collect(),
+            held_syns: s.held_syns as u32,
+            sessions_evicted: s.sessions_evicted as i64,
+        }
+    }
+    /// Counters per verdict and per reason.
+    #[napi]
+    pub fn counters(&self) -> Counters {
+        counters(self.inner.counters())
+    }
+}

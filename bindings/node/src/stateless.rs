@@ -1,0 +1,277 @@
+//! The stateless translator (SIIT) and RFC 6052 prefixes.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use napi::bindgen_prelude::ObjectFinalize;
+use napi::{Env, Error, Result};
+use napi_derive::napi;
+use nat64_core::{
+    Config as CoreConfig, HairpinMode, Ipv4IdPolicy, Ipv4Prefix, Ipv6Prefix, Prefix64 as CorePrefix64,
+    Translator as CoreTranslator,
+};
+
+use crate::args::{Bin, OutBuf, Packet, Packets, Shape, Shaped, Strict, U64};
+use crate::verdict::{batch, counters, scratch_verdict, verdict, Batch, Counters, JsVerdict, Scratch};
+use crate::{addr, err, parse};
+
+// ------------------------------------------------------------------ prefixes
+
+/// An RFC 6052 translation prefix (/32, /40, /48, /56, /64 or /96).
+#[napi]
+pub struct Prefix64 {
+    pub(crate) inner: CorePrefix64,
+}
+
+#[napi]
+impl Prefix64 {
+    #[napi(constructor)]
+    pub fn new(prefix: String) -> Result<Self> {
+        Ok(Prefix64 { inner: parse(&prefix)? })
+    }
+    /// 64:ff9b::/96.
+    #[napi(factory)]
+    pub fn well_known() -> Self {
+        Prefix64 {
+            inner: CorePrefix64::well_known(),
+        }
+    }
+    /// RFC 6052 section 2.2: the IPv4-embedded IPv6 address of `v4`.
+    #[napi]
+    pub fn embed(&self, v4: String) -> Result<String> {
+        Ok(self.inner.embed(addr(&v4)?).to_string())
+    }
+    /// RFC 6052 section 2.3: the IPv4 address embedded in `v6`, or null
+    /// when `v6` is not under the prefix.
+    #[napi]
+    pub fn extract(&self, v6: String) -> Result<Option<String>> {
+        Ok(self.inner.extract(addr(&v6)?).map(|a| a.to_string()))
+    }
+    /// Whether `v6` is under the prefix.
+    #[napi]
+    pub fn contains(&self, v6: String) -> Result<bool> {
+        Ok(self.inner.contains(addr(&v6)?))
+    }
+    #[napi(getter)]
+    pub fn prefix_len(&self) -> u8 {
+        self.inner.prefix_len()
+    }
+    #[napi(getter)]
+    pub fn is_well_known(&self) -> bool {
+        self.inner.is_well_known()
+    }
+    #[napi(js_name = "toString")]
+    pub fn to_text(&self) -> String {
+        self.inner.to_string()
+    }
+}
+
+// ---------------------------------------------------------------- stateless
+
+/// An RFC 7757 EAMT entry.
+#[napi(object, object_to_js = false)]
+pub struct Eam {
+    pub ipv4: String,
+    pub ipv6: String,
+    /// Accept an entry that overlaps another.
+    pub force: Option<bool>,
+}
+
+/// IPv4 Identification of unfragmented 6->4 packets: `fixed` or a
+/// `counter` starting at `value`.
+#[napi(object, object_to_js = false)]
+pub struct Ipv4Id {
+    #[napi(ts_type = "'fixed' | 'counter'")]
+    pub kind: String,
+    pub value: u16,
+}
+
+/// The stateless translator's configuration: the fields of the core's
+/// `Config` (every one optional; defaults as in the core).
+#[napi(object, object_to_js = false)]
+pub struct Config {
+    pub pool6: Option<String>,
+    pub wkp_forbids_non_global: Option<bool>,
+    pub eamt: Option<Vec<Eam>>,
+    #[napi(ts_type = "'off' | 'simple' | 'intrinsic'")]
+    pub eam_hairpin_mode: Option<String>,
+    pub denylist4: Option<Vec<String>>,
+    #[napi(js_name = "rfc6791v4Prefix")]
+    pub rfc6791v4_prefix: Option<String>,
+    #[napi(js_name = "rfc6791v6Prefix")]
+    pub rfc6791v6_prefix: Option<String>,
+    pub randomize_rfc6791_addresses: Option<bool>,
+    pub own_ipv4: Option<String>,
+    pub own_ipv6: Option<String>,
+    pub mtu4: Option<u32>,
+    pub mtu6: Option<u32>,
+    pub lowest_ipv6_mtu: Option<u32>,
+    pub mtu_plateaus: Option<Vec<u16>>,
+    pub amend_udp_checksum_zero: Option<bool>,
+    pub zeroize_traffic_class: Option<bool>,
+    pub override_tos: Option<u8>,
+    pub error_hop_limit: Option<u8>,
+    pub ipv4_id: Option<Ipv4Id>,
+    /// The seed of the RFC 6791 address choice and the IPv4 Identification
+    /// counter (a `number` or a `bigint` up to 2^64 - 1).
+    #[napi(ts_type = "number | bigint")]
+    pub seed: Option<U64>,
+}
+
+const EAM: Shape = Shape {
+    name: "Eam",
+    keys: &[("ipv4", None), ("ipv6", None), ("force", None)],
+};
+
+const IPV4_ID: Shape = Shape {
+    name: "Ipv4Id",
+    keys: &[("kind", None), ("value", None)],
+};
+
+/// The keys of [`Config`], as JS spells them.
+pub(crate) const CONFIG: Shape = Shape {
+    name: "Config",
+    keys: &[
+        ("pool6", None),
+        ("wkpForbidsNonGlobal", None),
+        ("eamt", Some(&EAM)),
+        ("eamHairpinMode", None),
+        ("denylist4", None),
+        ("rfc6791v4Prefix", None),
+        ("rfc6791v6Prefix", None),
+        ("randomizeRfc6791Addresses", None),
+        ("ownIpv4", None),
+        ("ownIpv6", None),
+        ("mtu4", None),
+        ("mtu6", None),
+        ("lowestIpv6Mtu", None),
+        ("mtuPlateaus", None),
+        ("amendUdpChecksumZero", None),
+        ("zeroizeTrafficClass", None),
+        ("overrideTos", None),
+        ("errorHopLimit", None),
+        ("ipv4Id", Some(&IPV4_ID)),
+        ("seed", None),
+    ],
+};
+
+impl Shaped for Config {
+    const SHAPE: &'static Shape = &CONFIG;
+}
+
+pub(crate) fn core_config(c: &Config) -> Result<CoreConfig> {
+    let mut o = CoreConfig {
+        pool6: c.pool6.as_deref().map(parse).transpose()?,
+        ..CoreConfig::default()
+    };
+    if let Some(b) = c.wkp_forbids_non_global {
+        o.wkp_forbids_non_global = b;
+    }
+    for e in c.eamt.iter().flatten() {
+        o.eamt
+            .add(parse(&e.ipv4)?, parse(&e.ipv6)?, e.force.unwrap_or(false))
+            .map_err(err)?;
+    }
+    if let Some(m) = &c.eam_hairpin_mode {
+        o.eam_hairpin_mode = match m.as_str() {
+            "off" => HairpinMode::Off,
+            "simple" => HairpinMode::Simple,
+            "intrinsic" => HairpinMode::Intrinsic,
+            _ => {
+                return Err(Error::from_reason(format!(
+                    "eamHairpinMode {m:?}: use 'off', 'simple' or 'intrinsic'"
+                )))
+            }
+        };
+    }
+    for p in c.denylist4.iter().flatten() {
+        o.denylist4.push(parse(p)?);
+    }
+    o.rfc6791v4_prefix = c.rfc6791v4_prefix.as_deref().map(parse::<Ipv4Prefix>).transpose()?;
+    o.rfc6791v6_prefix = c.rfc6791v6_prefix.as_deref().map(parse::<Ipv6Prefix>).transpose()?;
+    if let Some(b) = c.randomize_rfc6791_addresses {
+        o.randomize_rfc6791_addresses = b;
+    }
+    o.own_ipv4 = c.own_ipv4.as_deref().map(addr::<Ipv4Addr>).transpose()?;
+    o.own_ipv6 = c.own_ipv6.as_deref().map(addr::<Ipv6Addr>).transpose()?;
+    o.mtu4 = c.mtu4.unwrap_or(o.mtu4);
+    o.mtu6 = c.mtu6.unwrap_or(o.mtu6);
+    o.lowest_ipv6_mtu = c.lowest_ipv6_mtu.unwrap_or(o.lowest_ipv6_mtu);
+    if let Some(p) = &c.mtu_plateaus {
+        o.mtu_plateaus = p.clone();
+    }
+    o.amend_udp_checksum_zero = c.amend_udp_checksum_zero.unwrap_or(o.amend_udp_checksum_zero);
+    o.zeroize_traffic_class = c.zeroize_traffic_class.unwrap_or(o.zeroize_traffic_class);
+    o.override_tos = c.override_tos;
+    o.error_hop_limit = c.error_hop_limit.unwrap_or(o.error_hop_limit);
+    if let Some(id) = &c.ipv4_id {
+        o.ipv4_id = match id.kind.as_str() {
+            "fixed" => Ipv4IdPolicy::Fixed(id.value),
+            "counter" => Ipv4IdPolicy::Counter(id.value),
+            _ => return Err(Error::from_reason("ipv4Id.kind is 'fixed' or 'counter'")),
+        };
+    }
+    if let Some(s) = &c.seed {
+        o.seed = s.0;
+    }
+    Ok(o)
+}
+
+/// The stateless translator (SIIT: RFC 7915, RFC 6052, RFC 7757, RFC 6791).
+#[napi(custom_finalize)]
+pub struct Translator {
+    inner: CoreTranslator,
+    out: Scratch,
+    batch_out: Vec<u8>,
+}
+
+impl ObjectFinalize for Translator {
+    fn finalize(self, env: Env) -> Result<()> {
+        self.out.release(&env)
+    }
+}
+
+#[napi]
+impl Translator {
+    #[napi(constructor)]
+    pub fn new(env: Env, #[napi(ts_arg_type = "Config")] config: Strict<Config>) -> Result<Self> {
+        Ok(Translator {
+            inner: CoreTranslator::new(core_config(&config.0)?).map_err(err)?,
+            out: Scratch::new(&env)?,
+            batch_out: Vec::new(),
+        })
+    }
+    /// Translates one packet.
+    #[napi(ts_return_type = "Verdict")]
+    pub fn translate(&mut self, #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>) -> JsVerdict {
+        let v = self.inner.translate(&packet, self.out.bytes());
+        scratch_verdict(v, &self.out)
+    }
+    /// Translates one packet into `out` (`OUTPUT_BUFFER_LEN` bytes always
+    /// suffice); the verdict says where the bytes are.
+    #[napi(ts_return_type = "VerdictInto")]
+    pub fn translate_into(
+        &mut self,
+        #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>,
+        #[napi(ts_arg_type = "Uint8Array")] mut out: OutBuf,
+    ) -> Result<JsVerdict> {
+        let out = out.slice(&packet)?;
+        Ok(verdict(self.inner.translate(&packet, out), None))
+    }
+    /// Translates every packet in one call.
+    #[napi]
+    pub fn translate_batch(&mut self, #[napi(ts_arg_type = "Array<Uint8Array>")] packets: Packets) -> Batch {
+        let t = &mut self.inner;
+        batch(packets.0, &mut self.batch_out, |p, out| t.translate(p, out))
+    }
+    /// Counters per verdict and per reason.
+    #[napi]
+    pub fn counters(&self) -> Counters {
+        counters(self.inner.counters())
+    }
+    /// Replaces the configuration, keeping the counters (on error the old
+    /// one stays).
+    #[napi]
+    pub fn set_config(&mut self, #[napi(ts_arg_type = "Config")] config: Strict<Config>) -> Result<()> {
+        self.inner.set_config(core_config(&config.0)?).map_err(err)
+    }
+}
