@@ -55,7 +55,8 @@ pub enum Step {
 pub enum Outcome {
     /// A response: `written.len` bytes.
     Answered {
-        /// What it holds.
+        /// What it holds (for a response from the cache, which does not
+        /// say how it was made: [`Answer::Relayed`](super::Answer::Relayed)).
         written: Written,
         /// Whether it came from the cache.
         from_cache: bool,
