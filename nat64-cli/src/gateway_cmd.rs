@@ -69,7 +69,7 @@ use nat64_gateway::Gateway;
 use serde::Deserialize;
 
 use crate::config_file::{ConfigFileError, TranslatorTable};
-use crate::dns64_cmd::{self, Dns64Table, PrefixEntry};
+use nat64_dns64::{Dns64Table, PrefixEntry};
 
 /// The pool6 every mode starts with: the Well-Known Prefix (RFC 6052
 /// section 2.1).
@@ -348,7 +348,7 @@ pub struct Loaded {
     /// when not given), to tell a reload that changes the resolver.
     pub dns64_table: Option<Dns64Table>,
     /// The resolver's settings, when the file has a `[dns64]` table.
-    pub dns64: Option<dns64_cmd::Settings>,
+    pub dns64: Option<nat64_dns64::Settings>,
 }
 
 impl GatewayFile {
@@ -982,9 +982,8 @@ fn dns64_table_in_effect(t: &Dns64Table, pool6: Option<Prefix64>) -> Dns64Table 
 }
 
 /// The resolver's settings, checked.
-fn dns64_settings(t: &Dns64Table) -> Result<dns64_cmd::Settings, GatewayConfigError> {
-    let s = dns64_cmd::settings_from(&dns64_cmd::Args::default(), t)
-        .map_err(|e| GatewayConfigError::Dns64(e.to_string()))?;
+fn dns64_settings(t: &Dns64Table) -> Result<nat64_dns64::Settings, GatewayConfigError> {
+    let s = nat64_dns64::Settings::from_table(t).map_err(|e| GatewayConfigError::Dns64(e.to_string()))?;
     // Checked here, not only when the resolver starts, so that `--check`
     // and a reload report it.
     nat64_core::dns64::Dns64::new(s.dns64.clone()).map_err(|e| GatewayConfigError::Dns64(e.to_string()))?;
@@ -1029,7 +1028,7 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
     // After the gateway, so that the addresses it configures on its device
     // can be listened on.
     if let Some(d) = &loaded.dns64 {
-        match dns64_cmd::start(d) {
+        match nat64_dns64::start(d) {
             Ok(r) => {
                 let addrs: Vec<String> = r.addrs.iter().map(|a| a.to_string()).collect();
                 nat64_gateway::log!(Level::Info, "dns64_started", listen = addrs.join(","));
@@ -1082,7 +1081,7 @@ pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
     }
 }
 
-fn print_dns64(d: &dns64_cmd::Settings) {
+fn print_dns64(d: &nat64_dns64::Settings) {
     let list = |v: &[SocketAddr]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ");
     println!("dns64 listen    {} (udp and tcp)", list(&d.listen));
     println!("dns64 upstreams {}", list(&d.upstreams));

@@ -711,7 +711,7 @@ fn concurrent_clients_are_all_answered() {
 
 // ---- abuse: malformed queries, oversized answers, bad and slow upstreams ----
 
-/// The resolver's limits that the abuse tests lean on (see dns64_cmd.rs).
+/// The resolver's limits that the abuse tests lean on (see nat64-dns64/src/lib.rs).
 const MAX_TCP_CONNS: usize = 256;
 const MAX_IN_FLIGHT: usize = 4096;
 const TCP_IDLE: Duration = Duration::from_secs(10);

@@ -1,10 +1,14 @@
 //! DNS64 (RFC 6147): AAAA records synthesized from A records, on DNS wire
 //! format, with no I/O and no clock.
 //!
-//! The caller (a resolver such as `nat64 dns64`) owns the sockets and the
-//! cache; this module owns the rules. For each client query:
+//! The caller (a resolver such as `nat64 dns64`) owns the sockets, the
+//! clock and the cache's storage; this module owns the rules. An
+//! [`Exchange`] takes one client query through them (see [`exchange`]):
+//! it says what to ask the upstreams, takes their answers (or their
+//! absence), and writes the response. Its steps are these functions, which
+//! a caller may also use on its own:
 //!
-//! 1. [`Query::parse`] checks it (or says which error RCODE to answer).
+//! 1. [`Query::parse`] checks the query (or says which error RCODE to answer).
 //! 2. [`Dns64::plan`] says what to do: forward it unchanged ([`Plan::Forward`],
 //!    RFC 6147 section 5.3.3), answer it here ([`Plan::Local`], RFC 8880),
 //!    resolve a AAAA query with synthesis ([`Plan::Aaaa`], section 5.1) or a
@@ -13,6 +17,9 @@
 //!    answer (or `None` after a timeout, section 5.1.3) to
 //!    [`Dns64::needs_a_query`]; on [`Decision::QueryA`] also ask for A; then
 //!    [`Dns64::synthesize`] writes the response into the caller's buffer.
+//!
+//! Responses are cached ([`cache`]) for the TTL of RFC 2181 section 8 and
+//! RFC 2308 section 5; the cache takes `now` as an argument.
 //!
 //! A PTR query for an `ip6.arpa` name under a synthesis prefix
 //! ([`Plan::Ptr`]) is answered from the PTR query for the matching
@@ -44,38 +51,62 @@
 //! (RFC 6891 section 6.2.5) and TCP.
 //!
 //! ```
-//! use nat64_core::dns64::{Decision, Dns64, Dns64Config, Plan, Query};
-//! use nat64_core::dns64::testing::{a_response, aaaa_nodata, answer_aaaa, query};
+//! use nat64_core::dns64::{Dns64, Dns64Config, Exchange, NoCache, Outcome, Received, Reply, Step};
+//! use nat64_core::nat64::Instant;
 //! let dns64 = Dns64::new(Dns64Config::default()).unwrap(); // 64:ff9b::/96
-//! let q = query(0x1234, "example.net", 28); // AAAA
-//! let q = Query::parse(&q).unwrap();
-//! assert_eq!(dns64.plan(&q, "2001:db8::1".parse().unwrap()), Plan::Aaaa);
-//! let aaaa = aaaa_nodata("example.net", 300); // NOERROR, no AAAA, SOA
-//! assert_eq!(dns64.needs_a_query(&q, Some(&aaaa)).unwrap(), Decision::QueryA);
-//! let a = a_response("example.net", &["93.184.216.34".parse().unwrap()], 3600);
-//! let mut out = [0u8; 512];
-//! let w = dns64.synthesize(&q, Some(&aaaa), Some(&a), &mut out).unwrap();
-//! assert_eq!(answer_aaaa(&out[..w.len]), ["64:ff9b::5db8:d822".parse::<std::net::Ipv6Addr>().unwrap()]);
+//! // A client's AAAA query for example.net (ID 0x1234, RD set).
+//! let name = b"\x07example\x03net\x00";
+//! let query = [&[0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0][..], name, &[0, 28, 0, 1]].concat();
+//! let mut ex = Exchange::new(&dns64, &query, "2001:db8::1".parse().unwrap(), false);
+//! let mut out = vec![0u8; ex.response_limit()];
+//! let now = Instant::from_secs(1);
+//! assert_eq!(ex.start(&NoCache, now, &mut out), Step::Ask { qtype: 28 });
+//! // An upstream answer with this ID: QR RD RA, `an` answers, the question.
+//! let answer = |id: u16, qtype: u8, an: u8, records: &[u8]| {
+//!     let h = [(id >> 8) as u8, id as u8, 0x81, 0x80, 0, 1, 0, an, 0, 0, 0, 0];
+//!     [&h[..], name, &[0, qtype, 0, 1], records].concat()
+//! };
+//! let mut up = [0u8; 300];
+//! ex.write_query(0xbeef, &mut up).unwrap(); // sent to the upstream
+//! let aaaa = answer(0xbeef, 28, 0, &[]); // NOERROR, no AAAA record
+//! assert_eq!(ex.judge(0xbeef, &aaaa, Received::Udp), Reply::Answer { failed: false });
+//! // RFC 6147 section 5.1.6: no AAAA, so A is asked.
+//! assert_eq!(ex.on_answer(Some(&aaaa), &NoCache, now, &mut out), Step::Ask { qtype: 1 });
+//! ex.write_query(0xcafe, &mut up).unwrap();
+//! let a = answer(0xcafe, 1, 1, &[0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 93, 184, 216, 34]);
+//! let Step::Done(Outcome::Answered { written, .. }) = ex.on_answer(Some(&a), &NoCache, now, &mut out) else {
+//!     panic!("a response")
+//! };
+//! // One AAAA record, 64:ff9b::93.184.216.34, ends the response.
+//! let synthesized: std::net::Ipv6Addr = "64:ff9b::5db8:d822".parse().unwrap();
+//! assert_eq!(out[written.len - 16..written.len], synthesized.octets());
 //! ```
 
+pub mod cache;
 mod config;
 pub mod discovery;
+pub mod exchange;
 mod query;
 pub mod reverse;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod wire;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_exchange;
+#[cfg(test)]
 mod tests_options;
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::addr::{is_non_global_v4, Prefix64};
+pub use cache::{Cache, CacheKey, CachedResponse, Hit, NoCache, ResponseCache};
 use config::unmap;
 pub use config::{default_exclude, ClientPrefix, Dns64Config, Dns64ConfigError, MappedRange, PrefixRule};
 use discovery::{IPV4ONLY_ARPA, WELL_KNOWN_IPV4};
+pub use exchange::{Exchange, Outcome, Received, Reply, Step};
 pub use query::{Query, QueryError};
 use reverse::{parse_in_addr_arpa, parse_ip6_arpa, InAddrName};
 use wire::{
