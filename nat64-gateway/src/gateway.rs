@@ -58,7 +58,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use nat64_core::nat64::{Nat64, Nat64Config, Nat64ConfigError, Pool4, Pool4Error, Proto, SessionFilter, SessionTable};
+use nat64_core::nat64::{Nat64, Nat64Config, Nat64ConfigError, Pool4Error, Proto, SessionFilter};
 use nat64_core::{
     ConfigError, Counters, DropReason, IcmpRateLimitError, IcmpRateLimiter, NotOurs, Translator, Verdict,
     OUTPUT_BUFFER_LEN,
@@ -230,25 +230,9 @@ pub(crate) fn bump(c: &AtomicU64, n: u64) {
     c.fetch_add(n, Relaxed);
 }
 
-/// The stateful translator and the counters of the translators it
-/// replaced on reload.
-struct StatefulCore {
-    nat: Nat64<SharedTable>,
-    base: Counters,
-    /// Sessions evicted by the translators replaced on reload.
-    base_evicted: u64,
-}
-
-impl StatefulCore {
-    /// A drop reason's count since the gateway started, across reloads.
-    fn dropped(&self, r: DropReason) -> u64 {
-        self.base.dropped[r as usize] + self.nat.counters().dropped[r as usize]
-    }
-}
-
 enum Engine {
     Stateless(Vec<Mutex<Translator>>),
-    Stateful(Box<Mutex<StatefulCore>>),
+    Stateful(Box<Mutex<Nat64<SharedTable>>>),
 }
 
 /// The client filter, swapped on reload; workers keep an `Arc` and look
@@ -371,11 +355,7 @@ impl Gateway {
             ),
             Xlat::Stateful(cfg) => {
                 let table = SharedTable::new(cfg.limits);
-                Engine::Stateful(Box::new(Mutex::new(StatefulCore {
-                    nat: Nat64::with_table((**cfg).clone(), table)?,
-                    base: Counters::default(),
-                    base_evicted: 0,
-                })))
+                Engine::Stateful(Box::new(Mutex::new(Nat64::with_table((**cfg).clone(), table)?)))
             }
         };
         let (io_kind, device) = match &s.adapter {
@@ -714,8 +694,8 @@ impl Gateway {
             (Engine::Stateful(c), rx) => {
                 let now = now.unwrap_or_else(|| self.clock.now());
                 match rx {
-                    Rx::Plain => lock(c).nat.translate(pkt, out, now),
-                    Rx::TcpGso { mss, .. } => lock(c).nat.translate_gso(pkt, out, now, mss),
+                    Rx::Plain => lock(c).translate(pkt, out, now),
+                    Rx::TcpGso { mss, .. } => lock(c).translate_gso(pkt, out, now, mss),
                 }
             }
         };
@@ -857,14 +837,14 @@ impl Gateway {
             DropReason::Pool4Exhausted,
         ];
         const LIMIT_LOG_EVERY: Duration = Duration::from_secs(10);
-        let mut seen = WATCHED.map(|r| lock(core).dropped(r));
+        let mut seen = WATCHED.map(|r| lock(core).counters().dropped[r as usize]);
         let mut logged: [Option<std::time::Instant>; 3] = [None; 3];
         loop {
             let mut lines = Vec::new();
             {
                 let c = lock(core);
                 for (i, r) in WATCHED.iter().enumerate() {
-                    let n = c.dropped(*r);
+                    let n = c.counters().dropped[*r as usize];
                     let due = logged[i].is_none_or(|t| t.elapsed() >= LIMIT_LOG_EVERY);
                     if n > seen[i] && due {
                         lines.push((*r, n - seen[i], logged[i].map_or(0, |t| t.elapsed().as_secs())));
@@ -885,7 +865,7 @@ impl Gateway {
                     hint = r.explain()
                 );
             }
-            let next = lock(core).nat.next_expiry();
+            let next = lock(core).next_expiry();
             let wait = next
                 .map(|t| self.clock.until(t))
                 .unwrap_or(Duration::from_secs(1))
@@ -902,13 +882,13 @@ impl Gateway {
             let mut sends = Vec::new();
             {
                 let mut c = lock(core);
-                let before = c.nat.stats().sessions;
-                while let Some(v) = c.nat.poll(now, &mut out) {
+                let before = c.stats().sessions;
+                while let Some(v) = c.poll(now, &mut out) {
                     if let Verdict::IcmpError { len, .. } = v {
                         sends.push(out[..len as usize].to_vec());
                     }
                 }
-                let gone = before.saturating_sub(c.nat.stats().sessions);
+                let gone = before.saturating_sub(c.stats().sessions);
                 bump(&io.sessions_expired, gone as u64);
                 if gone > 0 && log::enabled(Level::Debug) {
                     log!(Level::Debug, "sessions_expired", count = gone);
@@ -978,7 +958,7 @@ impl Gateway {
             }
             (Engine::Stateful(c), Xlat::Stateful(cfg)) => {
                 let mut c = lock(c);
-                notes.extend(rebuild_stateful(&mut c, (**cfg).clone())?);
+                notes.extend(reconfigure_stateful(&mut c, (**cfg).clone())?);
             }
             _ => return Err(GatewayError::Reload("the mode's configuration changed kind".into())),
         }
@@ -1074,8 +1054,8 @@ impl Gateway {
         let mut all = Vec::new();
         let (pool6, now) = {
             let c = lock(c);
-            c.nat.for_each_session(filter, &mut |s| all.push(*s));
-            (c.nat.config().xlat.pool6, self.clock.now())
+            c.for_each_session(filter, &mut |s| all.push(*s));
+            (c.config().xlat.pool6, self.clock.now())
         };
         all.sort_by_key(|s| (s.proto, s.v6, s.remote));
         let sessions = all
@@ -1118,15 +1098,13 @@ impl Gateway {
             }
             Engine::Stateful(c) => {
                 let c = lock(c);
-                counters = c.base.clone();
-                add_counters(&mut counters, c.nat.counters());
+                counters = c.counters().clone();
                 let mut sessions = [0u64; 3];
                 let mut bibs = [0u64; 3];
-                c.nat
-                    .for_each_session(SessionFilter::default(), &mut |s| sessions[s.proto.index()] += 1);
-                c.nat.for_each_bib(None, &mut |b| bibs[b.proto.index()] += 1);
-                let st = c.nat.stats();
-                let r = c.nat.reassembly_stats();
+                c.for_each_session(SessionFilter::default(), &mut |s| sessions[s.proto.index()] += 1);
+                c.for_each_bib(None, &mut |b| bibs[b.proto.index()] += 1);
+                let st = c.stats();
+                let r = c.reassembly_stats();
                 let rc = |label: &str, count: u64, explain: &str| Counter {
                     label: label.into(),
                     count,
@@ -1135,10 +1113,10 @@ impl Gateway {
                 table = Some(TableStats {
                     sessions,
                     bib_entries: bibs,
-                    max_sessions: c.nat.config().limits.max_sessions as u64,
+                    max_sessions: c.config().limits.max_sessions as u64,
                     pool4_size: st.pool4_size,
                     held_syns: st.held_syns as u64,
-                    sessions_evicted: c.base_evicted + st.sessions_evicted,
+                    sessions_evicted: st.sessions_evicted,
                     reassembly: vec![
                         rc("completed", r.completed, "datagrams reassembled from fragments"),
                         rc("atomic", r.atomic, "IPv6 atomic fragments (RFC 6946)"),
@@ -1292,58 +1270,24 @@ fn fit_mtus(s: &mut Settings) -> Result<Vec<String>, GatewayError> {
     Ok(notes)
 }
 
-/// Builds the new stateful translator over the old one's table (see the
-/// module documentation for what is kept).
-fn rebuild_stateful(c: &mut StatefulCore, cfg: Nat64Config) -> Result<Vec<String>, GatewayError> {
-    // The new configuration must work on its own before the table is touched.
-    Nat64::with_table(cfg.clone(), SharedTable::new(cfg.limits))?;
-    let new_pool4 = Pool4::new(&cfg.pool4)?;
-    let old = c.nat.config();
-    let pool6_changed = old.xlat.pool6 != cfg.xlat.pool6;
-    let pool4_changed = old.pool4 != cfg.pool4;
-    let mut table = c.nat.table().clone();
-    let mut doomed = Vec::new();
-    table.lock().for_each_bib(&mut |b| {
-        let gone = if b.is_static {
-            !cfg.static_bib
-                .iter()
-                .any(|s| s.proto == b.proto && s.v4 == b.v4 && s.v6 == b.v6)
-        } else {
-            pool6_changed
-                || !new_pool4.contains(b.proto, b.v4)
-                || cfg
-                    .static_bib
-                    .iter()
-                    .any(|s| s.proto == b.proto && (s.v4 == b.v4 || s.v6 == b.v6))
-        };
-        if gone {
-            doomed.push((b.proto, b.v4));
-        }
-    });
-    let before = table.session_count();
-    for (p, v4) in &doomed {
-        table.remove_bib(*p, *v4);
-    }
-    let flushed = before.saturating_sub(table.session_count());
-    table.lock().set_limits(cfg.limits);
-    let nat = Nat64::with_table(cfg, table)?;
-    let old_counters = c.nat.counters().clone();
-    add_counters(&mut c.base, &old_counters);
-    c.base_evicted += c.nat.stats().sessions_evicted;
-    c.nat = nat;
-    let mut notes = Vec::new();
-    if pool6_changed {
-        notes.push(format!(
-            "pool6 changed: {} BIB entries and {flushed} sessions flushed (their clients used the old prefix)",
-            doomed.len()
-        ));
-    } else if pool4_changed || !doomed.is_empty() {
-        notes.push(format!(
-            "{} BIB entries and {flushed} sessions removed (outside the new pool4 or replaced by static entries)",
-            doomed.len()
-        ));
-    }
-    Ok(notes)
+/// Applies a new stateful configuration over the same tables (the RFC 6146
+/// rules of what survives are the core's, [`Nat64::reconfigure_with`]);
+/// returns the reload notes on what it removed. On error nothing changed.
+fn reconfigure_stateful(nat: &mut Nat64<SharedTable>, cfg: Nat64Config) -> Result<Vec<String>, GatewayError> {
+    let limits = cfg.limits;
+    let r = nat.reconfigure_with(cfg, |t, _| t.lock().set_limits(limits))?;
+    let (bibs, sessions) = (r.removed_bibs.len(), r.removed_sessions);
+    Ok(if r.pool6_changed {
+        vec![format!(
+            "pool6 changed: {bibs} BIB entries and {sessions} sessions flushed (their clients used the old prefix)"
+        )]
+    } else if r.pool4_changed || bibs > 0 {
+        vec![format!(
+            "{bibs} BIB entries and {sessions} sessions removed (outside the new pool4 or replaced by static entries)"
+        )]
+    } else {
+        Vec::new()
+    })
 }
 
 /// A one-line description of a packet for debug logs: version, protocol,
@@ -1431,19 +1375,15 @@ mod tests {
         Nat64Config::new(pool6.parse().unwrap(), vec![e])
     }
 
-    fn core(cfg: Nat64Config) -> StatefulCore {
+    fn core(cfg: Nat64Config) -> Nat64<SharedTable> {
         let t = SharedTable::new(cfg.limits);
-        StatefulCore {
-            nat: Nat64::with_table(cfg, t).unwrap(),
-            base: Counters::default(),
-            base_evicted: 0,
-        }
+        Nat64::with_table(cfg, t).unwrap()
     }
 
-    fn send(c: &mut StatefulCore, sport: u16) -> Verdict {
+    fn send(c: &mut Nat64<SharedTable>, sport: u16) -> Verdict {
         let mut out = vec![0u8; OUTPUT_BUFFER_LEN];
         let p = udp6("2001:db8:1::2", sport, "2001:db8:64::cb00:7102");
-        c.nat.translate(&p, &mut out, Instant::from_secs(10))
+        c.translate(&p, &mut out, Instant::from_secs(10))
     }
 
     #[test]
@@ -1454,33 +1394,32 @@ mod tests {
             "{:?}",
             send(&mut c, 5000)
         );
-        assert_eq!(c.nat.stats().sessions, 1);
+        assert_eq!(c.stats().sessions, 1);
         let mut cfg = config("2001:db8:64::/96", "198.51.100.0/30");
         cfg.timeouts.icmp = Duration::from_secs(5);
-        let notes = rebuild_stateful(&mut c, cfg).unwrap();
+        let notes = reconfigure_stateful(&mut c, cfg).unwrap();
         assert!(notes.is_empty(), "{notes:?}");
-        assert_eq!(c.nat.stats().sessions, 1);
-        assert_eq!(c.nat.config().timeouts.icmp, Duration::from_secs(5));
-        // The counters of the replaced translator carry on.
-        assert_eq!(c.base.translated_6to4, 1);
+        assert_eq!(c.stats().sessions, 1);
+        assert_eq!(c.config().timeouts.icmp, Duration::from_secs(5));
+        // The counters carry on.
+        assert_eq!(c.counters().translated_6to4, 1);
         assert!(matches!(send(&mut c, 5000), Verdict::Translated(_)));
-        assert_eq!(c.nat.stats().sessions, 1);
+        assert_eq!(c.stats().sessions, 1);
     }
 
     #[test]
     fn reload_drops_bindings_outside_new_pool4_and_flushes_on_pool6_change() {
         let mut c = core(config("2001:db8:64::/96", "198.51.100.0/30"));
         assert!(matches!(send(&mut c, 5000), Verdict::Translated(_)));
-        let notes = rebuild_stateful(&mut c, config("2001:db8:64::/96", "198.51.100.8/30")).unwrap();
-        assert_eq!(c.nat.stats().sessions, 0, "{notes:?}");
+        let notes = reconfigure_stateful(&mut c, config("2001:db8:64::/96", "198.51.100.8/30")).unwrap();
+        assert_eq!(c.stats().sessions, 0, "{notes:?}");
         assert!(notes[0].contains("1 BIB entries and 1 sessions removed"), "{notes:?}");
         assert!(matches!(send(&mut c, 5000), Verdict::Translated(_)));
         let mut v4 = Vec::new();
-        c.nat
-            .for_each_session(SessionFilter::default(), &mut |s| v4.push(s.v4.addr));
+        c.for_each_session(SessionFilter::default(), &mut |s| v4.push(s.v4.addr));
         assert!(v4[0].octets()[3] >= 8, "{v4:?}");
-        let notes = rebuild_stateful(&mut c, config("2001:db8:65::/96", "198.51.100.8/30")).unwrap();
-        assert_eq!(c.nat.stats().sessions, 0);
+        let notes = reconfigure_stateful(&mut c, config("2001:db8:65::/96", "198.51.100.8/30")).unwrap();
+        assert_eq!(c.stats().sessions, 0);
         assert!(notes[0].contains("pool6 changed"), "{notes:?}");
     }
 
@@ -1490,7 +1429,7 @@ mod tests {
         assert!(matches!(send(&mut c, 5000), Verdict::Translated(_)));
         let mut cfg = config("2001:db8:64::/96", "198.51.100.0/30");
         cfg.timeouts.udp = Duration::from_secs(10);
-        assert!(matches!(rebuild_stateful(&mut c, cfg), Err(GatewayError::Nat64(_))));
-        assert_eq!(c.nat.stats().sessions, 1);
+        assert!(matches!(reconfigure_stateful(&mut c, cfg), Err(GatewayError::Nat64(_))));
+        assert_eq!(c.stats().sessions, 1);
     }
 }
