@@ -1,6 +1,6 @@
 //! What the control socket and the metrics endpoint read: a snapshot of a
 //! gateway's counters and tables ([`Stats`], [`SessionRow`]), taken by the
-//! runtime, never the gateway itself; and the per-thread [`IoCounters`] it
+//! runtime, never the gateway itself; and the per-thread `IoCounters` it
 //! is summed from.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

@@ -1,26 +1,5 @@
-//! A new configuration for a running stateful NAT64 (an operator's reload),
-//! over the same BIB and session tables (RFC 6146 sections 3.1 and 3.2), so
-//! that established flows keep going. What cannot survive the change goes,
-//! and is reported:
-//!
-//! - **pool6 changed**: every dynamic BIB entry and its sessions. A
-//!   session's IPv6 view of its remote is the remote's IPv4 address under
-//!   pool6 (RFC 6146 section 3.5.1.1; RFC 6052 section 2.2), so the clients
-//!   of the old sessions reach their remotes through a prefix that is no
-//!   longer ours.
-//! - **pool4 changed**: the dynamic BIB entries (and their sessions) whose
-//!   IPv4 transport address is outside the new pool4. The NAT64 allocates
-//!   that address from its pool (RFC 6146 sections 3.5.1.1, 3.5.2.3 and
-//!   3.5.3), and an address it no longer owns must not be used or answered.
-//! - **Static BIB entries** (RFC 6146 section 3.1: created manually) no
-//!   longer configured are removed with their sessions; a dynamic entry
-//!   that shares its IPv4 or its IPv6 transport address with a new static
-//!   entry gives way to it (a transport address has one BIB entry per
-//!   protocol, section 3.1).
-//! - **Held SYNs** (section 3.5.2.2) and **partial datagrams** (section
-//!   3.4 and RFC 6146's reassembly) are dropped: they were judged under the
-//!   old configuration. The reassembly counters restart; every other
-//!   counter (per verdict, per reason, evictions) carries on.
+//! A new configuration for a running stateful NAT64 (an operator's reload)
+//! over the same BIB and session tables: [`Nat64::reconfigure_with`].
 
 use alloc::vec::Vec;
 
@@ -56,13 +35,34 @@ impl Nat64<DefaultTable> {
 }
 
 impl<T: SessionTable> Nat64<T> {
-    /// Applies `cfg` over the same BIB and session tables, keeping the
-    /// sessions the new configuration still allows (the rules are in the
-    /// module documentation of `reconfigure.rs`, RFC 6146 sections 3.1,
-    /// 3.2, 3.5), and reports what it removed. `set_limits` gives the table
-    /// `cfg.limits` (the [`SessionTable`] trait has no caps of its own; a
-    /// table without caps passes `|_, _| {}`); it is called after the
-    /// removals and before the static entries are added.
+    /// Applies `cfg` over the same BIB and session tables (RFC 6146
+    /// sections 3.1 and 3.2), so that established flows keep going, and
+    /// reports what it removed. What cannot survive the change goes:
+    ///
+    /// - **pool6 changed**: every dynamic BIB entry and its sessions. A
+    ///   session's IPv6 view of its remote is the remote's IPv4 address under
+    ///   pool6 (RFC 6146 section 3.5.1.1; RFC 6052 section 2.2), so the clients
+    ///   of the old sessions reach their remotes through a prefix that is no
+    ///   longer ours.
+    /// - **pool4 changed**: the dynamic BIB entries (and their sessions) whose
+    ///   IPv4 transport address is outside the new pool4. The NAT64 allocates
+    ///   that address from its pool (RFC 6146 sections 3.5.1.1, 3.5.2.3 and
+    ///   3.5.3), and an address it no longer owns must not be used or answered.
+    /// - **Static BIB entries** (RFC 6146 section 3.1: created manually) no
+    ///   longer configured are removed with their sessions; a dynamic entry
+    ///   that shares its IPv4 or its IPv6 transport address with a new static
+    ///   entry gives way to it (a transport address has one BIB entry per
+    ///   protocol, section 3.1).
+    /// - **Held SYNs** (section 3.5.2.2) and **partial datagrams** (the
+    ///   fragments held for reassembly, section 3.4) are dropped: they were
+    ///   judged under the old configuration. The reassembly counters
+    ///   restart; every other counter (per verdict, per reason, evictions)
+    ///   carries on.
+    ///
+    /// `set_limits` gives the table `cfg.limits` (the [`SessionTable`] trait
+    /// has no caps of its own; a table without caps passes `|_, _| {}`); it
+    /// is called after the removals and before the static entries are
+    /// added.
     ///
     /// `cfg` is checked first, exactly as [`Nat64::with_table`] checks it:
     /// on such an error nothing changed. The one later error is a static
