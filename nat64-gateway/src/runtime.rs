@@ -781,4 +781,181 @@ mod tests {
         assert!(matches!(reconfigure_stateful(&mut c, cfg), Err(GatewayError::Nat64(_))));
         assert_eq!(c.stats().sessions, 1);
     }
+
+    // ------------------------------------------------- the runtime on a port
+
+    /// A port that hands over a list of packets once and keeps what is sent.
+    #[derive(Default)]
+    struct MockPort {
+        input: Mutex<Vec<(Vec<u8>, VnetHdr)>>,
+        sent: Mutex<Vec<(Vec<u8>, VnetHdr)>>,
+    }
+
+    struct MockWorker<'a> {
+        port: &'a MockPort,
+        waits: usize,
+        tx: MockTx<'a>,
+    }
+
+    struct MockTx<'a> {
+        out: Vec<u8>,
+        sent: &'a Mutex<Vec<(Vec<u8>, VnetHdr)>>,
+    }
+
+    impl PacketPort for MockPort {
+        type Worker<'a> = MockWorker<'a>;
+        fn worker<'a>(&'a self, _: usize, _: &'a IoCounters) -> Option<MockWorker<'a>> {
+            Some(MockWorker {
+                port: self,
+                waits: 0,
+                tx: MockTx {
+                    out: vec![0u8; OUTPUT_BUFFER_LEN],
+                    sent: &self.sent,
+                },
+            })
+        }
+        fn send_one(&self, pkt: &[u8], _: &IoCounters) {
+            lock(&self.sent).push((pkt.to_vec(), VnetHdr::default()));
+        }
+    }
+
+    impl<'a> PortWorker for MockWorker<'a> {
+        type Tx = MockTx<'a>;
+        /// Once; the second wait stops the worker.
+        fn wait(&mut self, _: RawFd) -> std::io::Result<bool> {
+            self.waits += 1;
+            Ok(self.waits == 1)
+        }
+        fn receive<F: FnMut(&mut [u8], VnetHdr, &mut MockTx<'a>)>(&mut self, mut f: F) -> bool {
+            for (mut p, h) in std::mem::take(&mut *lock(&self.port.input)) {
+                f(&mut p, h, &mut self.tx);
+            }
+            false
+        }
+        fn flush(&mut self) {}
+    }
+
+    impl Tx for MockTx<'_> {
+        fn space(&mut self) -> &mut [u8] {
+            &mut self.out
+        }
+        fn send(&mut self, len: usize, h: VnetHdr) {
+            lock(self.sent).push((self.out[..len].to_vec(), h));
+        }
+        fn send_each(&mut self, e: &nat64_core::Emitted) {
+            for p in e.packets(&self.out) {
+                lock(self.sent).push((p.to_vec(), VnetHdr::default()));
+            }
+        }
+    }
+
+    /// IPv6 TCP from the client to 203.0.113.2 (through pool6) with
+    /// `payload` bytes; the checksum field holds the pseudo-header sum only
+    /// (`partial`) or the full checksum.
+    fn tcp6(src: &str, flags: u8, payload: usize, partial: bool) -> Vec<u8> {
+        let (s, d): (Ipv6Addr, Ipv6Addr) = (src.parse().unwrap(), "2001:db8:64::cb00:7102".parse().unwrap());
+        let mut t = vec![0u8; 20 + payload];
+        t[0..2].copy_from_slice(&40000u16.to_be_bytes());
+        t[2..4].copy_from_slice(&80u16.to_be_bytes());
+        t[12] = 0x50;
+        t[13] = flags;
+        t[14] = 0xff;
+        let pseudo = checksum::pseudo_v6(s, d, 6, t.len() as u32);
+        let c = if partial {
+            checksum::fold(pseudo)
+        } else {
+            checksum::finish(checksum::add(pseudo, checksum::sum(&t)))
+        };
+        t[16..18].copy_from_slice(&c.to_be_bytes());
+        let mut p = vec![0x60, 0, 0, 0];
+        p.extend_from_slice(&(t.len() as u16).to_be_bytes());
+        p.extend_from_slice(&[6, 64]);
+        p.extend_from_slice(&s.octets());
+        p.extend_from_slice(&d.octets());
+        p.extend_from_slice(&t);
+        p
+    }
+
+    /// Whether an IPv4 TCP or UDP packet's transport checksum is right,
+    /// summed here from the RFC 768/9293 pseudo-header.
+    fn v4_l4_checksum_ok(p: &[u8]) -> bool {
+        let ihl = usize::from(p[0] & 15) * 4;
+        let l4 = &p[ihl..];
+        let mut b = p[12..20].to_vec();
+        b.extend_from_slice(&[0, p[9]]);
+        b.extend_from_slice(&(l4.len() as u16).to_be_bytes());
+        b.extend_from_slice(l4);
+        if b.len() % 2 == 1 {
+            b.push(0);
+        }
+        let mut acc: u32 = b.chunks(2).map(|w| u32::from(u16::from_be_bytes([w[0], w[1]]))).sum();
+        while acc > 0xffff {
+            acc = (acc & 0xffff) + (acc >> 16);
+        }
+        acc == 0xffff
+    }
+
+    #[test]
+    fn one_offload_path_over_any_port() {
+        let cfg = config("2001:db8:64::/96", "198.51.100.0/30");
+        let clients = Clients::V6(vec!["2001:db8:1::/64".parse().unwrap()]);
+        let rt = Runtime::new(
+            Mode::Nat64,
+            &Xlat::Stateful(Box::new(cfg)),
+            &clients,
+            IcmpRateLimit::default(),
+            1,
+        )
+        .unwrap();
+        let port = MockPort::default();
+        let partial = VnetHdr {
+            flags: vnet::F_NEEDS_CSUM,
+            csum_start: 40,
+            csum_offset: 16,
+            ..VnetHdr::default()
+        };
+        let gso = VnetHdr {
+            gso_type: vnet::GSO_TCPV6,
+            hdr_len: 60,
+            gso_size: 1000,
+            ..partial
+        };
+        *lock(&port.input) = vec![
+            // A plain SYN, then a partial-checksum ACK (finished by the
+            // runtime), then a 3000-byte super-packet (translated once).
+            (tcp6("2001:db8:1::2", 0x02, 0, false), VnetHdr::default()),
+            (tcp6("2001:db8:1::2", 0x10, 100, true), partial),
+            (tcp6("2001:db8:1::2", 0x10, 3000, true), gso),
+            // Refused: not a client.
+            (tcp6("2001:db8:9::2", 0x02, 0, false), VnetHdr::default()),
+            // Refused: a partial checksum outside the packet.
+            (
+                tcp6("2001:db8:1::2", 0x10, 0, true),
+                VnetHdr {
+                    csum_start: 200,
+                    ..partial
+                },
+            ),
+        ];
+        rt.worker(&port, 0);
+        let sent = std::mem::take(&mut *lock(&port.sent));
+        assert_eq!(sent.len(), 3, "{sent:?}");
+        assert_eq!(sent[0].1, VnetHdr::default());
+        assert!(v4_l4_checksum_ok(&sent[0].0));
+        assert_eq!(sent[1].1, VnetHdr::default());
+        assert!(v4_l4_checksum_ok(&sent[1].0), "the partial checksum was finished");
+        let (p, h) = &sent[2];
+        assert_eq!((p[0] >> 4, p[9], p.len()), (4, 6, 20 + 20 + 3000));
+        assert_eq!(
+            (h.gso_type, h.gso_size, h.flags, h.csum_start, h.csum_offset, h.hdr_len),
+            (vnet::GSO_TCPV4, 1000, vnet::F_NEEDS_CSUM, 20, 16, 40)
+        );
+        let st = rt.stats("mock", Vec::new());
+        let get = |l: &str| st.io.iter().find(|c| c.label == l).unwrap().count;
+        assert_eq!(get("rx_packets"), 5);
+        assert_eq!(get("gso_packets"), 1);
+        assert_eq!(get("refused_clients"), 1);
+        assert_eq!(get("offload_errors"), 1);
+        assert_eq!(st.table.unwrap().sessions, [1, 0, 0]);
+    }
 }
