@@ -17,6 +17,9 @@
 //!   synthesis plan, AAAA synthesis, PTR for pool6) and RFC 7050 / RFC 8781
 //!   prefix discovery.
 //! - [`icmp`]: the RFC 7915 ICMP type/code tables and MTU arithmetic.
+//! - [`clients`]: the client filter that keeps a gateway from being an open
+//!   relay ([`clients::Clients`]), ICMP errors judged by the client they
+//!   quote, after the IPv6 extension headers.
 //! - [`ratelimit`]: rate limiting of the ICMP errors the translator
 //!   originates (RFC 4443 section 2.4 (f), RFC 1812 section 4.3.2.8).
 //! - [`wire`]: views and writers of IPv4 and IPv6 headers, the extension
@@ -55,6 +58,7 @@ extern crate alloc;
 
 pub mod addr;
 pub mod checksum;
+pub mod clients;
 mod config;
 pub mod dns64;
 pub mod eamt;

@@ -7,10 +7,11 @@
 //!   copies frames into shared memory and hands over whole blocks, so a
 //!   busy gateway makes no system call per packet. With several workers the
 //!   rings of an interface form a fanout group (flow hash).
-//! - **Translate**: as with TUN ([`crate::vnet`] for offloads: the rings
-//!   carry a `virtio_net_hdr`, so GRO super-packets are translated once).
-//!   The core writes straight into the send batch, behind room for the
-//!   headers.
+//! - **Translate**: by the runtime, as with TUN ([`crate::port`]): the
+//!   rings carry a `virtio_net_hdr`, handed over with each packet (its
+//!   offsets moved past the Ethernet header), so GRO super-packets are
+//!   translated once. The core writes straight into the send batch, behind
+//!   room for the headers.
 //! - **Send**: each translation gets its `virtio_net_hdr` and Ethernet
 //!   header (the next hop's link-layer address from [`crate::neigh`]) and
 //!   the batch leaves in one `sendmmsg` per ring block (`PACKET_QDISC_BYPASS`).
@@ -19,19 +20,23 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use nat64_core::{Verdict, OUTPUT_BUFFER_LEN};
+use nat64_core::{Emitted, OUTPUT_BUFFER_LEN};
 
-use crate::gateway::{bump, lock, GatewayError, IoCounters, PacketSummary};
-use crate::log::Level;
+use crate::error::GatewayError;
+use crate::lock;
+use crate::log::{Level, PacketSummary};
 use crate::neigh::{self, Hop, Neighbours, SideTable};
+use crate::port::{PacketPort, PortWorker, Tx};
 use crate::settings::{NextHop, PacketSide};
+use crate::snapshot::{bump, IoCounters};
 use crate::sys::packet::{self, PacketSocket, RingSpec, SendScratch};
-use crate::vnet::{self, VnetHdr, F_NEEDS_CSUM};
-use crate::{log, netconf, sys, Gateway};
+use crate::vnet::{VnetHdr, F_NEEDS_CSUM};
+use crate::{log, netconf, sys};
 
 const ETH_HLEN: usize = 14;
 const ETH_P_IP: u16 = 0x0800;
@@ -66,7 +71,7 @@ struct WorkerSockets {
 }
 
 /// The AF_PACKET adapter's state.
-pub(crate) struct PacketIo {
+pub(crate) struct AfPacketPort {
     /// `[IPv6 side, IPv4 side]`.
     sides: [Side; 2],
     workers: Mutex<Vec<Option<WorkerSockets>>>,
@@ -78,9 +83,9 @@ pub(crate) struct PacketIo {
     miss_rx: Mutex<Option<mpsc::Receiver<(IpAddr, usize)>>>,
 }
 
-impl std::fmt::Debug for PacketIo {
+impl std::fmt::Debug for AfPacketPort {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PacketIo")
+        f.debug_struct("AfPacketPort")
             .field("sides", &self.sides)
             .finish_non_exhaustive()
     }
@@ -100,10 +105,10 @@ fn side(s: &PacketSide, ethertype: u16) -> Result<Side, GatewayError> {
     })
 }
 
-impl PacketIo {
+impl AfPacketPort {
     /// Opens the rings of `workers` workers on both interfaces and reads
     /// the kernel's neighbours.
-    pub(crate) fn open(ipv6: &PacketSide, ipv4: &PacketSide, workers: usize) -> Result<PacketIo, GatewayError> {
+    pub(crate) fn open(ipv6: &PacketSide, ipv4: &PacketSide, workers: usize) -> Result<AfPacketPort, GatewayError> {
         let sides = [side(ipv6, ETH_P_IPV6)?, side(ipv4, ETH_P_IP)?];
         let err = |s: &Side| {
             let interface = s.name.clone();
@@ -128,7 +133,7 @@ impl PacketIo {
             v4: SideTable::load(&sides[1].name, true)?,
         };
         let (tx, rx) = mpsc::channel();
-        Ok(PacketIo {
+        Ok(AfPacketPort {
             sides,
             workers: Mutex::new(ws),
             timer_tx: Mutex::new((timer, SendScratch::default())),
@@ -190,10 +195,27 @@ impl TxBatch {
     }
 }
 
+/// The socket a [`Sender`] sends on: a worker's own, or the timers
+/// thread's (borrowed under its lock).
+enum SendSocket<'a> {
+    Owned(PacketSocket),
+    Borrowed(&'a PacketSocket),
+}
+
+impl std::ops::Deref for SendSocket<'_> {
+    type Target = PacketSocket;
+    fn deref(&self) -> &PacketSocket {
+        match self {
+            SendSocket::Owned(s) => s,
+            SendSocket::Borrowed(s) => s,
+        }
+    }
+}
+
 /// A worker's sending state.
-struct Sender<'a> {
-    p: &'a PacketIo,
-    tx: &'a PacketSocket,
+pub(crate) struct Sender<'a> {
+    p: &'a AfPacketPort,
+    tx: SendSocket<'a>,
     batch: TxBatch,
     scratch: SendScratch,
     neigh: Arc<Neighbours>,
@@ -204,8 +226,6 @@ struct Sender<'a> {
     /// The last next hop found (most traffic goes to few), cleared with the
     /// snapshot.
     last: Option<(usize, IpAddr, [u8; 6])>,
-    /// The core's time for the frames of the current block.
-    now: Option<nat64_core::nat64::Instant>,
     io: &'a IoCounters,
 }
 
@@ -324,177 +344,163 @@ impl Sender<'_> {
     }
 }
 
-impl Gateway {
-    /// An AF_PACKET worker: both rings, translate, batch, send.
-    pub(crate) fn packet_worker(&self, idx: usize, p: &PacketIo) {
-        let Some(WorkerSockets { mut rx6, mut rx4, tx }) = lock(&p.workers).get_mut(idx).and_then(Option::take) else {
-            return;
-        };
-        let io = &self.io[idx];
-        let (gen, neigh) = p.neighbours();
-        let mut s = Sender {
-            p,
-            tx: &tx,
-            batch: TxBatch::new(),
-            scratch: SendScratch::default(),
-            neigh,
-            gen,
-            asked: HashMap::new(),
-            pending: Vec::new(),
-            last: None,
-            now: None,
-            io,
-        };
-        let (mut cgen, mut clients) = self.clients();
-        let mut stats_at = Instant::now();
-        loop {
-            let wait = (!s.pending.is_empty()).then_some(Duration::from_millis(10));
-            match sys::poll_set(&[rx6.fd(), rx4.fd(), self.stop_fd()], wait) {
-                Ok(r) if r & 4 != 0 => return,
-                Ok(_) => {}
-                Err(e) => {
-                    log!(Level::Error, "worker_poll_failed", worker = idx, error = e);
-                    return;
-                }
-            }
-            // Drain both rings, a bounded number of blocks at a time, so
-            // that neither side starves the other.
-            loop {
-                let mut any = false;
-                s.now = Some(self.clock.now());
-                for ring in [&mut rx6, &mut rx4] {
-                    if let Some(mut b) = ring.next_block() {
-                        any = true;
-                        b.for_each(|f| self.packet_frame(idx, f, &mut s, &clients));
+impl Tx for Sender<'_> {
+    fn space(&mut self) -> &mut [u8] {
+        if !self.batch.has_room() {
+            self.flush();
+        }
+        self.batch.space()
+    }
+
+    fn send(&mut self, len: usize, h: VnetHdr) {
+        self.emit(len, h, None);
+    }
+
+    fn send_each(&mut self, e: &Emitted) {
+        // Fragments lie back to back: copy them out, each gets its own
+        // headers.
+        let frags: Vec<Vec<u8>> = e.packets(self.batch.space()).map(<[u8]>::to_vec).collect();
+        for f in frags {
+            self.emit_copy(&f, VnetHdr::default(), None);
+        }
+    }
+}
+
+/// A worker's rings and send state.
+pub(crate) struct AfWorker<'a> {
+    idx: usize,
+    rx6: PacketSocket,
+    rx4: PacketSocket,
+    s: Sender<'a>,
+    stats_at: Instant,
+}
+
+impl<'a> PortWorker for AfWorker<'a> {
+    type Tx = Sender<'a>;
+
+    fn wait(&mut self, stop: RawFd) -> std::io::Result<bool> {
+        let wait = (!self.s.pending.is_empty()).then_some(Duration::from_millis(10));
+        Ok(sys::poll_set(&[self.rx6.fd(), self.rx4.fd(), stop], wait)? & 4 == 0)
+    }
+
+    /// One block of each ring, so that neither side starves the other.
+    fn receive<F: FnMut(&mut [u8], VnetHdr, &mut Sender<'a>)>(&mut self, mut f: F) -> bool {
+        let AfWorker { idx, rx6, rx4, s, .. } = self;
+        let mut any = false;
+        for ring in [rx6, rx4] {
+            if let Some(mut b) = ring.next_block() {
+                any = true;
+                b.for_each(|fr| {
+                    if let Some((pkt, h)) = frame(*idx, fr, s.io) {
+                        f(pkt, h, s);
                     }
-                }
-                s.flush();
-                if !any {
-                    break;
-                }
-                if self.clients.gen.load(Relaxed) != cgen {
-                    (cgen, clients) = self.clients();
-                }
-                s.refresh();
+                });
             }
-            if self.clients.gen.load(Relaxed) != cgen {
-                (cgen, clients) = self.clients();
-            }
-            s.refresh();
-            if !s.pending.is_empty() {
-                s.retry_pending();
-                s.flush();
-            }
-            if stats_at.elapsed() >= Duration::from_secs(1) {
-                stats_at = Instant::now();
-                for ring in [&rx6, &rx4] {
-                    if let Ok(d) = ring.take_drops() {
-                        bump(&io.rx_dropped, d);
-                    }
+        }
+        any
+    }
+
+    fn flush(&mut self) {
+        self.s.flush();
+    }
+
+    fn between(&mut self) {
+        self.s.refresh();
+    }
+
+    fn idle(&mut self) {
+        self.s.refresh();
+        if !self.s.pending.is_empty() {
+            self.s.retry_pending();
+            self.s.flush();
+        }
+        if self.stats_at.elapsed() >= Duration::from_secs(1) {
+            self.stats_at = Instant::now();
+            for ring in [&self.rx6, &self.rx4] {
+                if let Ok(d) = ring.take_drops() {
+                    bump(&self.s.io.rx_dropped, d);
                 }
             }
         }
     }
+}
 
-    fn packet_frame(&self, idx: usize, f: packet::Frame<'_>, s: &mut Sender<'_>, clients: &crate::Clients) {
-        let io = s.io;
-        if f.pkttype == packet::PACKET_OUTGOING
-            || f.pkttype == packet::PACKET_OTHERHOST
-            || f.status & packet::TP_STATUS_VLAN_VALID != 0
-        {
-            return;
-        }
-        let data = f.data;
-        // Multicast and broadcast (neighbour discovery, ARP, ...) are the
-        // host's.
-        if data.len() < ETH_HLEN || data[0] & 1 != 0 {
-            return;
-        }
-        if f.len > data.len() {
-            bump(&io.rx_errors, 1);
-            log!(
-                Level::Warn,
-                "frame_cut",
-                worker = idx,
-                length = f.len,
-                kept = data.len()
-            );
-            return;
-        }
-        bump(&io.rx_packets, 1);
-        bump(&io.rx_bytes, (data.len() - ETH_HLEN) as u64);
-        let mut h = VnetHdr::parse(&f.vnet);
-        if h.flags & F_NEEDS_CSUM != 0 {
-            // The ring's offsets count the Ethernet header.
-            h.csum_start = h.csum_start.wrapping_sub(ETH_HLEN as u16);
-            h.hdr_len = h.hdr_len.saturating_sub(ETH_HLEN as u16);
-        }
-        let pkt = &mut data[ETH_HLEN..];
-        let rx = match vnet::receive(&h, pkt) {
-            Ok(rx) => rx,
-            Err(e) => {
-                bump(&io.offload_errors, 1);
-                log!(
-                    Level::Warn,
-                    "offload_refused",
-                    worker = idx,
-                    error = e,
-                    packet = PacketSummary(pkt)
-                );
-                return;
-            }
-        };
-        if !s.batch.has_room() {
-            s.flush();
-        }
-        let Some(v) = self.translate(idx, pkt, rx, s.batch.space(), io, clients, s.now) else {
-            return;
-        };
-        match v {
-            Verdict::Translated(e) if e.count == 1 => {
-                let len = e.total_len();
-                let vh = match vnet::transmit(rx, &mut s.batch.space()[..len]) {
-                    Ok(vh) => vh,
-                    Err(err) => {
-                        bump(&io.offload_errors, 1);
-                        log!(Level::Warn, "offload_output_refused", error = err);
-                        return;
-                    }
-                };
-                s.emit(len, vh, None);
-            }
-            Verdict::Translated(e) => {
-                // Fragments lie back to back: copy them out, each gets its
-                // own headers.
-                let frags: Vec<Vec<u8>> = e.packets(s.batch.space()).map(<[u8]>::to_vec).collect();
-                for f in frags {
-                    s.emit_copy(&f, VnetHdr::default(), None);
-                }
-            }
-            Verdict::IcmpError { len, .. } => {
-                if self.icmp_error_admitted(&s.batch.space()[..len as usize], s.now, io) {
-                    s.emit(len as usize, VnetHdr::default(), None);
-                }
-            }
-            Verdict::Dropped(_) | Verdict::NotOurs(_) | Verdict::Held(_) => {}
-        }
+/// The IP packet of a received frame and its offload header (offsets from
+/// the IP header); `None` for a frame that is not for the gateway: sent by
+/// the host, to another host, VLAN-tagged, multicast or broadcast (the
+/// host's neighbour discovery, ARP, ...), or cut short by the ring
+/// (counted).
+fn frame<'f>(idx: usize, f: packet::Frame<'f>, io: &IoCounters) -> Option<(&'f mut [u8], VnetHdr)> {
+    if f.pkttype == packet::PACKET_OUTGOING
+        || f.pkttype == packet::PACKET_OTHERHOST
+        || f.status & packet::TP_STATUS_VLAN_VALID != 0
+    {
+        return None;
+    }
+    let data = f.data;
+    if data.len() < ETH_HLEN || data[0] & 1 != 0 {
+        return None;
+    }
+    if f.len > data.len() {
+        bump(&io.rx_errors, 1);
+        log!(
+            Level::Warn,
+            "frame_cut",
+            worker = idx,
+            length = f.len,
+            kept = data.len()
+        );
+        return None;
+    }
+    let mut h = VnetHdr::parse(&f.vnet);
+    if h.flags & F_NEEDS_CSUM != 0 {
+        // The ring's offsets count the Ethernet header.
+        h.csum_start = h.csum_start.wrapping_sub(ETH_HLEN as u16);
+        h.hdr_len = h.hdr_len.saturating_sub(ETH_HLEN as u16);
+    }
+    Some((&mut data[ETH_HLEN..], h))
+}
+
+impl PacketPort for AfPacketPort {
+    type Worker<'a> = AfWorker<'a>;
+
+    fn worker<'a>(&'a self, idx: usize, io: &'a IoCounters) -> Option<AfWorker<'a>> {
+        let WorkerSockets { rx6, rx4, tx } = lock(&self.workers).get_mut(idx).and_then(Option::take)?;
+        let (gen, neigh) = self.neighbours();
+        Some(AfWorker {
+            idx,
+            rx6,
+            rx4,
+            s: Sender {
+                p: self,
+                tx: SendSocket::Owned(tx),
+                batch: TxBatch::new(),
+                scratch: SendScratch::default(),
+                neigh,
+                gen,
+                asked: HashMap::new(),
+                pending: Vec::new(),
+                last: None,
+                io,
+            },
+            stats_at: Instant::now(),
+        })
     }
 
-    /// Sends one packet from the timers thread.
-    pub(crate) fn packet_send_one(&self, p: &PacketIo, pkt: &[u8], io: &IoCounters) {
-        let guard = lock(&p.timer_tx);
+    /// From the timers thread.
+    fn send_one(&self, pkt: &[u8], io: &IoCounters) {
+        let guard = lock(&self.timer_tx);
         let (sock, _) = &*guard;
         let mut s = Sender {
-            p,
-            tx: sock,
+            p: self,
+            tx: SendSocket::Borrowed(sock),
             batch: TxBatch::new(),
             scratch: SendScratch::default(),
-            neigh: p.neighbours().1,
+            neigh: self.neighbours().1,
             gen: 0,
             asked: HashMap::new(),
             pending: Vec::new(),
             last: None,
-            now: None,
             io,
         };
         s.emit_copy(pkt, VnetHdr::default(), None);
@@ -504,14 +510,14 @@ impl Gateway {
             bump(&io.neighbour_misses, s.pending.len() as u64);
         }
     }
+}
 
+impl AfPacketPort {
     /// Keeps the neighbour snapshot fresh: re-read every few seconds, and
     /// soon after a worker missed a next hop (once the kernel was asked to
     /// resolve it).
-    pub(crate) fn neighbours(&self) {
-        let crate::gateway::Io::Packet(p) = &self.io_kind else {
-            return;
-        };
+    pub(crate) fn keep_neighbours(&self, stopping: &AtomicBool) {
+        let p = self;
         let Some(rx) = lock(&p.miss_rx).take() else { return };
         let mut last = Instant::now();
         let mut failing = false;
@@ -527,7 +533,7 @@ impl Gateway {
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             }
-            if self.stopping.load(Relaxed) {
+            if stopping.load(Relaxed) {
                 return;
             }
             want.sort();

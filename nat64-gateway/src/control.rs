@@ -11,16 +11,16 @@
 //! ```
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::gateway::Gateway;
+pub use crate::snapshot::{Counter, SessionRow, Stats, TableStats};
+
 use crate::sys;
 
 /// The default control socket.
@@ -39,83 +39,6 @@ pub enum Request {
     },
     /// Every counter.
     Stats,
-}
-
-/// One session, as `nat64 session display` shows it (Jool's columns).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionRow {
-    /// "tcp", "udp" or "icmp".
-    pub proto: String,
-    /// The IPv6 client's address and port (`addr#port`).
-    pub ipv6_src: String,
-    /// The pool4 address and port it is mapped to.
-    pub ipv4_src: String,
-    /// The IPv4 remote.
-    pub remote: String,
-    /// The remote as the IPv6 client sees it (through pool6).
-    pub remote6: String,
-    /// TCP state (RFC 6146 section 3.5.2), "-" for UDP and ICMP.
-    pub state: String,
-    /// Milliseconds until it expires unless refreshed.
-    pub expires_in_ms: u64,
-}
-
-/// A counter with its label and what it means.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counter {
-    /// Stable name (snake case).
-    pub label: String,
-    /// The count.
-    pub count: u64,
-    /// What it means and what to do about it.
-    pub explain: String,
-}
-
-/// The stateful translator's tables.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TableStats {
-    /// Sessions, per protocol (tcp, udp, icmp).
-    pub sessions: [u64; 3],
-    /// BIB entries (pool4 transport addresses in use), per protocol.
-    pub bib_entries: [u64; 3],
-    /// The session cap.
-    pub max_sessions: u64,
-    /// pool4 transport addresses, per protocol.
-    pub pool4_size: [u64; 3],
-    /// Unsolicited IPv4 SYNs held (RFC 6146 section 3.5.2.2).
-    pub held_syns: u64,
-    /// Half-open or closing TCP sessions evicted to make room for new
-    /// flows when the table was full (since the gateway started).
-    #[serde(default)]
-    pub sessions_evicted: u64,
-    /// Fragment reassembly counters (since the last reload).
-    pub reassembly: Vec<Counter>,
-}
-
-/// Every counter of a gateway.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stats {
-    /// "siit", "nat64" or "clat".
-    pub mode: String,
-    /// The TUN device.
-    pub device: String,
-    /// Worker threads.
-    pub workers: u64,
-    /// Seconds since start.
-    pub uptime_s: u64,
-    /// Configuration reloads applied.
-    pub reloads: u64,
-    /// Device and gateway counters (packets read and written, refused
-    /// clients, ...).
-    pub io: Vec<Counter>,
-    /// The core's counters per verdict.
-    pub verdicts: Vec<Counter>,
-    /// Packets not translated, per reason (every reason, zeros included).
-    pub drops: Vec<Counter>,
-    /// Packets outside the configuration, per reason.
-    pub not_ours: Vec<Counter>,
-    /// Stateful mode only.
-    pub table: Option<TableStats>,
 }
 
 /// A response.
@@ -223,10 +146,11 @@ pub(crate) fn bind(path: &Path) -> std::io::Result<UnixListener> {
     Ok(l)
 }
 
-/// Serves requests until the gateway stops.
-pub(crate) fn serve(gw: Arc<Gateway>, listener: UnixListener) {
+/// Serves requests until `stop` is readable (the gateway stops), each
+/// answered by `answer`.
+pub(crate) fn serve(listener: UnixListener, stop: RawFd, answer: impl Fn(Request) -> Response) {
     loop {
-        match sys::poll_readable(listener.as_raw_fd(), gw.stop_fd(), None) {
+        match sys::poll_readable(listener.as_raw_fd(), stop, None) {
             Ok([_, true]) => return,
             Ok([true, _]) => {}
             Ok(_) => continue,
@@ -236,20 +160,19 @@ pub(crate) fn serve(gw: Arc<Gateway>, listener: UnixListener) {
             }
         }
         let Ok((stream, _)) = listener.accept() else { continue };
-        if let Err(e) = answer(&gw, stream) {
+        if let Err(e) = reply(&answer, stream) {
             crate::log!(crate::log::Level::Warn, "control_request_failed", error = e);
         }
     }
 }
 
-fn answer(gw: &Gateway, stream: UnixStream) -> std::io::Result<()> {
+fn reply(answer: &impl Fn(Request) -> Response, stream: UnixStream) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut line = String::new();
     BufReader::new(stream.try_clone()?.take(64 * 1024)).read_line(&mut line)?;
     let resp = match serde_json::from_str::<Request>(line.trim()) {
-        Ok(Request::Sessions { proto }) => gw.sessions(proto.as_deref()),
-        Ok(Request::Stats) => Response::Stats(Box::new(gw.stats())),
+        Ok(req) => answer(req),
         Err(e) => Response::Error {
             message: format!("bad request ({e}); expected {{\"cmd\":\"sessions\"}} or {{\"cmd\":\"stats\"}}"),
         },

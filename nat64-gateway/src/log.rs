@@ -147,6 +147,27 @@ impl Display for Rfc3339 {
     }
 }
 
+/// A one-line description of a packet for debug logs: version, protocol,
+/// addresses.
+pub(crate) struct PacketSummary<'a>(pub(crate) &'a [u8]);
+
+impl std::fmt::Display for PacketSummary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = self.0;
+        match p.first().map(|b| b >> 4) {
+            Some(6) if p.len() >= 40 => {
+                let a = |o: usize| std::net::Ipv6Addr::from(<[u8; 16]>::try_from(&p[o..o + 16]).unwrap_or([0; 16]));
+                write!(f, "ipv6:{}>{}:nh{}:len{}", a(8), a(24), p[6], p.len())
+            }
+            Some(4) if p.len() >= 20 => {
+                let a = |o: usize| std::net::Ipv4Addr::new(p[o], p[o + 1], p[o + 2], p[o + 3]);
+                write!(f, "ipv4:{}>{}:p{}:len{}", a(12), a(16), p[9], p.len())
+            }
+            _ => write!(f, "garbage:len{}", p.len()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,13 +6,11 @@
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
-use std::sync::Arc;
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
-use crate::control::Stats;
-use crate::gateway::Gateway;
 use crate::log::Level;
+use crate::snapshot::Stats;
 use crate::sys;
 
 /// The default endpoint.
@@ -173,10 +171,11 @@ fn esc(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// Serves `GET /metrics` until the gateway stops.
-pub(crate) fn serve(gw: Arc<Gateway>, listener: TcpListener) {
+/// Serves `GET /metrics` until `stop` is readable (the gateway stops),
+/// rendering the snapshots `stats` takes.
+pub(crate) fn serve(listener: TcpListener, stop: RawFd, stats: impl Fn() -> Stats) {
     loop {
-        match sys::poll_readable(listener.as_raw_fd(), gw.stop_fd(), None) {
+        match sys::poll_readable(listener.as_raw_fd(), stop, None) {
             Ok([_, true]) => return,
             Ok([true, _]) => {}
             Ok(_) => continue,
@@ -186,13 +185,13 @@ pub(crate) fn serve(gw: Arc<Gateway>, listener: TcpListener) {
             }
         }
         let Ok((stream, _)) = listener.accept() else { continue };
-        if let Err(e) = answer(&gw, stream) {
+        if let Err(e) = answer(&stats, stream) {
             crate::log!(Level::Debug, "metrics_request_failed", error = e);
         }
     }
 }
 
-fn answer(gw: &Gateway, mut stream: TcpStream) -> std::io::Result<()> {
+fn answer(stats: &impl Fn() -> Stats, mut stream: TcpStream) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut req = Vec::new();
@@ -209,11 +208,7 @@ fn answer(gw: &Gateway, mut stream: TcpStream) -> std::io::Result<()> {
     let mut parts = line.split_whitespace();
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let (status, ctype, body) = if method == "GET" && (path == "/metrics" || path.starts_with("/metrics?")) {
-        (
-            "200 OK",
-            "text/plain; version=0.0.4; charset=utf-8",
-            render(&gw.stats()),
-        )
+        ("200 OK", "text/plain; version=0.0.4; charset=utf-8", render(&stats()))
     } else {
         (
             "404 Not Found",

@@ -303,6 +303,15 @@ pub fn forwarding_off() -> Vec<&'static str> {
     off
 }
 
+/// Appends the routes of `more` that `routes` lacks.
+pub fn add_new(routes: &mut Vec<Cidr>, more: Vec<Cidr>) {
+    for r in more {
+        if !routes.contains(&r) {
+            routes.push(r);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 //! one directly.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use nat64_core::nat64::Nat64Config;
@@ -62,64 +62,11 @@ impl Xlat {
     }
 }
 
-/// Whose packets are translated: the sources allowed on the side that
-/// opens connections, so that the gateway is never an open relay. IPv6
-/// sources in SIIT and NAT64 mode, IPv4 sources (the host's own
-/// applications) in CLAT mode. An ICMP error is judged by the destination
-/// of the packet it quotes (the client it is about), since routers
-/// anywhere on the path may send one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Clients {
-    /// IPv6 packets must come from one of these prefixes.
-    V6(Vec<Ipv6Prefix>),
-    /// IPv4 packets must come from one of these prefixes.
-    V4(Vec<Ipv4Prefix>),
-}
-
-impl Clients {
-    /// Whether `pkt` (an IP packet read from the device) may be translated.
-    /// Packets of the other family, and packets too short to tell, pass:
-    /// the core judges them.
-    pub fn allows(&self, pkt: &[u8]) -> bool {
-        match self {
-            Clients::V6(list) => {
-                // Multicast (the kernel's own neighbour discovery and MLD) is
-                // never translated: the core calls it not ours.
-                if pkt.len() < 40 || pkt[0] >> 4 != 6 || pkt[24] == 0xff {
-                    return true;
-                }
-                // ICMPv6 error (type < 128, RFC 4443 section 2.1) quoting a
-                // packet: the quoted destination is the client.
-                let a = if pkt[6] == 58 && pkt.len() >= 88 && pkt[40] < 128 {
-                    &pkt[72..88]
-                } else {
-                    &pkt[8..24]
-                };
-                let a = Ipv6Addr::from(<[u8; 16]>::try_from(a).unwrap_or([0; 16]));
-                list.iter().any(|p| p.contains(a))
-            }
-            Clients::V4(list) => {
-                if pkt.len() < 20 || pkt[0] >> 4 != 4 {
-                    return true;
-                }
-                let ihl = usize::from(pkt[0] & 15) * 4;
-                let icmp_error = pkt[9] == 1 && pkt.len() >= ihl + 28 && matches!(pkt[ihl], 3 | 4 | 5 | 11 | 12);
-                let off = if icmp_error { ihl + 8 + 16 } else { 12 };
-                let a = Ipv4Addr::new(pkt[off], pkt[off + 1], pkt[off + 2], pkt[off + 3]);
-                list.iter().any(|p| p.contains(a))
-            }
-        }
-    }
-
-    /// The prefixes, as text.
-    pub fn describe(&self) -> String {
-        let v: Vec<String> = match self {
-            Clients::V6(l) => l.iter().map(|p| p.to_string()).collect(),
-            Clients::V4(l) => l.iter().map(|p| p.to_string()).collect(),
-        };
-        v.join(",")
-    }
-}
+/// Whose packets are translated (the core's client filter, which keeps the
+/// gateway from being an open relay): IPv6 sources in SIIT and NAT64 mode,
+/// IPv4 sources (the host's own applications) in CLAT mode; an ICMP error is
+/// judged by the client it quotes.
+pub use nat64_core::clients::Clients;
 
 /// An address or route prefix: `addr/len`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -273,6 +220,7 @@ pub struct Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv6Addr;
 
     fn v6(src: &str, dst: &str, nh: u8, payload: &[u8]) -> Vec<u8> {
         let mut p = vec![0x60, 0, 0, 0];

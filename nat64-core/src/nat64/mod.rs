@@ -13,5 +13,7 @@ pub mod tcp;
 pub use default_table::{DefaultTable, TableLimits};
 pub use pool4::{Pool4, Pool4Entry, Pool4Error};
 pub use reassembly::{Reassembler, ReassemblyLimits, ReassemblyStats};
-pub use stateful::{Nat64, Nat64Config, Nat64ConfigError, Nat64Stats, SessionFilter, Timeouts, UDP_MIN};
+pub use stateful::{
+    Nat64, Nat64Config, Nat64ConfigError, Nat64Stats, ReconfigureReport, SessionFilter, Timeouts, UDP_MIN,
+};
 pub use table::{Bib, InsertError, Instant, Proto, Session, SessionTable, Taddr4, Taddr6, TcpState};

@@ -20,6 +20,9 @@ use crate::translate::{parse46, Engine, ErrorMap, Map46, Map64, Pass};
 use crate::verdict::{Counters, Direction, DropReason, Emitted, Held, NotOurs, Verdict};
 use crate::wire::{be16, proto, V4Header, V6Header};
 
+mod reconfigure;
+pub use reconfigure::ReconfigureReport;
+
 /// RFC 6146 section 4 timeouts, with Jool's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
@@ -143,6 +146,32 @@ pub enum Nat64ConfigError {
     },
 }
 
+/// Adds the static BIB entries (RFC 6146 section 3.1: BIB entries may be
+/// created manually) to `table`; an entry already there is kept. Any port of
+/// a pool4 address may be published, also outside the dynamic range (a
+/// service on 80 with ephemeral ports 61001-65535).
+fn add_static_bibs<T: SessionTable>(table: &mut T, bibs: &[Bib], pool4: &Pool4) -> Result<(), Nat64ConfigError> {
+    for b in bibs {
+        let bad = |why| Nat64ConfigError::StaticBib {
+            proto: b.proto,
+            v6: b.v6,
+            v4: b.v4,
+            why,
+        };
+        if !pool4.contains_addr(b.v4.addr) {
+            return Err(bad("the IPv4 address is not a pool4 address"));
+        }
+        table.add_bib(Bib { is_static: true, ..*b }).map_err(|e| {
+            bad(match e {
+                InsertError::V4InUse { .. } => "the IPv4 transport address is already bound",
+                InsertError::V6InUse { .. } => "the IPv6 transport address is already bound",
+                _ => "the table refused it",
+            })
+        })?;
+    }
+    Ok(())
+}
+
 /// An unsolicited IPv4 SYN kept for a simultaneous open.
 #[derive(Debug)]
 struct HeldSyn {
@@ -239,26 +268,7 @@ impl<T: SessionTable> Nat64<T> {
             return Err(Nat64ConfigError::UdpTimeout(cfg.timeouts.udp));
         }
         let pool4 = Pool4::new(&cfg.pool4)?;
-        for b in &cfg.static_bib {
-            let bad = |why| Nat64ConfigError::StaticBib {
-                proto: b.proto,
-                v6: b.v6,
-                v4: b.v4,
-                why,
-            };
-            // Any port of a pool4 address may be published, also outside
-            // the dynamic range (a service on 80 with ephemeral 61001-65535).
-            if !pool4.contains_addr(b.v4.addr) {
-                return Err(bad("the IPv4 address is not a pool4 address"));
-            }
-            table.add_bib(Bib { is_static: true, ..*b }).map_err(|e| {
-                bad(match e {
-                    InsertError::V4InUse { .. } => "the IPv4 transport address is already bound",
-                    InsertError::V6InUse { .. } => "the IPv6 transport address is already bound",
-                    _ => "the table refused it",
-                })
-            })?;
-        }
+        add_static_bibs(&mut table, &cfg.static_bib, &pool4)?;
         Ok(Nat64 {
             eng: Engine::for_nat64(cfg.xlat.clone()),
             pool6,
