@@ -16,7 +16,7 @@ use super::tcp::{self, Lifetime, Segment};
 use crate::addr::Prefix64;
 use crate::config::{Config, ConfigError};
 use crate::icmp;
-use crate::translate::{parse46, Engine, ErrorMap, Map46, Map64, Pass};
+use crate::translate::{parse46, Engine, ErrorMap, Map46, Map64, Pass, To4, To6};
 use crate::verdict::{Counters, Direction, DropReason, Emitted, Held, NotOurs, Verdict};
 use crate::wire::{be16, proto, V4Header, V6Header};
 
@@ -512,10 +512,10 @@ impl<T: SessionTable> Nat64<T> {
             dport: None,
         };
         if !hairpin {
-            return self.eng.body64(pkt, &h, &chain, m, false, out);
+            return self.eng.body::<To4>(pkt, (&h, &chain), m, false, out);
         }
         let mut scratch = core::mem::take(&mut self.scratch);
-        let v = self.eng.body64(pkt, &h, &chain, m, true, &mut scratch);
+        let v = self.eng.body::<To4>(pkt, (&h, &chain), m, true, &mut scratch);
         let r = self.hairpin_back(v, &scratch, pkt, out, now);
         self.scratch = scratch;
         r
@@ -868,7 +868,7 @@ impl<T: SessionTable> Nat64<T> {
             sport: None,
             dport: Some(client.port),
         };
-        self.eng.body46(pkt, &h, m, pass, out)
+        self.eng.body::<To6>(pkt, &h, m, pass != Pass::Wire, out)
     }
 
     /// RFC 6146 section 3.5: an IPv4 packet for a pool4 address nobody on
