@@ -3,9 +3,10 @@
 //! both directions.
 //!
 //! What differs between IPv6 -> IPv4 (RFC 7915 section 5) and IPv4 -> IPv6
-//! (section 4) is a [`Dir`]: the address families (and so the checksum
-//! pseudo-headers), the ICMP protocol numbers and type tables, the UDP
-//! checksum-zero policy, and the IP header checks and writing. The shared
+//! (section 4) is a [`Dir`]: its input and output address [`Family`] (the
+//! checksum pseudo-headers and the ICMP protocol numbers), the ICMP type
+//! table, the UDP checksum-zero policy, and the IP header checks and
+//! writing. The shared
 //! steps, [`Engine::body`] and [`inner_l4`], are generic over it; each
 //! direction is a zero-sized type and every method is inlined, so the
 //! monomorphised code is the straight-line code of one direction.
@@ -18,6 +19,52 @@ use crate::checksum;
 use crate::icmp::{self, Mapped};
 use crate::verdict::{Direction, DropReason, Emitted, Verdict};
 use crate::wire::{self, be16, proto, V4Header, V4Out, V6Header};
+
+/// An address family, as the checksum and ICMP rules see it.
+pub(crate) trait Family: Copy {
+    /// Its ICMP's protocol number.
+    const ICMP: u8;
+    /// Sum of the address's 16-bit words (its part of a pseudo-header).
+    fn sum(self) -> u32;
+    /// The pseudo-header of a transport segment of `len` bytes (RFC 768,
+    /// RFC 9293 section 3.1, RFC 8200 section 8.1).
+    fn pseudo(src: Self, dst: Self, proto: u8, len: usize) -> u32;
+    /// The pseudo-header its ICMP checksum covers: ICMPv6's (RFC 4443
+    /// section 2.3); ICMPv4 has none (0).
+    fn icmp_pseudo(src: Self, dst: Self, len: usize) -> u32;
+}
+
+impl Family for Ipv4Addr {
+    const ICMP: u8 = proto::ICMP;
+    #[inline(always)]
+    fn sum(self) -> u32 {
+        checksum::sum_v4(self)
+    }
+    #[inline(always)]
+    fn pseudo(src: Self, dst: Self, proto: u8, len: usize) -> u32 {
+        checksum::pseudo_v4(src, dst, proto, len as u16)
+    }
+    #[inline(always)]
+    fn icmp_pseudo(_: Self, _: Self, _: usize) -> u32 {
+        0
+    }
+}
+
+impl Family for Ipv6Addr {
+    const ICMP: u8 = proto::ICMPV6;
+    #[inline(always)]
+    fn sum(self) -> u32 {
+        checksum::sum_v6(self)
+    }
+    #[inline(always)]
+    fn pseudo(src: Self, dst: Self, proto: u8, len: usize) -> u32 {
+        checksum::pseudo_v6(src, dst, proto, len as u32)
+    }
+    #[inline(always)]
+    fn icmp_pseudo(src: Self, dst: Self, len: usize) -> u32 {
+        Self::pseudo(src, dst, proto::ICMPV6, len)
+    }
+}
 
 /// What the transport translation reads of the input packet.
 pub(crate) struct L4In<'p, A> {
@@ -57,17 +104,13 @@ pub(crate) enum L4Error {
 /// One direction of RFC 7915 translation.
 pub(crate) trait Dir {
     /// Input address family.
-    type In: Copy;
+    type In: Family;
     /// Output address family.
-    type Out: Copy;
+    type Out: Family;
     /// The view of the input's IP header(s).
     type Hdr<'h>: Copy;
     /// What the header checks decided, for [`Dir::emit`].
     type Plan: Copy;
-    /// ICMP of the input family and of the output family.
-    const ICMP_IN: u8;
-    const ICMP_OUT: u8;
-
     /// The transport part of the input packet.
     fn view<'p>(pkt: &'p [u8], h: Self::Hdr<'_>) -> L4In<'p, Self::In>;
     /// The IP-level checks (sizes, MTU, with the ICMP errors they call
@@ -97,18 +140,9 @@ pub(crate) trait Dir {
     fn udp_zero(eng: &Engine, fragmented: bool, hairpin: bool) -> UdpZero;
     /// The verdict on a UDP datagram refused by [`Dir::udp_zero`].
     fn refuse_udp_zero(eng: &mut Engine, pkt: &[u8], h: Self::Hdr<'_>, reason: DropReason, out: &mut [u8]) -> Verdict;
-
-    /// Sum of an address's 16-bit words (its part of a pseudo-header).
-    fn sum_in(a: Self::In) -> u32;
-    fn sum_out(a: Self::Out) -> u32;
-    /// The output pseudo-header of a transport segment of `len` bytes.
-    fn pseudo_out(src: Self::Out, dst: Self::Out, proto: u8, len: usize) -> u32;
     /// RFC 7915 sections 4.2 and 5.2: the type of a translated ICMP query
     /// (echo request and reply); `None` for any other type.
     fn info_type(ty: u8, code: u8) -> Option<u8>;
-    /// The checksum words the ICMP translation takes out (`.0`) and puts in
-    /// (`.1`) for the pseudo-header, which ICMPv6 has and ICMPv4 has not.
-    fn icmp_pseudo(src: Self::In, dst: Self::In, m: &Map<Self::Out>, len: usize) -> (u32, u32);
 }
 
 /// IPv6 -> IPv4 (RFC 7915 section 5).
@@ -142,8 +176,6 @@ impl Dir for To4 {
     type Out = Ipv4Addr;
     type Hdr<'h> = (&'h V6Header, &'h wire::Chain);
     type Plan = Plan4;
-    const ICMP_IN: u8 = proto::ICMPV6;
-    const ICMP_OUT: u8 = proto::ICMP;
 
     #[inline(always)]
     fn view<'p>(pkt: &'p [u8], (h, chain): Self::Hdr<'_>) -> L4In<'p, Ipv6Addr> {
@@ -250,27 +282,11 @@ impl Dir for To4 {
     }
 
     #[inline(always)]
-    fn sum_in(a: Ipv6Addr) -> u32 {
-        checksum::sum_v6(a)
-    }
-    #[inline(always)]
-    fn sum_out(a: Ipv4Addr) -> u32 {
-        checksum::sum_v4(a)
-    }
-    #[inline(always)]
-    fn pseudo_out(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, len: usize) -> u32 {
-        checksum::pseudo_v4(src, dst, proto, len as u16)
-    }
-    #[inline(always)]
     fn info_type(ty: u8, code: u8) -> Option<u8> {
         match icmp::map_6to4(ty, code, 0) {
             Ok(Mapped::Info { ty }) => Some(ty),
             _ => None,
         }
-    }
-    #[inline(always)]
-    fn icmp_pseudo(src: Ipv6Addr, dst: Ipv6Addr, _: &Map<Ipv4Addr>, len: usize) -> (u32, u32) {
-        (checksum::pseudo_v6(src, dst, proto::ICMPV6, len as u32), 0)
     }
 }
 
@@ -279,8 +295,6 @@ impl Dir for To6 {
     type Out = Ipv6Addr;
     type Hdr<'h> = &'h V4Header;
     type Plan = Plan6;
-    const ICMP_IN: u8 = proto::ICMP;
-    const ICMP_OUT: u8 = proto::ICMPV6;
 
     #[inline(always)]
     fn view<'p>(pkt: &'p [u8], h: &V4Header) -> L4In<'p, Ipv4Addr> {
@@ -417,27 +431,11 @@ impl Dir for To6 {
     }
 
     #[inline(always)]
-    fn sum_in(a: Ipv4Addr) -> u32 {
-        checksum::sum_v4(a)
-    }
-    #[inline(always)]
-    fn sum_out(a: Ipv6Addr) -> u32 {
-        checksum::sum_v6(a)
-    }
-    #[inline(always)]
-    fn pseudo_out(src: Ipv6Addr, dst: Ipv6Addr, proto: u8, len: usize) -> u32 {
-        checksum::pseudo_v6(src, dst, proto, len as u32)
-    }
-    #[inline(always)]
     fn info_type(ty: u8, code: u8) -> Option<u8> {
         match icmp::map_4to6(ty, code, 0) {
             Ok(Mapped::Info { ty }) => Some(ty),
             _ => None,
         }
-    }
-    #[inline(always)]
-    fn icmp_pseudo(_: Ipv4Addr, _: Ipv4Addr, m: &Map<Ipv6Addr>, len: usize) -> (u32, u32) {
-        (0, checksum::pseudo_v6(m.src, m.dst, proto::ICMPV6, len as u32))
     }
 }
 
@@ -498,22 +496,16 @@ impl Engine {
                         }
                         UdpZero::Amend => {
                             rewrite_ports(body, 0, 2, m.sport, m.dport, 0, 0);
-                            udp_full_checksum(body, D::pseudo_out(m.src, m.dst, proto::UDP, l4.len()));
+                            udp_full_checksum(body, D::Out::pseudo(m.src, m.dst, proto::UDP, l4.len()));
                         }
                         UdpZero::Refuse(r) => return Err(L4Error::UdpZero(r)),
                     }
                 } else {
-                    tcp_udp(
-                        body,
-                        at,
-                        D::sum_in(v.src) + D::sum_in(v.dst),
-                        D::sum_out(m.src) + D::sum_out(m.dst),
-                        m,
-                    );
+                    tcp_udp(body, at, v.src.sum() + v.dst.sum(), m.src.sum() + m.dst.sum(), m);
                 }
                 Ok(v.proto)
             }
-            p if p == D::ICMP_IN => {
+            p if p == D::In::ICMP => {
                 if v.fragmented {
                     return Err(L4Error::Drop(DropReason::FragmentedIcmp));
                 }
@@ -524,7 +516,7 @@ impl Engine {
                     return Err(L4Error::Drop(DropReason::IcmpUntranslatableType));
                 };
                 icmp_query::<D>(body, ty, v.src, v.dst, m, l4.len());
-                Ok(D::ICMP_OUT)
+                Ok(D::Out::ICMP)
             }
             p => Ok(p),
         }
@@ -547,15 +539,15 @@ pub(crate) fn inner_l4<D: Dir>(
     declared: usize,
     m: &Map<D::Out>,
 ) -> u8 {
-    let icmp = iproto == D::ICMP_IN;
+    let icmp = iproto == D::In::ICMP;
     if !first {
-        return if icmp { D::ICMP_OUT } else { iproto };
+        return if icmp { D::Out::ICMP } else { iproto };
     }
     match iproto {
         proto::TCP | proto::UDP if b.len() >= 4 => {
             let at = if iproto == proto::TCP { 16 } else { 6 };
-            let old = D::sum_in(src) + D::sum_in(dst);
-            let new = D::sum_out(m.src) + D::sum_out(m.dst);
+            let old = src.sum() + dst.sum();
+            let new = m.src.sum() + m.dst.sum();
             if b.len() >= at + 2 && (iproto == proto::TCP || be16(b, 6) != 0) {
                 tcp_udp(b, at, old, new, m);
             } else {
@@ -569,7 +561,7 @@ pub(crate) fn inner_l4<D: Dir>(
                     icmp_query::<D>(b, ty, src, dst, m, declared);
                 }
             }
-            D::ICMP_OUT
+            D::Out::ICMP
         }
         _ => iproto,
     }
@@ -590,9 +582,8 @@ fn tcp_udp<A>(b: &mut [u8], at: usize, old: u32, new: u32, m: &Map<A>) {
 /// length).
 #[inline(always)]
 fn icmp_query<D: Dir>(b: &mut [u8], ty: u8, src: D::In, dst: D::In, m: &Map<D::Out>, len: usize) {
-    let (p_old, p_new) = D::icmp_pseudo(src, dst, m, len);
-    let old = p_old + u32::from(u16::from_be_bytes([b[0], b[1]]));
-    let new = p_new + u32::from(u16::from_be_bytes([ty, b[1]]));
+    let old = D::In::icmp_pseudo(src, dst, len) + u32::from(u16::from_be_bytes([b[0], b[1]]));
+    let new = D::Out::icmp_pseudo(m.src, m.dst, len) + u32::from(u16::from_be_bytes([ty, b[1]]));
     let (old, new) = if b.len() >= 6 {
         rewrite_ports(b, 4, 4, m.sport.or(m.dport), None, old, new)
     } else {

@@ -103,21 +103,15 @@ impl Engine {
             out[28 + qlen..28 + qlen + ext_len].copy_from_slice(&ext[..ext_len]);
         }
         let icmp_len = 8 + qlen + ext_len;
-        let o = &mut out[20..20 + icmp_len];
-        o[0] = ty;
-        o[1] = code;
-        o[2] = 0;
-        o[3] = 0;
-        o[4..8].copy_from_slice(&match rest {
+        let rest = match rest {
             Rest::Mtu => {
                 let m = icmp::fn_mtu_from_ptb(be32(l4, 4), self.cfg.mtu4, self.cfg.mtu6);
                 [0, 0, (m >> 8) as u8, m as u8]
             }
             Rest::Pointer(p) => [p, 0, 0, 0],
             Rest::Unused => [0, attr, 0, 0],
-        });
-        let c = checksum::finish(checksum::sum(o));
-        o[2..4].copy_from_slice(&c.to_be_bytes());
+        };
+        icmp_header(&mut out[20..20 + icmp_len], ty, code, rest, 0);
         let total = 20 + icmp_len;
         let id = match chain.frag() {
             Some(f) => f.id as u16,
@@ -229,17 +223,8 @@ impl Engine {
             Rest::Pointer(p) => u32::from(p).to_be_bytes(),
             Rest::Unused => [attr, 0, 0, 0],
         };
-        let o = &mut out[40..40 + icmp_len];
-        o[0] = ty;
-        o[1] = code;
-        o[2] = 0;
-        o[3] = 0;
-        o[4..8].copy_from_slice(&rest);
-        let s = checksum::add(
-            checksum::pseudo_v6(src6, dst6, proto::ICMPV6, icmp_len as u32),
-            checksum::sum(o),
-        );
-        o[2..4].copy_from_slice(&checksum::finish(s).to_be_bytes());
+        let pseudo = checksum::pseudo_v6(src6, dst6, proto::ICMPV6, icmp_len as u32);
+        icmp_header(&mut out[40..40 + icmp_len], ty, code, rest, pseudo);
         let tc = if self.cfg.zeroize_traffic_class { 0 } else { h.tos };
         wire::write_v6(out, tc, icmp_len as u16, proto::ICMPV6, h.ttl - 1, src6, dst6);
         let direction = if pass == Pass::Wire {
@@ -279,14 +264,7 @@ impl Engine {
             return Verdict::Dropped(DropReason::OutputTooSmall);
         }
         out[28..total].copy_from_slice(&pkt[..quote]);
-        let o = &mut out[20..total];
-        o[0] = ty;
-        o[1] = code;
-        o[2] = 0;
-        o[3] = 0;
-        o[4..8].copy_from_slice(&rest);
-        let c = checksum::finish(checksum::sum(o));
-        o[2..4].copy_from_slice(&c.to_be_bytes());
+        icmp_header(&mut out[20..total], ty, code, rest, 0);
         let id = self.next_ipv4_id(false);
         V4Out {
             tos: 0,
@@ -339,17 +317,8 @@ impl Engine {
             return Verdict::Dropped(DropReason::OutputTooSmall);
         }
         out[48..total].copy_from_slice(&pkt[..quote]);
-        let o = &mut out[40..total];
-        o[0] = ty;
-        o[1] = code;
-        o[2] = 0;
-        o[3] = 0;
-        o[4..8].copy_from_slice(&rest);
-        let s = checksum::add(
-            checksum::pseudo_v6(src, h.src, proto::ICMPV6, (total - 40) as u32),
-            checksum::sum(o),
-        );
-        o[2..4].copy_from_slice(&checksum::finish(s).to_be_bytes());
+        let pseudo = checksum::pseudo_v6(src, h.src, proto::ICMPV6, (total - 40) as u32);
+        icmp_header(&mut out[40..total], ty, code, rest, pseudo);
         wire::write_v6(
             out,
             0,
@@ -364,6 +333,20 @@ impl Engine {
             reason,
         }
     }
+}
+
+/// Writes the ICMP header (type, code, rest of header) at `o[..8]`, in front
+/// of the message body at `o[8..]`, and its checksum over `o` and `pseudo`:
+/// 0 for ICMPv4, the pseudo-header for ICMPv6 (RFC 4443 section 2.3).
+#[inline]
+fn icmp_header(o: &mut [u8], ty: u8, code: u8, rest: [u8; 4], pseudo: u32) {
+    o[0] = ty;
+    o[1] = code;
+    o[2] = 0;
+    o[3] = 0;
+    o[4..8].copy_from_slice(&rest);
+    let c = checksum::finish(checksum::add(pseudo, checksum::sum(o)));
+    o[2..4].copy_from_slice(&c.to_be_bytes());
 }
 
 /// Splits an ICMP error body into the quoted datagram and an RFC 4884

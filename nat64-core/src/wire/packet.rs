@@ -83,6 +83,15 @@ pub enum WireError {
     ExtensionHeaders,
 }
 
+/// The version nibble of `b` is `expected`.
+fn check_version(b: &[u8], expected: u8) -> Result<(), WireError> {
+    match b.first().map(|b| b >> 4) {
+        None => Err(WireError::Empty),
+        Some(found) if found != expected => Err(WireError::Version { found, expected }),
+        Some(_) => Ok(()),
+    }
+}
+
 /// The transport ports of a TCP, UDP or UDP-Lite header at the start of
 /// `l4`, if its first four bytes are there.
 fn ports_of(protocol: u8, first: bool, l4: &[u8]) -> Option<(u16, u16)> {
@@ -161,16 +170,8 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
 
     fn check_header(&self) -> Result<(), WireError> {
         let b = self.buffer.as_ref();
-        let Some(&first) = b.first() else {
-            return Err(WireError::Empty);
-        };
-        if first >> 4 != 4 {
-            return Err(WireError::Version {
-                found: first >> 4,
-                expected: 4,
-            });
-        }
-        let header = usize::from(first & 0xf) * 4;
+        check_version(b, 4)?;
+        let header = self.header_len();
         if header < 20 {
             return Err(WireError::HeaderLength(header));
         }
@@ -363,15 +364,7 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
 
     fn check_header(&self) -> Result<(), WireError> {
         let b = self.buffer.as_ref();
-        let Some(&first) = b.first() else {
-            return Err(WireError::Empty);
-        };
-        if first >> 4 != 6 {
-            return Err(WireError::Version {
-                found: first >> 4,
-                expected: 6,
-            });
-        }
+        check_version(b, 6)?;
         if b.len() < 40 {
             return Err(WireError::Truncated {
                 layer: Layer::Ipv6,
