@@ -2,10 +2,21 @@
 //! header writers. Parsing comes in two strengths: strict for packets the
 //! translator receives, and lax for the packet quoted inside an ICMP error,
 //! which is usually truncated (RFC 7915 sections 4.3 and 5.3).
+//!
+//! The public part is the checked packet views, [`Ipv4Packet`],
+//! [`Ipv6Packet`] and [`IpPacket`] (with [`Summary`] for logs), for adapters
+//! that need to look at packets; the translator's own header views and
+//! writers are crate-private.
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::checksum;
+
+mod packet;
+#[cfg(test)]
+mod tests;
+
+pub use packet::{IpPacket, Ipv4Packet, Ipv6Fragment, Ipv6Packet, Layer, Summary, WireError};
 
 /// IP protocol numbers the translator treats specially.
 pub mod proto {
@@ -260,9 +271,22 @@ const MAX_EXTENSION_HEADERS: usize = 8;
 /// Segments Left 0) and Fragment.
 #[inline]
 pub(crate) fn walk_chain(b: &[u8], end: usize, first: u8) -> Result<Chain, ChainError> {
+    walk::<true>(b, end, first)
+}
+
+/// The extension header walk. `STRICT` (the translator's): a Routing header
+/// with Segments Left and an extension header after the Fragment header
+/// are errors (RFC 7915 section 5.1). Otherwise (the public views) both are
+/// walked past; headers after a Fragment header are walked only in a first
+/// fragment (in a later one they are data), and a second Fragment header is
+/// malformed. `end` must not exceed `b.len()`.
+#[inline(always)]
+fn walk<const STRICT: bool>(b: &[u8], end: usize, first: u8) -> Result<Chain, ChainError> {
     let mut next = first;
     let mut off = 40;
     let mut seen = 0;
+    // A first fragment's Fragment header, walked past (lax walk only).
+    let (mut has_frag, mut frag_offset, mut frag_mf, mut frag_id) = (false, 0, false, 0);
     loop {
         match next {
             proto::HOPOPT | proto::ROUTING | proto::DSTOPTS => {
@@ -276,38 +300,43 @@ pub(crate) fn walk_chain(b: &[u8], end: usize, first: u8) -> Result<Chain, Chain
                 if off + len > end {
                     return Err(ChainError::Malformed);
                 }
-                if next == proto::ROUTING && b[off + 3] != 0 {
+                if STRICT && next == proto::ROUTING && b[off + 3] != 0 {
                     return Err(ChainError::SegmentsLeft(off as u32 + 3));
                 }
                 next = b[off];
                 off += len;
             }
             proto::FRAGMENT => {
-                if off + 8 > end {
+                if off + 8 > end || has_frag {
                     return Err(ChainError::Malformed);
                 }
                 let fo = be16(b, off + 2);
                 let after = b[off];
-                if matches!(after, proto::HOPOPT | proto::ROUTING | proto::DSTOPTS | proto::FRAGMENT) {
+                if STRICT && matches!(after, proto::HOPOPT | proto::ROUTING | proto::DSTOPTS | proto::FRAGMENT) {
                     return Err(ChainError::FragmentThenExtension);
                 }
-                return Ok(Chain {
-                    proto: after,
-                    l4_off: off + 8,
-                    has_frag: true,
-                    frag_offset: fo >> 3,
-                    frag_mf: fo & 1 != 0,
-                    frag_id: be32(b, off + 4),
-                });
+                if STRICT || fo >> 3 != 0 {
+                    return Ok(Chain {
+                        proto: after,
+                        l4_off: off + 8,
+                        has_frag: true,
+                        frag_offset: fo >> 3,
+                        frag_mf: fo & 1 != 0,
+                        frag_id: be32(b, off + 4),
+                    });
+                }
+                (has_frag, frag_offset, frag_mf, frag_id) = (true, 0, fo & 1 != 0, be32(b, off + 4));
+                next = after;
+                off += 8;
             }
             _ => {
                 return Ok(Chain {
                     proto: next,
                     l4_off: off,
-                    has_frag: false,
-                    frag_offset: 0,
-                    frag_mf: false,
-                    frag_id: 0,
+                    has_frag,
+                    frag_offset,
+                    frag_mf,
+                    frag_id,
                 })
             }
         }
@@ -316,6 +345,13 @@ pub(crate) fn walk_chain(b: &[u8], end: usize, first: u8) -> Result<Chain, Chain
             return Err(ChainError::Malformed);
         }
     }
+}
+
+/// [`walk`] for the public views: Segments Left and headers after a first
+/// fragment's Fragment header allowed.
+#[inline]
+pub(crate) fn walk_lax(b: &[u8], end: usize, first: u8) -> Result<Chain, ChainError> {
+    walk::<false>(b, end, first)
 }
 
 /// RFC 7915 section 4.1: whether the IPv4 options hold an unexpired Loose
