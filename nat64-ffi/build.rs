@@ -14,5 +14,6 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 }
 
-/// The ABI version in the SONAME (`libnat64.so.0`); install.sh reads it from here.
+/// The ABI version in the SONAME (`libnat64.so.0`); nat64-ffi/install.sh names the
+/// same and refuses to install a library whose SONAME differs.
 const SONAME_MAJOR: u32 = 0;

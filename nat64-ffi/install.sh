@@ -15,7 +15,9 @@
 # --libdir   the library folder (default PREFIX/lib; e.g. /usr/lib/x86_64-linux-gnu)
 # --destdir  a staging root prepended to every path, for packaging (env DESTDIR);
 #            the .pc files still name the real prefix
-# --uninstall  remove exactly the files this script installs
+# --uninstall  remove what this script installed there: the library the libnat64.so.0
+#              link points to (whatever its version), links that point to it, the
+#              header and .pc files it wrote, and libnat64.a
 #
 # The static library's Libs come from `rustc --print native-static-libs`, for this
 # toolchain and target.
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case $PREFIX in /*) ;; *) die "--prefix must be an absolute path, not '$PREFIX'" ;; esac
+case $DESTDIR in ""|/*) ;; *) die "--destdir must be an absolute path, not '$DESTDIR'" ;; esac
 LIBDIR=${LIBDIR:-$PREFIX/lib}
 case $LIBDIR in /*) ;; *) die "--libdir must be an absolute path, not '$LIBDIR'" ;; esac
 INCLUDEDIR=$PREFIX/include
@@ -47,10 +50,27 @@ REAL=libnat64.so.$VERSION
 FILES=("$INCLUDEDIR/nat64.h" "$LIBDIR/$REAL" "$LIBDIR/$SONAME" "$LIBDIR/libnat64.so" "$LIBDIR/libnat64.a"
   "$LIBDIR/pkgconfig/nat64.pc" "$LIBDIR/pkgconfig/nat64-static.pc")
 
+D=$DESTDIR$LIBDIR
+# The real file a previous install left: what its libnat64.so.0 link names (any version).
+previous=
+if [ -L "$D/$SONAME" ]; then
+  previous=$(readlink "$D/$SONAME")
+  case $previous in libnat64.so.[0-9]*.*) ;; *) previous= ;; esac # not ours: leave it
+fi
+ours() { grep -q "$1" "$2" 2>/dev/null; } # ours PATTERN FILE: a file we wrote
+remove() { rm -f "$1" && echo "removed $1"; }
+
 if [ "$UNINSTALL" = 1 ]; then
-  for f in "${FILES[@]}"; do
-    if [ -e "$DESTDIR$f" ] || [ -L "$DESTDIR$f" ]; then rm -f "$DESTDIR$f" && echo "removed $DESTDIR$f"; fi
+  [ -n "$previous" ] && [ -f "$D/$previous" ] && remove "$D/$previous"
+  [ "$(readlink "$D/$SONAME" 2>/dev/null)" = "$previous" ] && [ -n "$previous" ] && remove "$D/$SONAME"
+  [ "$(readlink "$D/libnat64.so" 2>/dev/null)" = "$SONAME" ] && remove "$D/libnat64.so"
+  ours 'nat64.h: the C API of nat64-core' "$DESTDIR$INCLUDEDIR/nat64.h" && remove "$DESTDIR$INCLUDEDIR/nat64.h"
+  for pc in nat64 nat64-static; do
+    ours '^URL: https://github.com/nat64/nat64$' "$D/pkgconfig/$pc.pc" && remove "$D/pkgconfig/$pc.pc"
   done
+  # libnat64.a carries no mark of its own; it is ours when the .pc files were.
+  [ -f "$D/libnat64.a" ] && ours 'nat64_translator_translate' <(nm -g --defined-only "$D/libnat64.a" 2>/dev/null) \
+    && remove "$D/libnat64.a"
   exit 0
 fi
 
@@ -76,6 +96,8 @@ install -m 644 include/nat64.h "$DESTDIR$INCLUDEDIR/nat64.h"
 install -m 755 "$BUILT/libnat64.so" "$DESTDIR$LIBDIR/$REAL"
 strip --strip-unneeded "$DESTDIR$LIBDIR/$REAL"
 ln -sfn "$REAL" "$DESTDIR$LIBDIR/$SONAME"
+# An upgrade: the previous version's file is no longer linked to.
+if [ -n "$previous" ] && [ "$previous" != "$REAL" ] && [ -f "$D/$previous" ]; then remove "$D/$previous"; fi
 ln -sfn "$SONAME" "$DESTDIR$LIBDIR/libnat64.so"
 install -m 644 "$BUILT/libnat64.a" "$DESTDIR$LIBDIR/libnat64.a"
 strip --strip-debug "$DESTDIR$LIBDIR/libnat64.a"

@@ -47,10 +47,12 @@ unzip -q "$WHEEL" -d "$WORK/unpacked"
 SO=$(echo "$WORK"/unpacked/nat64/_nat64.*so)
 [ -f "$SO" ] || fail "no nat64/_nat64*.so in $NAME"
 [[ $(basename "$SO") == _nat64.abi3.so ]] || fail "the extension is $(basename "$SO"), not _nat64.abi3.so"
-if readelf -S --wide "$SO" | grep -E '\.(debug_[a-z_]+|symtab)\b'; then
+command -v readelf >/dev/null || fail "readelf is missing (Debian: apt-get install binutils): the strip check needs it"
+SECTIONS=$(readelf -S --wide "$SO") || fail "readelf cannot read $(basename "$SO")"
+if grep -E '\.(debug_[a-z_]+|symtab)\b' <<<"$SECTIONS"; then
   fail "$(basename "$SO") in the wheel is not stripped (sections above); [tool.maturin] strip = true"
 fi
-echo "extension: $(basename "$SO") ($(stat -c %s "$SO") bytes), $(file -b "$SO" | grep -o 'stripped\|not stripped')"
+echo "extension: $(basename "$SO") ($(stat -c %s "$SO") bytes), stripped (no .debug_* or .symtab sections)"
 for f in nat64/__init__.py nat64/_nat64.pyi nat64/py.typed; do
   [ -f "$WORK/unpacked/$f" ] || fail "$f is missing from $NAME"
 done

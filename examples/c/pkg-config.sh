@@ -29,14 +29,24 @@ if o=$(bash nat64-ffi/install.sh --prefix /usr/local --destdir "$TMP/stage" 2>&1
   check "staged: nat64.pc names prefix=/usr/local" grep -qx 'prefix=/usr/local' "$TMP/stage/usr/local/lib/pkgconfig/nat64.pc"
   check "staged: header and libraries under DESTDIR" test -f "$TMP/stage/usr/local/include/nat64.h" -a -f "$TMP/stage/usr/local/lib/libnat64.a" \
     -a -L "$TMP/stage/usr/local/lib/libnat64.so.0"
+  # An upgrade over an older version: its library file goes, the links name the new one.
+  SL=$TMP/stage/usr/local/lib
+  cp "$SL/libnat64.so.0" "$SL/libnat64.so.0.0.9" && ln -sfn libnat64.so.0.0.9 "$SL/libnat64.so.0"
+  touch "$SL/libother.so.1" # someone else's file in the same folder
+  bash nat64-ffi/install.sh --prefix /usr/local --destdir "$TMP/stage" >/dev/null 2>&1
+  check "reinstall over 0.0.9: its file removed, libnat64.so.0 names the new version" bash -c \
+    "[ ! -e '$SL/libnat64.so.0.0.9' ] && [[ \$(readlink '$SL/libnat64.so.0') == libnat64.so.[0-9]*.[0-9]*.[0-9]* ]] && [ -f '$SL/'\$(readlink '$SL/libnat64.so.0') ]"
   bash nat64-ffi/install.sh --prefix /usr/local --destdir "$TMP/stage" --uninstall >/dev/null
   left=$(find "$TMP/stage" -type f -o -type l)
-  if [ -z "$left" ]; then ok "--uninstall removes every installed file"; else bad "--uninstall removes every installed file" "$left"; fi
+  if [ "$left" = "$SL/libother.so.1" ]; then ok "--uninstall removes every installed file and nothing else"
+  else bad "--uninstall removes every installed file and nothing else" "$left"; fi
 else
   bad "install.sh --prefix /usr/local --destdir (staged)" "$o"
 fi
 check "install.sh refuses an unknown argument by name" bash -c \
   'o=$(bash nat64-ffi/install.sh --perfix /x 2>&1); [ $? = 2 ] && grep -q "unknown argument .--perfix" <<<"$o"'
+check "install.sh refuses a relative --destdir by name" bash -c \
+  'o=$(bash nat64-ffi/install.sh --destdir stage 2>&1); [ $? = 2 ] && grep -q "destdir must be an absolute path, not .stage" <<<"$o"'
 
 P=$TMP/prefix
 if ! o=$(bash nat64-ffi/install.sh --prefix "$P" 2>&1); then bad "install.sh --prefix $P" "$o"; echo "pkg-config: $PASS passed, $FAIL failed"; exit 1; fi
@@ -50,7 +60,7 @@ check "installed libnat64.so has SONAME libnat64.so.0" bash -c "readelf -d '$L/l
 check "libnat64.so -> libnat64.so.0 -> libnat64.so.VERSION" bash -c \
   "[ \"\$(readlink '$L/libnat64.so')\" = libnat64.so.0 ] && [[ \$(readlink '$L/libnat64.so.0') == libnat64.so.[0-9]* ]]"
 for f in "$L/libnat64.so.0" "$L/libnat64.a"; do
-  check "$(basename "$f") has no debug sections (stripped; $(du -kL "$f" | cut -f1) KiB)" bash -c "! readelf -S '$f' 2>/dev/null | grep -q '\.debug_'"
+  check "$(basename "$f") has no debug sections (stripped; $(du -kL "$f" | cut -f1) KiB)" bash -c "s=\$(readelf -S '$f') && [ -n \"\$s\" ] && ! grep -q '\.debug_' <<<\"\$s\""
 done
 
 HELLO=examples/c/hello_nat64.c
