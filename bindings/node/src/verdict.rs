@@ -8,6 +8,7 @@ use nat64_core::{
     OUTPUT_BUFFER_LEN as CORE_OUTPUT_BUFFER_LEN,
 };
 
+use crate::args::{Index, Int};
 use crate::check;
 
 /// Packet bytes handed to JS as a new `Buffer` holding a copy
@@ -487,8 +488,8 @@ impl Batch {
     }
     /// The verdict of packet `i` (negative counts from the end).
     #[napi(ts_return_type = "Verdict")]
-    pub fn get(&self, i: i32) -> Result<JsVerdict> {
-        let n = self.verdicts.len() as i64;
+    pub fn get(&self, #[napi(ts_arg_type = "number")] i: Int<i32, Index>) -> Result<JsVerdict> {
+        let (i, n) = (i.0, self.verdicts.len() as i64);
         let j = if i < 0 { i64::from(i) + n } else { i64::from(i) };
         if j < 0 || j >= n {
             return Err(Error::from_reason("batch index out of range"));
