@@ -318,11 +318,12 @@ impl Nat64 {
     #[napi(ts_return_type = "Verdict")]
     pub fn translate(
         &mut self,
+        env: Env,
         #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>,
         #[napi(ts_arg_type = "number | bigint")] now: Now,
-    ) -> JsVerdict {
-        let v = self.inner.translate(&packet, self.out.bytes(), instant(now));
-        scratch_verdict(v, &self.out)
+    ) -> Result<JsVerdict> {
+        let v = self.inner.translate(&packet, self.out.bytes(&env)?, instant(now));
+        Ok(scratch_verdict(v, &self.out))
     }
     /// Translates one packet at `now` into `out`.
     #[napi(ts_return_type = "VerdictInto")]
@@ -348,9 +349,12 @@ impl Nat64 {
     /// Runs the timers at `now`: a verdict (an ICMP error for a held SYN
     /// that timed out), or null when there is nothing more to do.
     #[napi(ts_return_type = "Verdict | null")]
-    pub fn poll(&mut self, #[napi(ts_arg_type = "number | bigint")] now: Now) -> Option<JsVerdict> {
-        let v = self.inner.poll(instant(now), self.out.bytes())?;
-        Some(scratch_verdict(v, &self.out))
+    pub fn poll(&mut self, env: Env, #[napi(ts_arg_type = "number | bigint")] now: Now) -> Result<Option<JsVerdict>> {
+        let out = self.out.bytes(&env)?;
+        Ok(self
+            .inner
+            .poll(instant(now), out)
+            .map(|v| scratch_verdict(v, &self.out)))
     }
     /// When `poll` next has work (microseconds), or null.
     #[napi]

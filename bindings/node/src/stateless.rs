@@ -249,9 +249,13 @@ impl Translator {
     }
     /// Translates one packet.
     #[napi(ts_return_type = "Verdict")]
-    pub fn translate(&mut self, #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>) -> JsVerdict {
-        let v = self.inner.translate(&packet, self.out.bytes());
-        scratch_verdict(v, &self.out)
+    pub fn translate(
+        &mut self,
+        env: Env,
+        #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>,
+    ) -> Result<JsVerdict> {
+        let v = self.inner.translate(&packet, self.out.bytes(&env)?);
+        Ok(scratch_verdict(v, &self.out))
     }
     /// Translates one packet into `out` (`OUTPUT_BUFFER_LEN` bytes always
     /// suffice); the verdict says where the bytes are.

@@ -300,3 +300,42 @@ test('translateBatch: an element getter that detaches an earlier packet is seen,
   assert.notEqual(b.get(0).kind, 'Translated')
   assert.equal(b.get(1).kind, 'Translated')
 })
+
+test("the translator's output buffer, if JS gets hold of it and detaches it, is replaced", () => {
+  const pkt = udp6(P.embed('198.51.100.1'), P.embed('192.0.2.9'), 4000, 53)
+  const pkt4 = udp6('2001:db8::5', P.embed('203.0.113.2'), 4000, 53)
+  // Two of each: `ref` translates the same packets undisturbed (the IPv4
+  // Identification changes from one packet to the next).
+  const makers = [
+    ['Translator', () => ((t) => () => t.translate(pkt))(new nat64.Translator({ pool6: POOL6 }))],
+    ['Nat64', () => ((n) => () => n.translate(pkt4, 1))(new nat64.Nat64({ xlat: { pool6: POOL6 }, pool4: POOL4 }))],
+  ]
+  for (const [name, make] of makers) {
+    const [run, ref] = [make(), make()]
+    run()
+    ref()
+    // Code that replaced Buffer.from sees the views of the output buffer that
+    // the verdict is copied from; it detaches that buffer.
+    const from = Buffer.from
+    let seen = null
+    Buffer.from = function (v, ...rest) {
+      if (v instanceof Uint8Array && seen === null) seen = v
+      return from.call(this, v, ...rest)
+    }
+    try {
+      run()
+    } finally {
+      Buffer.from = from
+    }
+    assert.ok(seen, `${name}: the verdict was copied with Buffer.from`)
+    const ab = seen.buffer
+    structuredClone(ab, { transfer: [ab] })
+    assert.equal(ab.byteLength, 0, 'detached')
+    // The next translation writes into a new buffer, not into the freed one.
+    ref()
+    const v = run()
+    assert.equal(v.kind, 'Translated', name)
+    assert.deepEqual(v.packets, ref().packets, name)
+    assert.equal(seen.byteLength, 0)
+  }
+})
