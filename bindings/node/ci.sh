@@ -103,7 +103,12 @@ app
 npm install --loglevel=error --foreground-scripts "$HERE"
 [ -f "$HERE/$NODE_FILE" ] || { echo "the install did not build $NODE_FILE" >&2; exit 1; }
 node -e "$SMOKE"
-cmp "$HERE/$NODE_FILE" "$TMP/$NODE_FILE" && echo "the binary installed is the one napi build made"
+# (set -e does not stop at a failing command before &&: this must be an if.)
+if ! cmp "$HERE/$NODE_FILE" "$TMP/$NODE_FILE"; then
+  echo "install.js built a different $NODE_FILE than napi build (another --target, profile or RUSTFLAGS?)" >&2
+  exit 1
+fi
+echo "the binary installed is the one napi build made"
 
 echo "-- the source folder without Rust: install.js says what is missing"
 mkdir "$TMP/bin" && ln -s "$(command -v node)" "$TMP/bin/node"

@@ -3,17 +3,31 @@
 //! - bytes ([`Bin`], [`OutBuf`], [`Packets`]): a `Buffer` or `Uint8Array`,
 //!   else a `TypeError` naming the argument ("packet must be a Buffer or
 //!   Uint8Array, got string");
-//! - timestamps ([`Now`]) and other 64-bit counts ([`U64`]): a `number` or a
-//!   `bigint` (what `process.hrtime.bigint()` returns), a non-negative integer
-//!   below 2^64;
+//! - integers ([`Int`]: ports, MTUs, ids, limits, timestamps ([`Now`]) and
+//!   other 64-bit counts ([`U64`])): a `number` or a `bigint` (what
+//!   `process.hrtime.bigint()` returns) holding an integer in range for the
+//!   Rust type, else a `RangeError` (`ERR_OUT_OF_RANGE`) naming the argument
+//!   or field and the range; nothing is wrapped, truncated or rounded;
+//! - durations ([`Secs`]): a finite, non-negative number of seconds;
 //! - configuration objects ([`Strict`]): every key must be one the object
 //!   has; an unknown one (`mtu`, `pool_6`) is an error that names it and the
 //!   object it was in, nested objects included ("Nat64Config.pool4[0]").
+//!
+//! Borrowed bytes and JS: a [`Bin`], [`OutBuf`] or [`Packets`] points into a
+//! JS `ArrayBuffer` that JS can detach (`structuredClone(x, { transfer })`)
+//! or shrink (a resizable `ArrayBuffer`) whenever JS runs. So once a borrow is
+//! taken, no JS may run until the call's Rust code is done with it: the
+//! converters here that come after a byte argument in any method ([`Int`],
+//! [`Bin`], [`OutBuf`], strings, booleans) read values with Node-API calls
+//! that never call into JS (no getters, no `valueOf`); [`Strict`] objects,
+//! which do run getters, are never in the same call as a byte argument; and
+//! [`Packets`] reads every element (which may run an index getter or a Proxy
+//! trap) before it takes the bytes of any.
 
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use napi::bindgen_prelude::FromNapiValue;
+use napi::bindgen_prelude::{FromNapiValue, ToNapiValue, TypeName, ValueType};
 use napi::{sys, Error, Result, Status};
 
 use crate::check;
@@ -146,8 +160,10 @@ unsafe fn bytes<'a>(env: sys::napi_env, v: sys::napi_value, name: &dyn Fn() -> S
     Ok(if len == 0 {
         &[]
     } else {
-        // SAFETY: a Uint8Array of `len` bytes at `data`, kept alive by the JS
-        // caller for the duration of this synchronous call.
+        // SAFETY: a Uint8Array of `len` bytes at `data`. The value is held by
+        // the call's handle scope, so its ArrayBuffer is not collected; only
+        // JS can detach or shrink it, and none runs while the slice is in use
+        // (the module invariant above).
         unsafe { std::slice::from_raw_parts(data, len) }
     })
 }
@@ -226,8 +242,9 @@ impl OutBuf {
         if self.len == 0 {
             return Ok(&mut []);
         }
-        // SAFETY: a Uint8Array of `len` bytes, alive for this synchronous
-        // call on the JS thread (so nothing else touches it meanwhile), and
+        // SAFETY: a Uint8Array of `len` bytes, neither collected, detached nor
+        // shrunk while the call's Rust code runs (as for `bytes`: no JS runs
+        // meanwhile, and other threads cannot touch a JS heap object), and
         // disjoint from `packet`.
         Ok(unsafe { std::slice::from_raw_parts_mut(self.data, self.len) })
     }
@@ -250,10 +267,20 @@ impl FromNapiValue for Packets<'_> {
             }
             let mut n = 0;
             check(sys::napi_get_array_length(env, v, &mut n))?;
-            let mut out = Vec::with_capacity(n as usize);
+            // First every element: reading one may run JS (an index getter,
+            // a Proxy trap), which could detach or shrink a buffer read
+            // before it, so no bytes are borrowed yet. The values stay alive
+            // in the call's handle scope.
+            let mut elements = Vec::with_capacity(n as usize);
             for i in 0..n {
                 let mut e = std::ptr::null_mut();
                 check(sys::napi_get_element(env, v, i, &mut e))?;
+                elements.push(e);
+            }
+            // Then the bytes of each, as they are now; from here until the
+            // batch is translated no JS runs (see the module invariant).
+            let mut out = Vec::with_capacity(elements.len());
+            for (i, e) in elements.into_iter().enumerate() {
                 out.push(bytes(env, e, &|| format!("packets[{i}]"))?);
             }
             Ok(Packets(out))
@@ -263,29 +290,54 @@ impl FromNapiValue for Packets<'_> {
 
 // ------------------------------------------------------------------ numbers
 
-/// A non-negative integer below 2^64 from a `number` or a `bigint`; on
-/// failure, what was wrong and whether it was the type (true) or the value.
-unsafe fn u64_of(env: sys::napi_env, v: sys::napi_value) -> std::result::Result<u64, (bool, String)> {
-    const RANGE: &str = "a non-negative integer below 2^64";
+/// An integer type an [`Int`] can hold, and its range in words.
+pub trait IntType: Copy + TryFrom<i128> {
+    const RANGE: &'static str;
+}
+
+macro_rules! int_types {
+    ($($t:ty = $range:literal),* $(,)?) => {
+        $(
+            impl IntType for $t {
+                const RANGE: &'static str = $range;
+            }
+        )*
+    };
+}
+
+int_types!(
+    u8 = "an integer from 0 to 255",
+    u16 = "an integer from 0 to 65535",
+    u32 = "an integer from 0 to 4294967295",
+    u64 = "a non-negative integer below 2^64",
+    i32 = "an integer from -2147483648 to 2147483647",
+);
+
+/// Why a value is not an integer of the type asked for.
+enum Bad {
+    /// Not a number or a bigint: a `TypeError`.
+    Type(String),
+    /// Not integral, or out of range: a `RangeError`.
+    Range(String),
+}
+
+/// The exact integer a `number` or a `bigint` holds, as a `T`. Node-API's
+/// own conversions would wrap (-1 as 4294967295), truncate (1280.9 as 1280)
+/// or saturate; this refuses instead. No JS runs (no `valueOf`).
+unsafe fn int_of<T: IntType>(env: sys::napi_env, v: sys::napi_value) -> std::result::Result<T, Bad> {
+    let range = |got: String| Bad::Range(format!("must be {}, got {got}", T::RANGE));
+    let fail = |e: Error| Bad::Type(e.reason.clone());
     // SAFETY (whole body): the caller's `env` and `v`.
     unsafe {
         // One call for a number, the common case; a bigint is tried next.
         let mut d = 0f64;
-        let status = sys::napi_get_value_double(env, v, &mut d);
-        if status == sys::Status::napi_ok {
-            // 2^64 is the first double above u64::MAX.
-            if !d.is_finite() || d.fract() != 0.0 || !(0.0..18_446_744_073_709_551_616.0).contains(&d) {
-                return Err((false, format!("must be {RANGE}, got {d}")));
+        let n: i128 = if sys::napi_get_value_double(env, v, &mut d) == sys::Status::napi_ok {
+            // Every integral double below 2^64 in magnitude is exact in i128.
+            if !d.is_finite() || d.fract() != 0.0 || d.abs() >= 18_446_744_073_709_551_616.0 {
+                return Err(range(d.to_string()));
             }
-            Ok(d as u64)
-        } else if type_of(env, v).map_err(|e| (true, e.reason.clone()))? == sys::ValueType::napi_bigint {
-            let (mut n, mut lossless) = (0u64, false);
-            check(sys::napi_get_value_bigint_uint64(env, v, &mut n, &mut lossless))
-                .map_err(|e| (true, e.reason.clone()))?;
-            if lossless {
-                return Ok(n);
-            }
-            // Why not: negative, or too large.
+            d as i128
+        } else if type_of(env, v).map_err(fail)? == sys::ValueType::napi_bigint {
             let (mut sign, mut count) = (0, 0);
             // Sign and words both null: only the word count (Node-API's rule).
             check(sys::napi_get_value_bigint_words(
@@ -295,7 +347,7 @@ unsafe fn u64_of(env: sys::napi_env, v: sys::napi_value) -> std::result::Result<
                 &mut count,
                 std::ptr::null_mut(),
             ))
-            .map_err(|e| (true, e.reason.clone()))?;
+            .map_err(fail)?;
             let mut words = vec![0u64; count];
             check(sys::napi_get_value_bigint_words(
                 env,
@@ -304,48 +356,115 @@ unsafe fn u64_of(env: sys::napi_env, v: sys::napi_value) -> std::result::Result<
                 &mut count,
                 words.as_mut_ptr(),
             ))
-            .map_err(|e| (true, e.reason.clone()))?;
-            let value = words.first().copied().unwrap_or(0);
-            let zero = words.iter().all(|&w| w == 0);
-            if sign != 0 && !zero {
-                Err((false, format!("must be {RANGE}, got a negative bigint")))
-            } else if words.iter().skip(1).any(|&w| w != 0) {
-                Err((false, format!("must be {RANGE}, got a bigint of more than 64 bits")))
+            .map_err(fail)?;
+            if words.iter().skip(1).any(|&w| w != 0) {
+                return Err(range("a bigint of more than 64 bits".into()));
+            }
+            let m = i128::from(words.first().copied().unwrap_or(0));
+            if sign != 0 {
+                -m
             } else {
-                Ok(value)
+                m
             }
         } else {
-            Err((true, format!("must be a number or a bigint, got {}", describe(env, v))))
+            return Err(Bad::Type(format!(
+                "must be a number or a bigint, got {}",
+                describe(env, v)
+            )));
+        };
+        T::try_from(n).map_err(|_| range(n.to_string()))
+    }
+}
+
+/// The name of a field in a configuration object: napi-rs adds where it was
+/// ("on Pool4Entry.lastPort") and [`Strict`] makes the error a JS one.
+pub struct Field;
+
+impl ArgName for Field {
+    const NAME: &'static str = "";
+}
+
+arg_names!(
+    NowArg = "now (microseconds)",
+    Id = "id",
+    Qtype = "qtype",
+    Rcode = "rcode",
+    MaxLen = "maxLen",
+    LifetimeSecs = "lifetimeSecs",
+    Index = "index",
+);
+
+/// An integer argument named `N` (or a configuration field, [`Field`]) of
+/// type `T`: exactly the integer JS passed, or a `RangeError` saying the
+/// range ("maxLen must be an integer from 0 to 4294967295, got -1").
+pub struct Int<T, N = Field>(pub T, PhantomData<N>);
+
+impl<T, N> Int<T, N> {
+    pub fn new(v: T) -> Self {
+        Int(v, PhantomData)
+    }
+}
+
+impl<T: IntType, N: ArgName> FromNapiValue for Int<T, N> {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> Result<Self> {
+        // SAFETY: as for any argument conversion.
+        match (unsafe { int_of::<T>(env, v) }, N::NAME) {
+            (Ok(n), _) => Ok(Int::new(n)),
+            // A field: `Strict` throws it once napi-rs has said where.
+            (Err(Bad::Type(m)), "") => Err(Error::new(Status::NumberExpected, m)),
+            (Err(Bad::Range(m)), "") => Err(Error::new(Status::InvalidArg, m)),
+            (Err(Bad::Type(m)), name) => Err(type_error(env, format!("{name} {m}"))),
+            (Err(Bad::Range(m)), name) => Err(range_error(env, format!("{name} {m}"))),
         }
+    }
+}
+
+impl<T: ToNapiValue, N> ToNapiValue for Int<T, N> {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        // SAFETY: as for any return value.
+        unsafe { T::to_napi_value(env, val.0) }
+    }
+}
+
+impl<T: TypeName, N> TypeName for Int<T, N> {
+    fn type_name() -> &'static str {
+        T::type_name()
+    }
+    fn value_type() -> ValueType {
+        T::value_type()
     }
 }
 
 /// A timestamp argument `now`: microseconds since an epoch of the caller's
 /// choosing, as a `number` or a `bigint` (`process.hrtime.bigint() / 1000n`).
-pub struct Now(pub u64);
-
-impl FromNapiValue for Now {
-    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> Result<Self> {
-        // SAFETY: as for any argument conversion.
-        match unsafe { u64_of(env, v) } {
-            Ok(n) => Ok(Now(n)),
-            Err((true, m)) => Err(type_error(env, format!("now (microseconds) {m}"))),
-            Err((false, m)) => Err(range_error(env, format!("now (microseconds) {m}"))),
-        }
-    }
-}
+pub type Now = Int<u64, NowArg>;
 
 /// A 64-bit count in a configuration object (`seed`, `maxIterations`): a
-/// `number` or a `bigint`. The error names the field (napi-rs appends
-/// "on Config.seed").
-pub struct U64(pub u64);
+/// `number` or a `bigint`.
+pub type U64 = Int<u64>;
 
-impl FromNapiValue for U64 {
+/// A duration in seconds in a configuration object (`Timeouts`): a finite,
+/// non-negative `number`, fractions allowed.
+pub struct Secs(pub std::time::Duration);
+
+impl FromNapiValue for Secs {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> Result<Self> {
+        let mut d = 0f64;
         // SAFETY: as for any argument conversion.
-        unsafe { u64_of(env, v) }
-            .map(U64)
-            .map_err(|(_, m)| Error::new(Status::InvalidArg, format!("value {m}")))
+        if unsafe { sys::napi_get_value_double(env, v, &mut d) } != sys::Status::napi_ok {
+            // SAFETY: as above.
+            let got = unsafe { describe(env, v) };
+            return Err(Error::new(
+                Status::NumberExpected,
+                format!("must be a number of seconds, got {got}"),
+            ));
+        }
+        std::time::Duration::try_from_secs_f64(d).map(Secs).map_err(|_| {
+            Error::new(
+                Status::InvalidArg,
+                format!("must be a finite, non-negative number of seconds, got {d}"),
+            )
+        })
     }
 }
 
@@ -380,8 +499,39 @@ impl<T: Shaped + FromNapiValue> FromNapiValue for Strict<T> {
             if !problems.is_empty() {
                 return Err(Error::new(Status::InvalidArg, problems.join("; ")));
             }
-            Ok(Strict(T::from_napi_value(env, v)?))
+            match T::from_napi_value(env, v) {
+                Ok(t) => Ok(Strict(t)),
+                Err(e) => Err(field_error(env, e)),
+            }
         }
+    }
+}
+
+/// A field's error from [`Int`] or [`Secs`] ("must be ... on Pool4Entry.lastPort
+/// on Nat64Config.pool4", napi-rs having added where, innermost first) as a
+/// JS `RangeError` or `TypeError` that starts with the field:
+/// "Pool4Entry.lastPort (in Nat64Config.pool4) must be ...". Other errors
+/// pass unchanged.
+fn field_error(env: sys::napi_env, e: Error) -> Error {
+    let ours = matches!(e.status, Status::InvalidArg | Status::NumberExpected) && e.reason.starts_with("must be ");
+    if !ours {
+        return e;
+    }
+    let mut parts = e.reason.split(" on ");
+    let what = parts.next().unwrap_or_default();
+    let wheres: Vec<_> = parts.collect();
+    let msg = match wheres.split_first() {
+        None => format!("value {what}"),
+        Some((field, [])) => format!("{field} {what}"),
+        Some((field, outer)) => {
+            let outer: Vec<_> = outer.iter().rev().copied().collect();
+            format!("{field} (in {}) {what}", outer.join(" > "))
+        }
+    };
+    if e.status == Status::InvalidArg {
+        range_error(env, msg)
+    } else {
+        type_error(env, msg)
     }
 }
 

@@ -11,7 +11,8 @@ use nat64_core::dns64::{Answer, ClientPrefix, Decision, Dns64 as CoreDns64, Dns6
 use nat64_core::dns64::{PrefixRule as CorePrefixRule, Query, Written as CoreWritten};
 
 use crate::args::{
-    AResponse, AaaaResponse, Bin, ClientMsg, Pref64Option, Qname, Query as QueryArg, Response, Shape, Shaped, Strict,
+    AResponse, AaaaResponse, Bin, ClientMsg, Id, Int, LifetimeSecs, MaxLen, Pref64Option, Qname, Qtype,
+    Query as QueryArg, Rcode, Response, Shape, Shaped, Strict,
 };
 use crate::stateless::Prefix64;
 use crate::{addr, err, parse};
@@ -32,7 +33,8 @@ pub struct Dns64Config {
     pub translate_all: Option<bool>,
     pub allow_ipv4: Option<bool>,
     pub allow_non_global: Option<bool>,
-    pub edns_udp_size: Option<u16>,
+    #[napi(ts_type = "number")]
+    pub edns_udp_size: Option<Int<u16>>,
 }
 
 const PREFIX_RULE: Shape = Shape {
@@ -139,7 +141,7 @@ impl Dns64 {
             c.translate_all = cfg.translate_all.unwrap_or(false);
             c.allow_ipv4 = cfg.allow_ipv4.unwrap_or(false);
             c.allow_non_global = cfg.allow_non_global.unwrap_or(false);
-            c.edns_udp_size = cfg.edns_udp_size.unwrap_or(c.edns_udp_size);
+            c.edns_udp_size = cfg.edns_udp_size.map_or(c.edns_udp_size, |n| n.0);
         }
         Ok(Dns64 {
             inner: CoreDns64::new(c).map_err(err)?,
@@ -180,14 +182,14 @@ impl Dns64 {
     pub fn upstream_query(
         &self,
         #[napi(ts_arg_type = "Uint8Array")] query: Bin<QueryArg>,
-        id: u16,
+        #[napi(ts_arg_type = "number")] id: Int<u16, Id>,
         #[napi(ts_arg_type = "Uint8Array")] qname: Bin<Qname>,
-        qtype: u16,
+        #[napi(ts_arg_type = "number")] qtype: Int<u16, Qtype>,
     ) -> Result<Buffer> {
         let mut out = [0u8; 512];
         let n = self
             .inner
-            .upstream_query(&self::query(&query)?, id, &qname, qtype, &mut out)
+            .upstream_query(&self::query(&query)?, id.0, &qname, qtype.0, &mut out)
             .map_err(err)?;
         Ok(Buffer::from(out[..n].to_vec()))
     }
@@ -216,9 +218,9 @@ impl Dns64 {
         #[napi(ts_arg_type = "Uint8Array")] query: Bin<QueryArg>,
         #[napi(ts_arg_type = "Uint8Array | undefined | null")] aaaa_response: Option<Bin<AaaaResponse>>,
         #[napi(ts_arg_type = "Uint8Array | undefined | null")] a_response: Option<Bin<AResponse>>,
-        max_len: Option<u32>,
+        #[napi(ts_arg_type = "number | undefined | null")] max_len: Option<Int<u32, MaxLen>>,
     ) -> Result<Written> {
-        let mut out = vec![0u8; max_len.unwrap_or(65535) as usize];
+        let mut out = vec![0u8; max_len.map_or(65535, |n| n.0) as usize];
         let w = self
             .inner
             .synthesize(
@@ -236,9 +238,9 @@ impl Dns64 {
         &self,
         #[napi(ts_arg_type = "Uint8Array")] query: Bin<QueryArg>,
         #[napi(ts_arg_type = "Uint8Array")] response: Bin<Response>,
-        max_len: Option<u32>,
+        #[napi(ts_arg_type = "number | undefined | null")] max_len: Option<Int<u32, MaxLen>>,
     ) -> Result<Written> {
-        let mut out = vec![0u8; max_len.unwrap_or(65535) as usize];
+        let mut out = vec![0u8; max_len.map_or(65535, |n| n.0) as usize];
         let w = self
             .inner
             .relay(&self::query(&query)?, &response, &mut out)
@@ -253,10 +255,10 @@ impl Dns64 {
         #[napi(ts_arg_type = "Uint8Array")] query: Bin<QueryArg>,
         target: String,
         #[napi(ts_arg_type = "Uint8Array")] response: Bin<Response>,
-        max_len: Option<u32>,
+        #[napi(ts_arg_type = "number | undefined | null")] max_len: Option<Int<u32, MaxLen>>,
     ) -> Result<Option<Written>> {
         let name = InAddrName::new(addr(&target)?);
-        let mut out = vec![0u8; max_len.unwrap_or(65535) as usize];
+        let mut out = vec![0u8; max_len.map_or(65535, |n| n.0) as usize];
         let w = self
             .inner
             .synthesize_ptr(&self::query(&query)?, &name, &response, &mut out)
@@ -269,9 +271,9 @@ impl Dns64 {
         &self,
         #[napi(ts_arg_type = "Uint8Array")] query: Bin<QueryArg>,
         synthesize: bool,
-        max_len: Option<u32>,
+        #[napi(ts_arg_type = "number | undefined | null")] max_len: Option<Int<u32, MaxLen>>,
     ) -> Result<Written> {
-        let mut out = vec![0u8; max_len.unwrap_or(65535) as usize];
+        let mut out = vec![0u8; max_len.map_or(65535, |n| n.0) as usize];
         let w = self
             .inner
             .answer_local(&self::query(&query)?, synthesize, &mut out)
@@ -284,11 +286,11 @@ impl Dns64 {
     pub fn error_response(
         &self,
         #[napi(ts_arg_type = "Uint8Array")] client_msg: Bin<ClientMsg>,
-        rcode: u16,
-        max_len: Option<u32>,
+        #[napi(ts_arg_type = "number")] rcode: Int<u16, Rcode>,
+        #[napi(ts_arg_type = "number | undefined | null")] max_len: Option<Int<u32, MaxLen>>,
     ) -> Result<Option<Buffer>> {
-        let mut out = vec![0u8; max_len.unwrap_or(65535) as usize];
-        let n = self.inner.error_response(&client_msg, rcode, &mut out).map_err(err)?;
+        let mut out = vec![0u8; max_len.map_or(65535, |n| n.0) as usize];
+        let n = self.inner.error_response(&client_msg, rcode.0, &mut out).map_err(err)?;
         Ok(n.map(|n| Buffer::from(out[..n].to_vec())))
     }
 }
@@ -320,9 +322,9 @@ pub struct Pref64 {
 #[napi]
 impl Pref64 {
     #[napi(constructor)]
-    pub fn new(prefix: String, lifetime_secs: u32) -> Result<Self> {
+    pub fn new(prefix: String, #[napi(ts_arg_type = "number")] lifetime_secs: Int<u32, LifetimeSecs>) -> Result<Self> {
         Ok(Pref64 {
-            inner: CorePref64::new(parse(&prefix)?, lifetime_secs),
+            inner: CorePref64::new(parse(&prefix)?, lifetime_secs.0),
         })
     }
     /// Reads an option (16 bytes).

@@ -11,7 +11,7 @@ use nat64_core::nat64::{
     Session as CoreSession, SessionFilter, Taddr4, Taddr6,
 };
 
-use crate::args::{Bin, Now, OutBuf, Packet, Packets, Shape, Shaped, Strict, U64};
+use crate::args::{Bin, Int, Now, OutBuf, Packet, Packets, Secs, Shape, Shaped, Strict, U64};
 use crate::stateless::{core_config, Config, CONFIG};
 use crate::verdict::{batch, counters, scratch_verdict, verdict, Batch, Counters, JsVerdict, Scratch};
 use crate::{addr, err, parse};
@@ -33,15 +33,18 @@ fn proto(s: &str) -> Result<Proto> {
 #[napi(object)]
 pub struct Taddr {
     pub addr: String,
-    pub port: u16,
+    #[napi(ts_type = "number")]
+    pub port: Int<u16>,
 }
 
 /// One pool4 entry (ports default to 61001-65535, protocols to all three).
 #[napi(object, object_to_js = false)]
 pub struct Pool4Entry {
     pub prefix: String,
-    pub first_port: Option<u16>,
-    pub last_port: Option<u16>,
+    #[napi(ts_type = "number")]
+    pub first_port: Option<Int<u16>>,
+    #[napi(ts_type = "number")]
+    pub last_port: Option<Int<u16>>,
     #[napi(ts_type = "Array<'tcp' | 'udp' | 'icmp'>")]
     pub protocols: Option<Vec<String>>,
 }
@@ -59,19 +62,27 @@ pub struct Bib {
 /// RFC 6146 section 4 session lifetimes, in seconds.
 #[napi(object, object_to_js = false)]
 pub struct Timeouts {
-    pub udp: Option<f64>,
-    pub tcp_est: Option<f64>,
-    pub tcp_trans: Option<f64>,
-    pub icmp: Option<f64>,
-    pub tcp_incoming_syn: Option<f64>,
+    #[napi(ts_type = "number")]
+    pub udp: Option<Secs>,
+    #[napi(ts_type = "number")]
+    pub tcp_est: Option<Secs>,
+    #[napi(ts_type = "number")]
+    pub tcp_trans: Option<Secs>,
+    #[napi(ts_type = "number")]
+    pub icmp: Option<Secs>,
+    #[napi(ts_type = "number")]
+    pub tcp_incoming_syn: Option<Secs>,
 }
 
 /// Session caps.
 #[napi(object, object_to_js = false)]
 pub struct TableLimits {
-    pub max_sessions: Option<u32>,
-    pub max_sessions_per_client: Option<u32>,
-    pub client_prefix_len: Option<u8>,
+    #[napi(ts_type = "number")]
+    pub max_sessions: Option<Int<u32>>,
+    #[napi(ts_type = "number")]
+    pub max_sessions_per_client: Option<Int<u32>>,
+    #[napi(ts_type = "number")]
+    pub client_prefix_len: Option<Int<u8>>,
 }
 
 /// The stateful NAT64's configuration: `xlat` (shared settings, with
@@ -85,7 +96,8 @@ pub struct Nat64Config {
     pub address_dependent_filtering: Option<bool>,
     pub drop_externally_initiated_tcp: Option<bool>,
     pub drop_icmpv6_info: Option<bool>,
-    pub max_simultaneous_opens: Option<u32>,
+    #[napi(ts_type = "number")]
+    pub max_simultaneous_opens: Option<Int<u32>>,
     pub source_icmpv6_errors_better: Option<bool>,
     pub handle_rst_during_fin_rcv: Option<bool>,
     /// The bound on port searches per new binding (a `number` or a `bigint`).
@@ -162,10 +174,8 @@ impl Shaped for Nat64Config {
     const SHAPE: &'static Shape = &NAT64_CONFIG;
 }
 
-fn secs(s: Option<f64>, default: Duration) -> Result<Duration> {
-    s.map_or(Ok(default), |s| {
-        Duration::try_from_secs_f64(s).map_err(|e| Error::from_reason(format!("timeout {s}: {e}")))
-    })
+fn secs(s: &Option<Secs>, default: Duration) -> Duration {
+    s.as_ref().map_or(default, |s| s.0)
 }
 
 fn core_nat64_config(c: &Nat64Config) -> Result<CoreNat64Config> {
@@ -176,8 +186,8 @@ fn core_nat64_config(c: &Nat64Config) -> Result<CoreNat64Config> {
     let mut pool4 = Vec::new();
     for e in &c.pool4 {
         let mut p = CorePool4Entry::new(parse(&e.prefix)?);
-        p.first_port = e.first_port.unwrap_or(p.first_port);
-        p.last_port = e.last_port.unwrap_or(p.last_port);
+        p.first_port = e.first_port.as_ref().map_or(p.first_port, |n| n.0);
+        p.last_port = e.last_port.as_ref().map_or(p.last_port, |n| n.0);
         if let Some(ps) = &e.protocols {
             p.protocols = [false; 3];
             for x in ps {
@@ -193,22 +203,22 @@ fn core_nat64_config(c: &Nat64Config) -> Result<CoreNat64Config> {
             proto: proto(&b.proto)?,
             v6: Taddr6 {
                 addr: addr(&b.v6.addr)?,
-                port: b.v6.port,
+                port: b.v6.port.0,
             },
             v4: Taddr4 {
                 addr: addr(&b.v4.addr)?,
-                port: b.v4.port,
+                port: b.v4.port.0,
             },
             is_static: b.is_static.unwrap_or(true),
         });
     }
     if let Some(t) = &c.timeouts {
         let d = o.timeouts;
-        o.timeouts.udp = secs(t.udp, d.udp)?;
-        o.timeouts.tcp_est = secs(t.tcp_est, d.tcp_est)?;
-        o.timeouts.tcp_trans = secs(t.tcp_trans, d.tcp_trans)?;
-        o.timeouts.icmp = secs(t.icmp, d.icmp)?;
-        o.timeouts.tcp_incoming_syn = secs(t.tcp_incoming_syn, d.tcp_incoming_syn)?;
+        o.timeouts.udp = secs(&t.udp, d.udp);
+        o.timeouts.tcp_est = secs(&t.tcp_est, d.tcp_est);
+        o.timeouts.tcp_trans = secs(&t.tcp_trans, d.tcp_trans);
+        o.timeouts.icmp = secs(&t.icmp, d.icmp);
+        o.timeouts.tcp_incoming_syn = secs(&t.tcp_incoming_syn, d.tcp_incoming_syn);
     }
     let flag = |v: Option<bool>, d: bool| v.unwrap_or(d);
     o.address_dependent_filtering = flag(c.address_dependent_filtering, o.address_dependent_filtering);
@@ -216,18 +226,19 @@ fn core_nat64_config(c: &Nat64Config) -> Result<CoreNat64Config> {
     o.drop_icmpv6_info = flag(c.drop_icmpv6_info, o.drop_icmpv6_info);
     o.source_icmpv6_errors_better = flag(c.source_icmpv6_errors_better, o.source_icmpv6_errors_better);
     o.handle_rst_during_fin_rcv = flag(c.handle_rst_during_fin_rcv, o.handle_rst_during_fin_rcv);
-    if let Some(n) = c.max_simultaneous_opens {
-        o.max_simultaneous_opens = n as usize;
+    if let Some(n) = &c.max_simultaneous_opens {
+        o.max_simultaneous_opens = n.0 as usize;
     }
     if let Some(n) = &c.max_iterations {
         o.max_iterations = n.0;
     }
     if let Some(l) = &c.limits {
-        o.limits.max_sessions = l.max_sessions.map_or(o.limits.max_sessions, |n| n as usize);
+        o.limits.max_sessions = l.max_sessions.as_ref().map_or(o.limits.max_sessions, |n| n.0 as usize);
         o.limits.max_sessions_per_client = l
             .max_sessions_per_client
-            .map_or(o.limits.max_sessions_per_client, |n| n as usize);
-        o.limits.client_prefix_len = l.client_prefix_len.unwrap_or(o.limits.client_prefix_len);
+            .as_ref()
+            .map_or(o.limits.max_sessions_per_client, |n| n.0 as usize);
+        o.limits.client_prefix_len = l.client_prefix_len.as_ref().map_or(o.limits.client_prefix_len, |n| n.0);
     }
     Ok(o)
 }
@@ -248,7 +259,7 @@ pub struct Session {
 fn taddr(a: impl ToString, port: u16) -> Taddr {
     Taddr {
         addr: a.to_string(),
-        port,
+        port: Int::new(port),
     }
 }
 
@@ -307,11 +318,12 @@ impl Nat64 {
     #[napi(ts_return_type = "Verdict")]
     pub fn translate(
         &mut self,
+        env: Env,
         #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>,
         #[napi(ts_arg_type = "number | bigint")] now: Now,
-    ) -> JsVerdict {
-        let v = self.inner.translate(&packet, self.out.bytes(), instant(now));
-        scratch_verdict(v, &self.out)
+    ) -> Result<JsVerdict> {
+        let v = self.inner.translate(&packet, self.out.bytes(&env)?, instant(now));
+        Ok(scratch_verdict(v, &self.out))
     }
     /// Translates one packet at `now` into `out`.
     #[napi(ts_return_type = "VerdictInto")]
@@ -337,9 +349,12 @@ impl Nat64 {
     /// Runs the timers at `now`: a verdict (an ICMP error for a held SYN
     /// that timed out), or null when there is nothing more to do.
     #[napi(ts_return_type = "Verdict | null")]
-    pub fn poll(&mut self, #[napi(ts_arg_type = "number | bigint")] now: Now) -> Option<JsVerdict> {
-        let v = self.inner.poll(instant(now), self.out.bytes())?;
-        Some(scratch_verdict(v, &self.out))
+    pub fn poll(&mut self, env: Env, #[napi(ts_arg_type = "number | bigint")] now: Now) -> Result<Option<JsVerdict>> {
+        let out = self.out.bytes(&env)?;
+        Ok(self
+            .inner
+            .poll(instant(now), out)
+            .map(|v| scratch_verdict(v, &self.out)))
     }
     /// When `poll` next has work (microseconds), or null.
     #[napi]

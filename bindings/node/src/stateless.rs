@@ -10,7 +10,7 @@ use nat64_core::{
     Translator as CoreTranslator,
 };
 
-use crate::args::{Bin, OutBuf, Packet, Packets, Shape, Shaped, Strict, U64};
+use crate::args::{Bin, Int, OutBuf, Packet, Packets, Shape, Shaped, Strict, U64};
 use crate::verdict::{batch, counters, scratch_verdict, verdict, Batch, Counters, JsVerdict, Scratch};
 use crate::{addr, err, parse};
 
@@ -82,7 +82,8 @@ pub struct Eam {
 pub struct Ipv4Id {
     #[napi(ts_type = "'fixed' | 'counter'")]
     pub kind: String,
-    pub value: u16,
+    #[napi(ts_type = "number")]
+    pub value: Int<u16>,
 }
 
 /// The stateless translator's configuration: the fields of the core's
@@ -102,14 +103,20 @@ pub struct Config {
     pub randomize_rfc6791_addresses: Option<bool>,
     pub own_ipv4: Option<String>,
     pub own_ipv6: Option<String>,
-    pub mtu4: Option<u32>,
-    pub mtu6: Option<u32>,
-    pub lowest_ipv6_mtu: Option<u32>,
-    pub mtu_plateaus: Option<Vec<u16>>,
+    #[napi(ts_type = "number")]
+    pub mtu4: Option<Int<u32>>,
+    #[napi(ts_type = "number")]
+    pub mtu6: Option<Int<u32>>,
+    #[napi(ts_type = "number")]
+    pub lowest_ipv6_mtu: Option<Int<u32>>,
+    #[napi(ts_type = "Array<number>")]
+    pub mtu_plateaus: Option<Vec<Int<u16>>>,
     pub amend_udp_checksum_zero: Option<bool>,
     pub zeroize_traffic_class: Option<bool>,
-    pub override_tos: Option<u8>,
-    pub error_hop_limit: Option<u8>,
+    #[napi(ts_type = "number")]
+    pub override_tos: Option<Int<u8>>,
+    #[napi(ts_type = "number")]
+    pub error_hop_limit: Option<Int<u8>>,
     pub ipv4_id: Option<Ipv4Id>,
     /// The seed of the RFC 6791 address choice and the IPv4 Identification
     /// counter (a `number` or a `bigint` up to 2^64 - 1).
@@ -193,20 +200,20 @@ pub(crate) fn core_config(c: &Config) -> Result<CoreConfig> {
     }
     o.own_ipv4 = c.own_ipv4.as_deref().map(addr::<Ipv4Addr>).transpose()?;
     o.own_ipv6 = c.own_ipv6.as_deref().map(addr::<Ipv6Addr>).transpose()?;
-    o.mtu4 = c.mtu4.unwrap_or(o.mtu4);
-    o.mtu6 = c.mtu6.unwrap_or(o.mtu6);
-    o.lowest_ipv6_mtu = c.lowest_ipv6_mtu.unwrap_or(o.lowest_ipv6_mtu);
+    o.mtu4 = c.mtu4.as_ref().map_or(o.mtu4, |n| n.0);
+    o.mtu6 = c.mtu6.as_ref().map_or(o.mtu6, |n| n.0);
+    o.lowest_ipv6_mtu = c.lowest_ipv6_mtu.as_ref().map_or(o.lowest_ipv6_mtu, |n| n.0);
     if let Some(p) = &c.mtu_plateaus {
-        o.mtu_plateaus = p.clone();
+        o.mtu_plateaus = p.iter().map(|n| n.0).collect();
     }
     o.amend_udp_checksum_zero = c.amend_udp_checksum_zero.unwrap_or(o.amend_udp_checksum_zero);
     o.zeroize_traffic_class = c.zeroize_traffic_class.unwrap_or(o.zeroize_traffic_class);
-    o.override_tos = c.override_tos;
-    o.error_hop_limit = c.error_hop_limit.unwrap_or(o.error_hop_limit);
+    o.override_tos = c.override_tos.as_ref().map(|n| n.0);
+    o.error_hop_limit = c.error_hop_limit.as_ref().map_or(o.error_hop_limit, |n| n.0);
     if let Some(id) = &c.ipv4_id {
         o.ipv4_id = match id.kind.as_str() {
-            "fixed" => Ipv4IdPolicy::Fixed(id.value),
-            "counter" => Ipv4IdPolicy::Counter(id.value),
+            "fixed" => Ipv4IdPolicy::Fixed(id.value.0),
+            "counter" => Ipv4IdPolicy::Counter(id.value.0),
             _ => return Err(Error::from_reason("ipv4Id.kind is 'fixed' or 'counter'")),
         };
     }
@@ -242,9 +249,13 @@ impl Translator {
     }
     /// Translates one packet.
     #[napi(ts_return_type = "Verdict")]
-    pub fn translate(&mut self, #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>) -> JsVerdict {
-        let v = self.inner.translate(&packet, self.out.bytes());
-        scratch_verdict(v, &self.out)
+    pub fn translate(
+        &mut self,
+        env: Env,
+        #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>,
+    ) -> Result<JsVerdict> {
+        let v = self.inner.translate(&packet, self.out.bytes(&env)?);
+        Ok(scratch_verdict(v, &self.out))
     }
     /// Translates one packet into `out` (`OUTPUT_BUFFER_LEN` bytes always
     /// suffice); the verdict says where the bytes are.

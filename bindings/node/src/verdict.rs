@@ -8,6 +8,7 @@ use nat64_core::{
     OUTPUT_BUFFER_LEN as CORE_OUTPUT_BUFFER_LEN,
 };
 
+use crate::args::{Index, Int};
 use crate::check;
 
 /// Packet bytes handed to JS as a new `Buffer` holding a copy
@@ -155,6 +156,9 @@ struct Strings {
 /// The packets come either in `scratch` (the translator's output buffer, a
 /// Buffer: JS copies them out, from its Buffer pool) or as `first` (the first
 /// or only one) and `more` (all of them, when there are several).
+/// `Buffer.from` and `subarray` are whatever the globals are when it runs:
+/// code that replaced them sees views of `scratch`, which is why
+/// [`Scratch::bytes`] checks the buffer on every call.
 const BUILD_VERDICT: &str = "(function (kind, first, more, direction, len, count, firstLen, reason, scratch) { \
      let packets, packet; \
      if (scratch !== undefined) { \
@@ -170,16 +174,23 @@ const BUILD_VERDICT: &str = "(function (kind, first, more, direction, len, count
      return { kind, packets, packet, direction, len, count, firstLen, reason } })";
 
 /// A translator's output buffer, made as a JS `Buffer` so that the packets
-/// of a verdict are copied out of it by JS (`BUILD_VERDICT`).
+/// of a verdict are copied out of it by JS (`BUILD_VERDICT`), from Node's
+/// Buffer pool: a third of the cost of a new Buffer per packet from Rust.
+///
+/// JS can reach this Buffer: `BUILD_VERDICT` hands views of it to
+/// `Buffer.from`, which code in the process may have replaced, and so could
+/// keep it and detach its ArrayBuffer (`structuredClone` with `transfer`) or
+/// write into it. Writing only spoils that verdict's copy; a detach would
+/// free the memory the core writes into. So [`Scratch::bytes`] looks the
+/// memory up on every call and replaces a buffer that is no longer whole.
 pub(crate) struct Scratch {
     buf: sys::napi_ref,
-    ptr: *mut u8,
 }
 
 impl Scratch {
     pub(crate) fn new(env: &Env) -> Result<Self> {
         let (mut data, mut v, mut r) = (std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut());
-        // SAFETY: `env` is the live environment of the constructor call.
+        // SAFETY: `env` is the live environment of the call.
         unsafe {
             check(sys::napi_create_buffer(
                 env.raw(),
@@ -189,20 +200,31 @@ impl Scratch {
             ))?;
             check(sys::napi_create_reference(env.raw(), v, 1, &mut r))?;
         }
-        Ok(Scratch {
-            buf: r,
-            ptr: data.cast(),
-        })
+        Ok(Scratch { buf: r })
     }
-    /// The buffer's bytes (they never move: a Buffer's backing store is fixed).
-    pub(crate) fn bytes(&mut self) -> &mut [u8] {
-        // SAFETY: the reference keeps the Buffer alive while `self` lives,
-        // and the JS side never sees it (it only copies out of it, between
-        // our calls).
-        unsafe { std::slice::from_raw_parts_mut(self.ptr, CORE_OUTPUT_BUFFER_LEN) }
+    /// The buffer's `OUTPUT_BUFFER_LEN` bytes, for the core to write into
+    /// during this call, where no JS runs (the verdict is made afterwards).
+    /// A buffer JS detached is replaced by a new one.
+    pub(crate) fn bytes(&mut self, env: &Env) -> Result<&mut [u8]> {
+        let (mut v, mut data, mut len) = (std::ptr::null_mut(), std::ptr::null_mut(), 0);
+        // SAFETY: the reference belongs to `env` and keeps the Buffer alive.
+        unsafe {
+            check(sys::napi_get_reference_value(env.raw(), self.buf, &mut v))?;
+            check(sys::napi_get_buffer_info(env.raw(), v, &mut data, &mut len))?;
+        }
+        if len != CORE_OUTPUT_BUFFER_LEN || data.is_null() {
+            // Detached (length 0): a new buffer; the old one is JS's to keep.
+            self.release(env)?;
+            *self = Scratch::new(env)?;
+            return self.bytes(env);
+        }
+        // SAFETY: a live Buffer of `len` bytes, just looked up; until the
+        // slice is dropped (within this call) no JS runs that could detach it.
+        Ok(unsafe { std::slice::from_raw_parts_mut(data.cast(), len) })
     }
     pub(crate) fn release(&self, env: &Env) -> Result<()> {
-        // SAFETY: the reference belongs to `env`; called once, at finalize.
+        // SAFETY: the reference belongs to `env`; called once, when the
+        // buffer is replaced or the translator finalized.
         check(unsafe { sys::napi_delete_reference(env.raw(), self.buf) })
     }
 }
@@ -487,8 +509,8 @@ impl Batch {
     }
     /// The verdict of packet `i` (negative counts from the end).
     #[napi(ts_return_type = "Verdict")]
-    pub fn get(&self, i: i32) -> Result<JsVerdict> {
-        let n = self.verdicts.len() as i64;
+    pub fn get(&self, #[napi(ts_arg_type = "number")] i: Int<i32, Index>) -> Result<JsVerdict> {
+        let (i, n) = (i.0, self.verdicts.len() as i64);
         let j = if i < 0 { i64::from(i) + n } else { i64::from(i) };
         if j < 0 || j >= n {
             return Err(Error::from_reason("batch index out of range"));

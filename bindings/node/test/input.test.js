@@ -148,8 +148,8 @@ test('timestamps: what is refused, and why', () => {
   range(NaN, 'NaN')
   range(Infinity, 'inf')
   range(2 ** 64, '18446744073709552000')
-  range(-1n, 'a negative bigint')
-  range(-(2n ** 70n), 'a negative bigint')
+  range(-1n, '-1')
+  range(-(2n ** 70n), 'a bigint of more than 64 bits')
   range(2n ** 64n, 'a bigint of more than 64 bits')
   for (const [now, got] of [['5', 'string'], [undefined, 'undefined'], [null, 'null'], [{}, 'an object']]) {
     assert.throws(() => nat.translate(pkt, now), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: `now (microseconds) must be a number or a bigint, got ${got}` })
@@ -164,9 +164,20 @@ test('64-bit configuration counts: number or bigint', () => {
   new nat64.Nat64(cfg(2n ** 64n - 1n, 10n))
   new nat64.Nat64(cfg(7, 10))
   new nat64.Translator({ pool6: POOL6, seed: 2n ** 63n })
-  assert.throws(() => new nat64.Nat64(cfg(-1, 1)), /value must be a non-negative integer below 2\^64, got -1 on Config\.seed/)
-  assert.throws(() => new nat64.Nat64(cfg(1, 2n ** 64n)), /more than 64 bits on Nat64Config\.maxIterations/)
-  assert.throws(() => new nat64.Translator({ pool6: POOL6, seed: 'x' }), /must be a number or a bigint, got string on Config\.seed/)
+  assert.throws(() => new nat64.Nat64(cfg(-1, 1)), {
+    name: 'RangeError',
+    code: 'ERR_OUT_OF_RANGE',
+    message: 'Config.seed (in Nat64Config.xlat) must be a non-negative integer below 2^64, got -1',
+  })
+  assert.throws(() => new nat64.Nat64(cfg(1, 2n ** 64n)), {
+    name: 'RangeError',
+    message: 'Nat64Config.maxIterations must be a non-negative integer below 2^64, got a bigint of more than 64 bits',
+  })
+  assert.throws(() => new nat64.Translator({ pool6: POOL6, seed: 'x' }), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: 'Config.seed must be a number or a bigint, got string',
+  })
 })
 
 test('bytes: a Buffer or Uint8Array, else a TypeError naming the argument', () => {
@@ -207,4 +218,124 @@ test('bytes: a Buffer or Uint8Array, else a TypeError naming the argument', () =
   view.set(pkt, 8)
   for (const p of [pkt, new Uint8Array(pkt), view.subarray(8)]) assert.equal(t.translate(p).kind, 'Translated')
   assert.equal(d.needsAQuery(q, undefined), 'query_a', 'no AAAA answer (timed out): ask for A')
+})
+
+test('integers: exactly the integer passed, else a RangeError naming the field or argument and the range', () => {
+  const U8 = 'an integer from 0 to 255'
+  const U16 = 'an integer from 0 to 65535'
+  const U32 = 'an integer from 0 to 4294967295'
+  const SECS = 'a finite, non-negative number of seconds'
+  const range = (f, message) => assert.throws(f, (e) => {
+    assert.ok(e instanceof RangeError, e)
+    assert.equal(e.code, 'ERR_OUT_OF_RANGE')
+    assert.equal(e.message, message)
+    return true
+  })
+  const xlat = (o) => () => new nat64.Translator({ pool6: POOL6, ...o })
+  const nat = (o) => () => new nat64.Nat64({ xlat: { pool6: POOL6 }, pool4: POOL4, ...o })
+  const dns64 = (o) => () => new nat64.Dns64({ prefixes: [POOL6], ...o })
+  // Negative (was wrapped to 4294967295), fractional (was truncated), NaN, too big.
+  range(xlat({ mtu6: -1 }), `Config.mtu6 must be ${U32}, got -1`)
+  range(xlat({ mtu6: 1280.9 }), `Config.mtu6 must be ${U32}, got 1280.9`)
+  range(xlat({ mtu4: NaN }), `Config.mtu4 must be ${U32}, got NaN`)
+  range(xlat({ lowestIpv6Mtu: 2 ** 32 }), `Config.lowestIpv6Mtu must be ${U32}, got 4294967296`)
+  range(xlat({ mtuPlateaus: [1500, 65536] }), `Config.mtuPlateaus must be ${U16}, got 65536`)
+  range(xlat({ overrideTos: 256 }), `Config.overrideTos must be ${U8}, got 256`)
+  range(xlat({ errorHopLimit: -1 }), `Config.errorHopLimit must be ${U8}, got -1`)
+  range(xlat({ ipv4Id: { kind: 'counter', value: 0.5 } }), `Ipv4Id.value (in Config.ipv4Id) must be ${U16}, got 0.5`)
+  range(nat({ pool4: [{ prefix: '198.51.100.1', lastPort: 70000 }] }), `Pool4Entry.lastPort (in Nat64Config.pool4) must be ${U16}, got 70000`)
+  range(nat({ pool4: [{ prefix: '198.51.100.1', firstPort: 1.5 }] }), `Pool4Entry.firstPort (in Nat64Config.pool4) must be ${U16}, got 1.5`)
+  range(nat({ xlat: { pool6: POOL6, mtu6: -1 } }), `Config.mtu6 (in Nat64Config.xlat) must be ${U32}, got -1`)
+  const bib = (port) => [{ proto: 'udp', v6: { addr: '2001:db8::9', port: 53 }, v4: { addr: '198.51.100.1', port } }]
+  range(nat({ staticBib: bib(-1) }), `Taddr.port (in Nat64Config.staticBib > Bib.v4) must be ${U16}, got -1`)
+  range(nat({ maxSimultaneousOpens: -3 }), `Nat64Config.maxSimultaneousOpens must be ${U32}, got -3`)
+  range(nat({ limits: { maxSessions: Infinity } }), `TableLimits.maxSessions (in Nat64Config.limits) must be ${U32}, got inf`)
+  range(nat({ limits: { clientPrefixLen: 256 } }), `TableLimits.clientPrefixLen (in Nat64Config.limits) must be ${U8}, got 256`)
+  range(nat({ timeouts: { udp: -1 } }), `Timeouts.udp (in Nat64Config.timeouts) must be ${SECS}, got -1`)
+  range(nat({ timeouts: { tcpEst: NaN } }), `Timeouts.tcpEst (in Nat64Config.timeouts) must be ${SECS}, got NaN`)
+  range(dns64({ ednsUdpSize: 65536 }), `Dns64Config.ednsUdpSize must be ${U16}, got 65536`)
+  assert.throws(xlat({ mtu6: '1280' }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: 'Config.mtu6 must be a number or a bigint, got string' })
+  assert.throws(nat({ timeouts: { icmp: '60' } }), { name: 'TypeError', message: 'Timeouts.icmp (in Nat64Config.timeouts) must be a number of seconds, got string' })
+  // Method arguments.
+  const d = new nat64.Dns64({ prefixes: [POOL6] })
+  const q = dns(1, 0x0100, 'example.net', 28)
+  const qname = Buffer.from('\x07example\x03net\x00', 'latin1')
+  range(() => d.upstreamQuery(q, -1, qname, 1), `id must be ${U16}, got -1`)
+  range(() => d.upstreamQuery(q, 65536, qname, 1), `id must be ${U16}, got 65536`)
+  range(() => d.upstreamQuery(q, 7, qname, 1.5), `qtype must be ${U16}, got 1.5`)
+  range(() => d.errorResponse(q, NaN), `rcode must be ${U16}, got NaN`)
+  range(() => d.synthesize(q, null, null, -1), `maxLen must be ${U32}, got -1`)
+  range(() => d.relay(q, q, 512.5), `maxLen must be ${U32}, got 512.5`)
+  range(() => new nat64.Pref64(POOL6, 2 ** 32), `lifetimeSecs must be ${U32}, got 4294967296`)
+  assert.throws(() => d.upstreamQuery(q, '7', qname, 1), { name: 'TypeError', message: 'id must be a number or a bigint, got string' })
+  const t = new nat64.Translator({ pool6: POOL6 })
+  const b = t.translateBatch([udp6(P.embed('198.51.100.1'), P.embed('192.0.2.9'), 4000, 53)])
+  range(() => b.get(0.5), 'index must be an integer from -2147483648 to 2147483647, got 0.5')
+  range(() => b.get(2 ** 31), 'index must be an integer from -2147483648 to 2147483647, got 2147483648')
+  // In range, they are taken exactly (a bigint too).
+  assert.equal(b.get(-1).kind, 'Translated')
+  assert.equal(d.upstreamQuery(q, 0xbeef, qname, 28n).readUInt16BE(0), 0xbeef)
+  assert.equal(new nat64.Pref64(POOL6, 65528n).lifetimeSecs, 65528)
+  new nat64.Nat64({ xlat: { pool6: POOL6, mtu6: 1280, mtuPlateaus: [65535, 0] }, pool4: [{ prefix: '198.51.100.1', firstPort: 1024, lastPort: 65535n }], timeouts: { udp: 120.5 } })
+})
+
+test('translateBatch: an element getter that detaches an earlier packet is seen, never read after the detach', () => {
+  const t = new nat64.Translator({ pool6: POOL6 })
+  const pkt = udp6(P.embed('198.51.100.1'), P.embed('192.0.2.9'), 4000, 53)
+  const first = new Uint8Array(pkt) // its own ArrayBuffer
+  const packets = [first, pkt]
+  let detached = false
+  Object.defineProperty(packets, 1, {
+    enumerable: true,
+    get() {
+      structuredClone(first.buffer, { transfer: [first.buffer] })
+      detached = true
+      return pkt
+    },
+  })
+  const b = t.translateBatch(packets)
+  assert.ok(detached && first.byteLength === 0, 'the getter ran and detached packets[0]')
+  assert.equal(b.length, 2)
+  // packets[0] as it was when its bytes were taken: empty (not the freed bytes).
+  assert.notEqual(b.get(0).kind, 'Translated')
+  assert.equal(b.get(1).kind, 'Translated')
+})
+
+test("the translator's output buffer, if JS gets hold of it and detaches it, is replaced", () => {
+  const pkt = udp6(P.embed('198.51.100.1'), P.embed('192.0.2.9'), 4000, 53)
+  const pkt4 = udp6('2001:db8::5', P.embed('203.0.113.2'), 4000, 53)
+  // Two of each: `ref` translates the same packets undisturbed (the IPv4
+  // Identification changes from one packet to the next).
+  const makers = [
+    ['Translator', () => ((t) => () => t.translate(pkt))(new nat64.Translator({ pool6: POOL6 }))],
+    ['Nat64', () => ((n) => () => n.translate(pkt4, 1))(new nat64.Nat64({ xlat: { pool6: POOL6 }, pool4: POOL4 }))],
+  ]
+  for (const [name, make] of makers) {
+    const [run, ref] = [make(), make()]
+    run()
+    ref()
+    // Code that replaced Buffer.from sees the views of the output buffer that
+    // the verdict is copied from; it detaches that buffer.
+    const from = Buffer.from
+    let seen = null
+    Buffer.from = function (v, ...rest) {
+      if (v instanceof Uint8Array && seen === null) seen = v
+      return from.call(this, v, ...rest)
+    }
+    try {
+      run()
+    } finally {
+      Buffer.from = from
+    }
+    assert.ok(seen, `${name}: the verdict was copied with Buffer.from`)
+    const ab = seen.buffer
+    structuredClone(ab, { transfer: [ab] })
+    assert.equal(ab.byteLength, 0, 'detached')
+    // The next translation writes into a new buffer, not into the freed one.
+    ref()
+    const v = run()
+    assert.equal(v.kind, 'Translated', name)
+    assert.deepEqual(v.packets, ref().packets, name)
+    assert.equal(seen.byteLength, 0)
+  }
 })
