@@ -59,7 +59,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args as ClapArgs, Subcommand};
-use nat64_core::nat64::{Bib, Nat64Config, Pool4Entry, Proto, TableLimits, Taddr4, Taddr6, Timeouts};
+use nat64_core::nat64::{
+    Bib, Nat64Config, Pool4Entry, Pool4EntryError, Proto, StaticBibError, TableLimits, Timeouts, UDP_MIN,
+};
 use nat64_core::{Config, Eamt, IcmpRateLimit, IcmpRateLimitError, Ipv4Prefix, Ipv6Prefix, Prefix64};
 use nat64_gateway::control::{self, Request, Response};
 use nat64_gateway::log::{self, Level};
@@ -402,86 +404,16 @@ fn parse_cidr(table: &'static str, key: String, s: &str) -> Result<Cidr, Gateway
     Ok(Cidr { addr, len })
 }
 
-/// `ADDR[/LEN][:FIRST-LAST]`.
+/// A pool4 entry (the core's text form), the error naming the key.
 pub fn parse_pool4(key: String, s: &str) -> Result<Pool4Entry, GatewayConfigError> {
-    let (a, ports) = match s.split_once(':') {
-        Some((a, p)) => (a, Some(p)),
-        None => (s, None),
-    };
-    let prefix: Ipv4Prefix = a.trim().parse().map_err(|e| {
-        bad(
-            "nat64",
-            key.clone(),
-            s,
-            format!("{e}; write ADDR[/LEN][:FIRST-LAST], e.g. 192.0.2.0/28:61001-65535"),
-        )
-    })?;
-    let mut e = Pool4Entry::new(prefix);
-    if let Some(p) = ports {
-        let (lo, hi) = p.split_once('-').unwrap_or((p, p));
-        let port = |x: &str| {
-            x.trim().parse::<u16>().map_err(|_| {
-                bad(
-                    "nat64",
-                    key.clone(),
-                    s,
-                    format!("{p:?} is not a port range like 61001-65535"),
-                )
-            })
-        };
-        e.first_port = port(lo)?;
-        e.last_port = port(hi)?;
-        if e.first_port > e.last_port || e.first_port == 0 {
-            return Err(bad(
-                "nat64",
-                key,
-                s,
-                "the port range must be low-high, 1 to 65535, e.g. 61001-65535",
-            ));
-        }
-    }
-    Ok(e)
+    s.parse()
+        .map_err(|e: Pool4EntryError| bad("nat64", key, s, e.to_string()))
 }
 
-/// "PROTO/V6ADDR#PORT=V4ADDR#PORT".
+/// A static BIB entry (the core's text form), the error naming the key.
 pub fn parse_static_bib(key: String, s: &str) -> Result<Bib, GatewayConfigError> {
-    let usage = || {
-        bad(
-            "nat64",
-            key.clone(),
-            s,
-            "expected PROTO/V6ADDR#PORT=V4ADDR#PORT, e.g. tcp/2001:db8::5#80=192.0.2.1#8080",
-        )
-    };
-    let (proto, rest) = s.split_once('/').ok_or_else(usage)?;
-    let proto = match proto.trim() {
-        "tcp" => Proto::Tcp,
-        "udp" => Proto::Udp,
-        "icmp" => Proto::Icmp,
-        _ => {
-            return Err(bad(
-                "nat64",
-                key.clone(),
-                s,
-                format!("{proto:?} is not tcp, udp or icmp"),
-            ))
-        }
-    };
-    let (v6, v4) = rest.split_once('=').ok_or_else(usage)?;
-    let (a6, p6) = v6.rsplit_once('#').ok_or_else(usage)?;
-    let (a4, p4) = v4.rsplit_once('#').ok_or_else(usage)?;
-    Ok(Bib {
-        proto,
-        v6: Taddr6 {
-            addr: a6.trim().parse().map_err(|_| usage())?,
-            port: p6.trim().parse().map_err(|_| usage())?,
-        },
-        v4: Taddr4 {
-            addr: a4.trim().parse().map_err(|_| usage())?,
-            port: p4.trim().parse().map_err(|_| usage())?,
-        },
-        is_static: true,
-    })
+    s.parse()
+        .map_err(|e: StaticBibError| bad("nat64", key, s, e.to_string()))
 }
 
 fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
@@ -585,7 +517,7 @@ fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
             // every reply would be hairpinned back to IPv6.
             if f.translator
                 .eam_hairpin_mode
-                .is_some_and(|m| m != crate::config_file::HairpinModeName::Off)
+                .is_some_and(|m| m != nat64_core::HairpinMode::Off)
             {
                 return Err(bad(
                     "translator",
@@ -680,7 +612,7 @@ fn build(f: &GatewayFile) -> Result<Loaded, GatewayConfigError> {
                     }
                 }
                 if let Some(u) = t.udp {
-                    if u < 120 {
+                    if u < UDP_MIN.as_secs() {
                         return Err(bad(
                             "nat64",
                             "timeouts.udp",
@@ -1202,11 +1134,11 @@ fn by_client(rows: &[control::SessionRow], len: u8) -> Result<Vec<ClientCount>, 
                 r.ipv6_src
             )
         })?;
-        let i = match r.proto.as_str() {
-            "TCP" | "tcp" => 0,
-            "UDP" | "udp" => 1,
-            _ => 2,
-        };
+        let i = r
+            .proto
+            .to_ascii_lowercase()
+            .parse::<Proto>()
+            .map_or(Proto::Icmp.index(), Proto::index);
         counts.entry(a.to_bits() & mask).or_default()[i] += 1;
     }
     let mut v: Vec<ClientCount> = counts

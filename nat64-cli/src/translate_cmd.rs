@@ -30,9 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use nat64_core::nat64::{
-    Bib, Instant, Nat64, Nat64Config, Nat64ConfigError, Pool4Entry, Proto, SessionFilter, Taddr4, Taddr6,
-};
+use nat64_core::nat64::{Bib, Instant, Nat64, Nat64Config, Nat64ConfigError, Pool4Entry, SessionFilter};
 use nat64_core::{
     Config, ConfigError, Direction, DropReason, Eamt, EamtError, Ipv4Prefix, Ipv6Prefix, NotOurs, Prefix64, Translator,
     Verdict,
@@ -115,60 +113,15 @@ pub struct Settings {
     /// Stateful NAT64 (RFC 6146) instead of SIIT: a pool4 entry (repeatable),
     /// `ADDR[/LEN][:FIRST-LAST]`, e.g. 192.0.2.1:61001-65535 (ports default
     /// to 61001-65535). The capture's timestamps are the clock.
-    #[arg(long, value_name = "ADDR[/LEN][:PORTS]", value_parser = parse_pool4)]
+    #[arg(long, value_name = "ADDR[/LEN][:PORTS]")]
     pub pool4: Vec<Pool4Entry>,
     /// Stateful: a static BIB entry (repeatable), PROTO/V6ADDR#PORT=V4ADDR#PORT,
     /// e.g. tcp/2001:db8::5#80=192.0.2.1#8080.
-    #[arg(long, value_name = "PROTO/V6#PORT=V4#PORT", value_parser = parse_static_bib)]
+    #[arg(long, value_name = "PROTO/V6#PORT=V4#PORT")]
     pub static_bib: Vec<Bib>,
     /// Stateful: address-dependent filtering (RFC 6146 section 3.5).
     #[arg(long)]
     pub address_dependent_filtering: bool,
-}
-
-fn parse_pool4(s: &str) -> Result<Pool4Entry, String> {
-    let (a, ports) = match s.rsplit_once(':') {
-        Some((a, p)) => (a, Some(p)),
-        None => (s, None),
-    };
-    let prefix: Ipv4Prefix = a.parse().map_err(|e| format!("{e}"))?;
-    let mut e = Pool4Entry::new(prefix);
-    if let Some(p) = ports {
-        let (lo, hi) = p.split_once('-').unwrap_or((p, p));
-        e.first_port = lo
-            .parse()
-            .map_err(|_| format!("{p:?} is not a port range like 61001-65535"))?;
-        e.last_port = hi
-            .parse()
-            .map_err(|_| format!("{p:?} is not a port range like 61001-65535"))?;
-    }
-    Ok(e)
-}
-
-fn parse_static_bib(s: &str) -> Result<Bib, String> {
-    let usage = || format!("{s:?}: expected PROTO/V6ADDR#PORT=V4ADDR#PORT, e.g. tcp/2001:db8::5#80=192.0.2.1#8080");
-    let (proto, rest) = s.split_once('/').ok_or_else(usage)?;
-    let proto = match proto {
-        "tcp" => Proto::Tcp,
-        "udp" => Proto::Udp,
-        "icmp" => Proto::Icmp,
-        _ => return Err(format!("{proto:?} is not tcp, udp or icmp")),
-    };
-    let (v6, v4) = rest.split_once('=').ok_or_else(usage)?;
-    let (a6, p6) = v6.rsplit_once('#').ok_or_else(usage)?;
-    let (a4, p4) = v4.rsplit_once('#').ok_or_else(usage)?;
-    Ok(Bib {
-        proto,
-        v6: Taddr6 {
-            addr: a6.parse().map_err(|_| usage())?,
-            port: p6.parse().map_err(|_| usage())?,
-        },
-        v4: Taddr4 {
-            addr: a4.parse().map_err(|_| usage())?,
-            port: p4.parse().map_err(|_| usage())?,
-        },
-        is_static: true,
-    })
 }
 
 /// One `--eamt V4PREFIX=V6PREFIX`.

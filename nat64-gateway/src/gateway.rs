@@ -329,12 +329,7 @@ fn add_counters(a: &mut Counters, b: &Counters) {
 }
 
 fn parse_proto(s: &str) -> Option<Proto> {
-    match s {
-        "tcp" => Some(Proto::Tcp),
-        "udp" => Some(Proto::Udp),
-        "icmp" => Some(Proto::Icmp),
-        _ => None,
-    }
+    s.parse().ok()
 }
 
 impl Gateway {

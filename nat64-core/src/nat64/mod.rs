@@ -9,9 +9,11 @@ pub mod reassembly;
 mod stateful;
 pub mod table;
 pub mod tcp;
+mod text;
 
 pub use default_table::{DefaultTable, TableLimits};
 pub use pool4::{Pool4, Pool4Entry, Pool4Error};
 pub use reassembly::{Reassembler, ReassemblyLimits, ReassemblyStats};
 pub use stateful::{Nat64, Nat64Config, Nat64ConfigError, Nat64Stats, SessionFilter, Timeouts, UDP_MIN};
 pub use table::{Bib, InsertError, Instant, Proto, Session, SessionTable, Taddr4, Taddr6, TcpState};
+pub use text::{Pool4EntryError, ProtoError, StaticBibError};
