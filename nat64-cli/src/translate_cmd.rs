@@ -31,7 +31,7 @@ use nat64_capture::{Capture, CaptureError, Link, Tally, Xlat, XlatConfig, XlatMo
 use nat64_core::nat64::{Bib, Nat64, Nat64Config, Nat64ConfigError, Pool4Entry, SessionFilter};
 use nat64_core::{Config, Eamt, EamtError, Ipv4Prefix, Ipv6Prefix, NotOurs, Prefix64};
 
-use crate::config_file::TranslateFile;
+use nat64_config::TranslateFile;
 
 /// Command-line arguments of `nat64 translate`.
 #[derive(clap::Args, Debug)]
