@@ -1,13 +1,10 @@
-//! The configuration file (`nat64-cli/src/config_file.rs`, compiled in with
-//! `#[path]`: the CLI is a binary crate): any text either fails with an error
-//! or gives a configuration; a configuration that `Translator::new` and
-//! `Nat64::new` accept must then translate packets without panicking (the
-//! values reach the MTU, fragmentation and ICMP arithmetic).
+//! The translator's configuration file (the `nat64-config` crate's
+//! `[translator]` table, as `nat64 translate --config` reads it): any text
+//! either fails with an error or gives a configuration; a configuration
+//! that `Translator::new` and `Nat64::new` accept must then translate
+//! packets without panicking (the values reach the MTU, fragmentation and
+//! ICMP arithmetic).
 #![no_main]
-
-#[allow(dead_code)]
-#[path = "../../nat64-cli/src/config_file.rs"]
-mod config_file;
 
 use libfuzzer_sys::fuzz_target;
 use nat64_core::nat64::{Instant, Nat64, Nat64Config, Pool4Entry};
@@ -66,7 +63,7 @@ fn packets(cfg: &Config) -> Vec<Vec<u8>> {
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(file) = config_file::TranslateFile::parse(text) else {
+    let Ok(file) = nat64_config::TranslateFile::parse(text) else {
         return;
     };
     let mut cfg = Config::default();

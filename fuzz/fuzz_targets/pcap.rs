@@ -1,14 +1,15 @@
-//! The capture reader of `nat64 translate` (`nat64-cli/src/translate_cmd.rs`,
-//! compiled in with `#[path]`: the CLI is a binary crate). The target calls
-//! what `translate_cmd::run` calls, `Capture::open` then `Capture::translate`
-//! with a translator built by `XlatConfig::build`, over the fuzzer's bytes
-//! instead of a file and into `io::sink()` instead of the output file; it
-//! prints no tally. Any bytes must give `Ok` or an error, never a panic, both
-//! stateless and stateful (byte 0, bit 0: `--pool4`); the rest of the input
-//! is the capture.
+//! The capture reader of `nat64 translate` (the `nat64-capture` crate). The
+//! target calls what `translate_cmd::run` calls, `Capture::open` then
+//! `Capture::translate` with a translator built by `XlatConfig::build`, over
+//! the fuzzer's bytes instead of a file and into `io::sink()` instead of the
+//! output file; it prints no tally. Any bytes must give `Ok` or an error,
+//! never a panic, both stateless and stateful (byte 0, bit 0: `--pool4`);
+//! the rest of the input is the capture.
 //!
-//! The configuration comes from `translator_config` over the command line
-//! below, once per mode; every input gets a new translator built from a copy
+//! The configuration is the one `nat64 translate --pool6 64:ff9b::/96 --eamt
+//! 192.0.2.0/24=2001:db8:1::/120 --own-ipv4 203.0.113.254 --own-ipv6
+//! 2001:db8:ffff::1 --no-wkp-check [--pool4 192.0.2.1:1000-1015]` builds,
+//! made once per mode; every input gets a new translator built from a copy
 //! (the stateful one keeps sessions, and the capture's timestamps are its
 //! clock). One setting differs from the binary's: the stateful translator's
 //! reassembly limits. `nat64 translate` keeps the core's defaults (4 MiB,
@@ -23,59 +24,48 @@
 //! it changes where the memory comes from, not what runs.
 #![no_main]
 
-#[allow(dead_code)]
-#[path = "../../nat64-cli/src/config_file.rs"]
-mod config_file;
-#[allow(dead_code)]
-#[path = "../../nat64-cli/src/translate_cmd.rs"]
-mod translate_cmd;
-
 use std::io;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use clap::Parser;
 use libfuzzer_sys::fuzz_target;
-use nat64_core::nat64::ReassemblyLimits;
-
-/// The command line of `nat64 translate`, to build its arguments the way
-/// the binary does.
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    args: translate_cmd::Args,
-}
+use nat64_capture::{Capture, XlatConfig, XlatMode};
+use nat64_core::nat64::{Nat64Config, Pool4Entry, ReassemblyLimits};
+use nat64_core::{Config, Eamt};
 
 /// The translator configurations, made once: `[stateless, stateful]`.
-fn config(stateful: bool) -> &'static translate_cmd::XlatConfig {
-    static CONFIGS: OnceLock<[translate_cmd::XlatConfig; 2]> = OnceLock::new();
+fn config(stateful: bool) -> &'static XlatConfig {
+    static CONFIGS: OnceLock<[XlatConfig; 2]> = OnceLock::new();
     let make = |pool4: bool| {
-        let mut argv = vec![
-            "nat64-translate",
-            "--pool6",
-            "64:ff9b::/96",
-            "--eamt",
-            "192.0.2.0/24=2001:db8:1::/120",
-            "--own-ipv4",
-            "203.0.113.254",
-            "--own-ipv6",
-            "2001:db8:ffff::1",
-            "--no-wkp-check",
-        ];
-        if pool4 {
-            argv.extend(["--pool4", "192.0.2.1:1000-1015"]);
-        }
-        argv.extend(["in.pcap", "out.pcap"]);
-        let args = Cli::try_parse_from(argv).expect("the arguments parse").args;
-        let mut c = translate_cmd::translator_config(&args).expect("the settings are valid");
-        if let translate_cmd::XlatMode::Stateful(n) = &mut c.mode {
+        let mut cfg = Config::with_pool6("64:ff9b::/96".parse().expect("pool6"));
+        let mut eamt = Eamt::new();
+        eamt.add(
+            "192.0.2.0/24".parse().expect("eam"),
+            "2001:db8:1::/120".parse().expect("eam"),
+            false,
+        )
+        .expect("the EAM is valid");
+        cfg.eamt = eamt;
+        cfg.own_ipv4 = Some("203.0.113.254".parse().expect("own_ipv4"));
+        cfg.own_ipv6 = Some("2001:db8:ffff::1".parse().expect("own_ipv6"));
+        cfg.wkp_forbids_non_global = false;
+        let mode = if pool4 {
+            let entry: Pool4Entry = "192.0.2.1:1000-1015".parse().expect("pool4");
+            let mut n = Nat64Config::new(cfg.pool6.expect("pool6"), vec![entry]);
+            n.xlat = cfg;
             n.reassembly = ReassemblyLimits {
                 max_bytes: 4096,
                 max_datagrams: 8,
                 ..ReassemblyLimits::default()
             };
+            XlatMode::Stateful(Box::new(n))
+        } else {
+            XlatMode::Siit(Box::new(cfg))
+        };
+        XlatConfig {
+            origin: String::new(),
+            mode,
         }
-        c
     };
     &CONFIGS.get_or_init(|| [make(false), make(true)])[usize::from(stateful)]
 }
@@ -103,7 +93,7 @@ fuzz_target!(init: keep_the_heap(), |data: &[u8]| {
     };
     let mut t = config(sel & 1 != 0).clone().build().expect("the translator builds");
     // The names only appear in error messages.
-    let Ok(c) = translate_cmd::Capture::open(capture, Path::new("in.pcap")) else {
+    let Ok(c) = Capture::open(capture, Path::new("in.pcap")) else {
         return;
     };
     let _ = c.translate(&mut t, io::sink(), Path::new("out.pcap"));

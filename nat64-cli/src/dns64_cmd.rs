@@ -13,9 +13,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use nat64_config::dns64::{parse_prefix_rule, parse_upstream, Flags};
 use nat64_core::dns64::{ClientPrefix, PrefixRule};
 use nat64_core::Ipv6Prefix;
-use nat64_dns64::{parse_prefix_rule, parse_upstream, Flags};
 
 /// Command-line arguments of `nat64 dns64`.
 #[derive(clap::Args, Debug, Default)]
@@ -130,7 +130,7 @@ impl Args {
 
 /// Runs the resolver until the process is stopped.
 pub fn run(a: Args) -> Result<ExitCode, Box<dyn Error>> {
-    let s = nat64_dns64::settings(a.config.as_deref(), &a.flags())?;
+    let s = nat64_config::dns64::settings(a.config.as_deref(), &a.flags())?;
     nat64_dns64::start(&s)?;
     // The workers never return; a failing one exits the process.
     loop {

@@ -10,7 +10,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod config_file;
 mod conformance;
 mod demo_cmd;
 mod dns64_cmd;

@@ -31,6 +31,47 @@ pub enum HairpinMode {
     Intrinsic,
 }
 
+impl HairpinMode {
+    /// The name the configuration file and the bindings use: `off`,
+    /// `simple` or `intrinsic` (Jool's `eam-hairpin-mode` names).
+    pub const fn name(self) -> &'static str {
+        match self {
+            HairpinMode::Off => "off",
+            HairpinMode::Simple => "simple",
+            HairpinMode::Intrinsic => "intrinsic",
+        }
+    }
+}
+
+impl core::fmt::Display for HairpinMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Text that is not a hairpinning mode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HairpinModeError {
+    /// Not `off`, `simple` or `intrinsic`.
+    #[error("hairpin mode {0:?} is not off, simple or intrinsic (RFC 7757 section 4.2)")]
+    Unknown(alloc::string::String),
+}
+
+impl core::str::FromStr for HairpinMode {
+    type Err = HairpinModeError;
+
+    /// `off`, `simple` or `intrinsic`, as [`HairpinMode::name`] prints them.
+    fn from_str(s: &str) -> Result<Self, HairpinModeError> {
+        match s {
+            "off" => Ok(HairpinMode::Off),
+            "simple" => Ok(HairpinMode::Simple),
+            "intrinsic" => Ok(HairpinMode::Intrinsic),
+            other => Err(HairpinModeError::Unknown(other.into())),
+        }
+    }
+}
+
 /// Why an EAMT entry was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -273,5 +314,15 @@ mod tests {
         assert_eq!(t.to_v6("1.0.0.4".parse().unwrap()), Some("1::c".parse().unwrap()));
         assert!(t.remove(p4("1.0.0.6/31")));
         assert_eq!(t.to_v6("1.0.0.6".parse().unwrap()), Some("1::e".parse().unwrap()));
+    }
+
+    #[test]
+    fn hairpin_mode_names_round_trip() {
+        use alloc::string::ToString;
+        for m in [HairpinMode::Off, HairpinMode::Simple, HairpinMode::Intrinsic] {
+            assert_eq!(m.to_string().parse::<HairpinMode>(), Ok(m));
+        }
+        let e = "sometimes".parse::<HairpinMode>().unwrap_err().to_string();
+        assert!(e.contains("\"sometimes\"") && e.contains("intrinsic"), "{e}");
     }
 }

@@ -58,6 +58,7 @@ extern crate alloc;
 
 pub mod addr;
 pub mod checksum;
+mod clat;
 pub mod clients;
 mod config;
 pub mod dns64;
@@ -70,8 +71,9 @@ mod verdict;
 pub mod wire;
 
 pub use addr::{is_non_global_v4, Ipv4Prefix, Ipv6Prefix, Prefix64, PrefixError};
+pub use clat::Clat;
 pub use config::{Config, ConfigError, Ipv4IdPolicy, DEFAULT_MTU_PLATEAUS};
-pub use eamt::{Eam, Eamt, EamtError, HairpinMode};
+pub use eamt::{Eam, Eamt, EamtError, HairpinMode, HairpinModeError};
 pub use ratelimit::{IcmpRateLimit, IcmpRateLimitError, IcmpRateLimiter};
 pub use translate::{Translator, OUTPUT_BUFFER_LEN};
 pub use verdict::{Counters, Direction, DropReason, Emitted, Held, NotOurs, Verdict};

@@ -21,7 +21,8 @@
 //! standard error as one JSON line every `metrics_interval`.
 //!
 //! Used by `nat64 dns64` and by `nat64 gateway` when its file has a
-//! `[dns64]` table: [`Settings`] from flags and the table, then [`start`].
+//! `[dns64]` table: [`Settings`] (from flags and the table: the
+//! `nat64-config` crate), then [`start`].
 
 #![deny(missing_docs)]
 
@@ -40,9 +41,7 @@ pub use cache::{Clock, SharedCache};
 pub use metrics::{Counters, Histogram, Metrics, WorkerMetrics};
 pub use resolver::Resolver;
 pub use server::{start, Running};
-pub use settings::{
-    load_table, parse_prefix_rule, parse_upstream, settings, Dns64Table, Flags, MappedPrefix, PrefixEntry, Settings,
-};
+pub use settings::Settings;
 
 /// Largest DNS message (TCP length field).
 pub const MAX_MSG: usize = 65535;

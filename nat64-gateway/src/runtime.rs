@@ -659,12 +659,7 @@ fn add_counters(a: &mut Counters, b: &Counters) {
 }
 
 fn parse_proto(s: &str) -> Option<Proto> {
-    match s {
-        "tcp" => Some(Proto::Tcp),
-        "udp" => Some(Proto::Udp),
-        "icmp" => Some(Proto::Icmp),
-        _ => None,
-    }
+    s.parse().ok()
 }
 
 /// A random key for the rate limiter's hash (from the standard library's

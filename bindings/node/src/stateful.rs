@@ -17,16 +17,8 @@ use crate::verdict::{batch, counters, scratch_verdict, verdict, Batch, Counters,
 use crate::{addr, err, parse};
 
 fn proto(s: &str) -> Result<Proto> {
-    Ok(match s {
-        "tcp" => Proto::Tcp,
-        "udp" => Proto::Udp,
-        "icmp" => Proto::Icmp,
-        _ => {
-            return Err(Error::from_reason(format!(
-                "protocol {s:?}: use 'tcp', 'udp' or 'icmp'"
-            )))
-        }
-    })
+    s.parse::<Proto>()
+        .map_err(|_| Error::from_reason(format!("protocol {s:?}: use 'tcp', 'udp' or 'icmp'")))
 }
 
 /// A transport address: address and port (or ICMP identifier).

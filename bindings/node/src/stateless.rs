@@ -179,16 +179,9 @@ pub(crate) fn core_config(c: &Config) -> Result<CoreConfig> {
             .map_err(err)?;
     }
     if let Some(m) = &c.eam_hairpin_mode {
-        o.eam_hairpin_mode = match m.as_str() {
-            "off" => HairpinMode::Off,
-            "simple" => HairpinMode::Simple,
-            "intrinsic" => HairpinMode::Intrinsic,
-            _ => {
-                return Err(Error::from_reason(format!(
-                    "eamHairpinMode {m:?}: use 'off', 'simple' or 'intrinsic'"
-                )))
-            }
-        };
+        o.eam_hairpin_mode = m
+            .parse::<HairpinMode>()
+            .map_err(|_| Error::from_reason(format!("eamHairpinMode {m:?}: use 'off', 'simple' or 'intrinsic'")))?;
     }
     for p in c.denylist4.iter().flatten() {
         o.denylist4.push(parse(p)?);

@@ -18,16 +18,8 @@ use crate::verdict::{batch, counters_obj, into, into_buf, verdict_obj, Batch, Co
 // ----------------------------------------------------------------- stateful
 
 pub(crate) fn proto(s: &str) -> PyResult<Proto> {
-    Ok(match s {
-        "tcp" => Proto::Tcp,
-        "udp" => Proto::Udp,
-        "icmp" => Proto::Icmp,
-        _ => {
-            return Err(Nat64Error::new_err(format!(
-                "protocol {s:?}: use \"tcp\", \"udp\" or \"icmp\""
-            )))
-        }
-    })
+    s.parse::<Proto>()
+        .map_err(|_| Nat64Error::new_err(format!("protocol {s:?}: use \"tcp\", \"udp\" or \"icmp\"")))
 }
 
 /// One pool4 entry: addresses, a port (or ICMP identifier) range, protocols.

@@ -18,15 +18,10 @@ use crate::verdict::{batch, counters_obj, into, into_buf, verdict_obj, Batch, Co
 // ---------------------------------------------------------------- stateless
 
 pub(crate) fn hairpin(s: &str) -> PyResult<HairpinMode> {
-    Ok(match s {
-        "off" => HairpinMode::Off,
-        "simple" => HairpinMode::Simple,
-        "intrinsic" => HairpinMode::Intrinsic,
-        _ => {
-            return Err(Nat64Error::new_err(format!(
-                "eam_hairpin_mode {s:?}: use \"off\", \"simple\" or \"intrinsic\""
-            )))
-        }
+    s.parse::<HairpinMode>().map_err(|_| {
+        Nat64Error::new_err(format!(
+            "eam_hairpin_mode {s:?}: use \"off\", \"simple\" or \"intrinsic\""
+        ))
     })
 }
 
@@ -163,11 +158,7 @@ pub(crate) fn config_repr(c: &CoreConfig) -> String {
             false => format!("({}, {})", lit(e.v4), lit(e.v6)),
         }
     });
-    let hairpin = match c.eam_hairpin_mode {
-        HairpinMode::Off => "'off'",
-        HairpinMode::Simple => "'simple'",
-        _ => "'intrinsic'",
-    };
+    let hairpin = format!("'{}'", c.eam_hairpin_mode);
     let ipv4_id = match c.ipv4_id {
         Ipv4IdPolicy::Fixed(v) => format!("('fixed', {v})"),
         Ipv4IdPolicy::Counter(v) => format!("('counter', {v})"),

@@ -188,11 +188,12 @@ impl Settings {
                 }
             }
             "eam-hairpin-mode" => {
+                // Jool's numeric values too: 0, 1, 2.
                 x.eam_hairpin_mode = match value.split_whitespace().next().unwrap_or("") {
-                    "off" | "0" => HairpinMode::Off,
-                    "simple" | "1" => HairpinMode::Simple,
-                    "intrinsic" | "2" => HairpinMode::Intrinsic,
-                    _ => return Err(bad()),
+                    "0" => HairpinMode::Off,
+                    "1" => HairpinMode::Simple,
+                    "2" => HairpinMode::Intrinsic,
+                    name => name.parse().map_err(|_| bad())?,
                 }
             }
             "mtu-plateaus" => {
@@ -481,12 +482,11 @@ impl Settings {
 }
 
 fn proto_of(s: &str) -> Result<Proto, String> {
-    match s {
-        "tcp" | "--tcp" => Ok(Proto::Tcp),
-        "udp" | "--udp" => Ok(Proto::Udp),
-        "icmp" | "--icmp" => Ok(Proto::Icmp),
-        _ => Err(unsupported(format!("protocol {s:?}"))),
-    }
+    // Jool's flags (--tcp) or the names.
+    s.strip_prefix("--")
+        .unwrap_or(s)
+        .parse()
+        .map_err(|_| unsupported(format!("protocol {s:?}")))
 }
 
 /// `"192.0.2.2#2000"` -> address and port.

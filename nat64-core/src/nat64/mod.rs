@@ -9,6 +9,7 @@ pub mod reassembly;
 mod stateful;
 pub mod table;
 pub mod tcp;
+mod text;
 
 pub use default_table::{DefaultTable, TableLimits};
 pub use pool4::{Pool4, Pool4Entry, Pool4Error};
@@ -17,3 +18,4 @@ pub use stateful::{
     Nat64, Nat64Config, Nat64ConfigError, Nat64Stats, ReconfigureReport, SessionFilter, Timeouts, UDP_MIN,
 };
 pub use table::{Bib, InsertError, Instant, Proto, Session, SessionTable, Taddr4, Taddr6, TcpState};
+pub use text::{Pool4EntryError, ProtoError, StaticBibError};

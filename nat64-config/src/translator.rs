@@ -90,26 +90,16 @@ pub enum ConfigFileError {
     },
 }
 
-/// `eam_hairpin_mode` values (RFC 7757 section 4.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HairpinModeName {
-    /// No hairpinning.
-    Off,
-    /// Section 4.2.1.
-    Simple,
-    /// Section 4.2.2 (the default).
-    Intrinsic,
-}
-
-impl From<HairpinModeName> for HairpinMode {
-    fn from(m: HairpinModeName) -> Self {
-        match m {
-            HairpinModeName::Off => HairpinMode::Off,
-            HairpinModeName::Simple => HairpinMode::Simple,
-            HairpinModeName::Intrinsic => HairpinMode::Intrinsic,
-        }
-    }
+/// A TOML string read with the core's text form (`FromStr`); the parser's
+/// error carries the line and the key.
+fn from_text<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let s = String::deserialize(d)?;
+    s.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
 /// One `eamt` entry: `{ ipv4 = "192.0.2.0/24", ipv6 = "2001:db8:1::/120" }`.
@@ -134,8 +124,9 @@ pub struct TranslatorTable {
     pub pool6: Option<String>,
     /// RFC 7757 explicit address mappings.
     pub eamt: Option<Vec<EamtEntry>>,
-    /// "off", "simple" or "intrinsic".
-    pub eam_hairpin_mode: Option<HairpinModeName>,
+    /// "off", "simple" or "intrinsic" (RFC 7757 section 4.2).
+    #[serde(default, deserialize_with = "from_text")]
+    pub eam_hairpin_mode: Option<HairpinMode>,
     /// IPv4 prefixes never translated with pool6.
     pub denylist4: Option<Vec<String>>,
     /// RFC 6052 section 3.1 check under 64:ff9b::/96.
@@ -254,7 +245,7 @@ impl TranslatorTable {
             cfg.eamt = eamt;
         }
         if let Some(m) = self.eam_hairpin_mode {
-            cfg.eam_hairpin_mode = m.into();
+            cfg.eam_hairpin_mode = m;
         }
         if let Some(list) = &self.denylist4 {
             cfg.denylist4 = list

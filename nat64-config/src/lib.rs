@@ -1,0 +1,32 @@
+//! The configuration files of the `nat64` commands, one owner for every
+//! table and key: each file is read into typed tables (unknown keys are
+//! errors naming them), then checked and turned into what the core, the
+//! gateway and the DNS64 resolver run with; every error names its key.
+//!
+//! - [`translator`]: the `[translator]` table (the fields of
+//!   [`nat64_core::Config`]), alone in the file of `nat64 translate
+//!   --config` ([`TranslateFile`]) and shared by the gateway file.
+//! - [`gateway`]: the file of `nat64 gateway` (`[gateway]`, `[translator]`,
+//!   `[nat64]`, `[clat]`, `[af_packet]`, `[dns64]`), read into
+//!   [`nat64_gateway::settings::Settings`] and, with a `[dns64]` table, the
+//!   resolver's settings ([`gateway::load`], also the gateway's SIGHUP
+//!   reload).
+//! - [`dns64`]: the `[dns64]` table of `nat64 dns64 --config` and of the
+//!   gateway file, and `nat64 dns64`'s flags merged over it into
+//!   [`nat64_dns64::Settings`].
+//!
+//! The values' text forms (prefixes, pool4 and static BIB entries, protocol
+//! and hairpinning names, the CLAT's addresses) are the core's own
+//! `FromStr` implementations; this crate names the key an error is about.
+//!
+//! Crate arrows: `nat64-core` <- `nat64-dns64`, `nat64-gateway` <-
+//! `nat64-config` <- the `nat64` command and the `config` fuzz target.
+
+#![deny(missing_docs)]
+
+pub mod dns64;
+pub mod gateway;
+pub mod translator;
+
+pub use gateway::{load, GatewayConfigError, GatewayFile, Loaded};
+pub use translator::{ConfigFileError, TranslateFile, TranslatorTable};
