@@ -106,7 +106,7 @@ pub struct Args {
 }
 
 impl Args {
-    /// The flags' values, for [`nat64_dns64::settings`].
+    /// The flags' values, for [`nat64_config::dns64::settings`].
     pub fn flags(&self) -> Flags {
         Flags {
             listen: self.listen.clone(),

@@ -1,7 +1,7 @@
 //! `nat64 translate`: offline translation of capture files.
 //!
 //! Reads a pcap or pcapng capture whose link type is raw IP (101, 228, 229)
-//! or Ethernet (1), feeds every packet to a [`Translator`], writes what the
+//! or Ethernet (1), feeds every packet to a [`Translator`](nat64_core::Translator), writes what the
 //! translator emits (the translated packets, and the ICMP errors it generates
 //! for senders) into a pcap file with the input packet's timestamp, and
 //! prints what happened to the packets, per verdict and per reason.

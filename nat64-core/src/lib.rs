@@ -17,6 +17,8 @@
 //!   synthesis plan, AAAA synthesis, PTR for pool6) and RFC 7050 / RFC 8781
 //!   prefix discovery.
 //! - [`icmp`]: the RFC 7915 ICMP type/code tables and MTU arithmetic.
+//! - [`Clat`]: the customer-side translator of RFC 6877 (464XLAT): its
+//!   RFC 7335 IPv4 addresses and the EAMT entries that make SIIT a CLAT.
 //! - [`clients`]: the client filter that keeps a gateway from being an open
 //!   relay ([`clients::Clients`]), ICMP errors judged by the client they
 //!   quote, after the IPv6 extension headers.

@@ -11,7 +11,7 @@
 //! - durations ([`Secs`]): a finite, non-negative number of seconds;
 //! - configuration objects ([`Strict`]): every key must be one the object
 //!   has; an unknown one (`mtu`, `pool_6`) is an error that names it and the
-//!   object it was in, nested objects included ("Nat64Config.pool4[0]").
+//!   object it was in, nested objects included ("Nat64Config.pool4\[0\]").
 //!
 //! Borrowed bytes and JS: a [`Bin`], [`OutBuf`] or [`Packets`] points into a
 //! JS `ArrayBuffer` that JS can detach (`structuredClone(x, { transfer })`)
