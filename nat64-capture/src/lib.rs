@@ -19,6 +19,7 @@
 //! any [`Write`], with a translator from [`XlatConfig::build`]: `nat64
 //! translate` runs them over files, the `pcap` fuzz target
 //! (`fuzz/fuzz_targets/pcap.rs`) over its bytes, with no files.
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -7,8 +7,8 @@
 //! see examples/gateway.toml for each key's meaning and default.
 //!
 //! SIGHUP re-reads the file ([`nat64_config::load`]) and applies it,
-//! keeping established sessions (what a pool6 or pool4 change does is in
-//! the `nat64-gateway` crate's gateway module); a file with an error is
+//! keeping established sessions (what a pool6 or pool4 change keeps is
+//! the core's `Nat64::reconfigure_with`, which the gateway's runtime calls); a file with an error is
 //! refused and the running configuration stays. SIGTERM and SIGINT stop the
 //! gateway cleanly.
 

@@ -51,8 +51,8 @@
 //! are errors and every error names its key.
 //!
 //! SIGHUP re-reads the file and applies it, keeping established sessions
-//! (what a pool6 or pool4 change does is in the `nat64-gateway` crate's
-//! gateway module); a file with an error is refused and the running
+//! (what a pool6 or pool4 change keeps is the core's
+//! `Nat64::reconfigure_with`, which the gateway's runtime calls); a file with an error is refused and the running
 //! configuration stays. SIGTERM and SIGINT stop the gateway cleanly.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

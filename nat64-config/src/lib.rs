@@ -23,6 +23,7 @@
 //! `nat64-config` <- the `nat64` command and the `config` fuzz target.
 
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod dns64;
 pub mod gateway;

@@ -12,7 +12,10 @@
 //! DNS64, and whether it used EDNS.
 //!
 //! [`ResponseCache`] is one bounded map; a resolver with several threads
-//! keeps several behind locks and implements [`Cache`] over them.
+//! keeps several behind locks and implements [`Cache`] over them. When it is
+//! full, expired entries go first, then the entry stored longest ago: never
+//! one chosen by its name, which a client that can make the resolver cache
+//! names of its choosing could otherwise use to push out everyone else's.
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -213,7 +216,11 @@ impl Cache for NoCache {
 /// A bounded map of [`CachedResponse`]s.
 #[derive(Debug, Clone)]
 pub struct ResponseCache {
-    map: BTreeMap<Box<[u8]>, CachedResponse>,
+    /// Key -> (when it was stored, as a sequence number; the response).
+    map: BTreeMap<Box<[u8]>, (u64, CachedResponse)>,
+    /// The same entries by sequence number: the oldest first.
+    by_age: BTreeMap<u64, Box<[u8]>>,
+    next_seq: u64,
     capacity: usize,
     max_ttl: u32,
     last_sweep: Option<Instant>,
@@ -225,6 +232,8 @@ impl ResponseCache {
     pub fn new(capacity: usize, max_ttl: u32) -> Self {
         ResponseCache {
             map: BTreeMap::new(),
+            by_age: BTreeMap::new(),
+            next_seq: 0,
             capacity,
             max_ttl,
             last_sweep: None,
@@ -243,12 +252,14 @@ impl ResponseCache {
 
     /// The fresh response to `q`; an expired one is removed.
     pub fn get(&mut self, key: &CacheKey, q: &Query<'_>, now: Instant, out: &mut [u8]) -> Option<Hit> {
-        let e = self.map.get(key.bytes())?;
+        let (seq, e) = self.map.get(key.bytes())?;
         match e.answer(q, now, out) {
             Some(hit) => Some(hit),
             None => {
                 if !e.is_fresh(now) {
+                    let seq = *seq;
                     self.map.remove(key.bytes());
+                    self.by_age.remove(&seq);
                 }
                 None
             }
@@ -256,7 +267,7 @@ impl ResponseCache {
     }
 
     /// Keeps `response` under `key`. When full, the expired entries are
-    /// dropped (a sweep at most once a second), else one arbitrary entry.
+    /// dropped (a sweep at most once a second), else the oldest entry.
     pub fn put(&mut self, key: &CacheKey, response: &[u8], now: Instant) {
         if self.capacity == 0 {
             return;
@@ -267,13 +278,23 @@ impl ResponseCache {
         if self.map.len() >= self.capacity && !self.map.contains_key(key.bytes()) {
             if self.last_sweep.is_none_or(|t| now.since(t) >= Duration::from_secs(1)) {
                 self.last_sweep = Some(now);
-                self.map.retain(|_, e| e.is_fresh(now));
+                self.map.retain(|_, (_, e)| e.is_fresh(now));
+                let map = &self.map;
+                self.by_age.retain(|_, k| map.contains_key(k));
             }
             if self.map.len() >= self.capacity {
-                self.map.pop_first();
+                if let Some((_, oldest)) = self.by_age.pop_first() {
+                    self.map.remove(&oldest);
+                }
             }
         }
-        self.map.insert(key.bytes().into(), entry);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let key: Box<[u8]> = key.bytes().into();
+        if let Some((old, _)) = self.map.insert(key.clone(), (seq, entry)) {
+            self.by_age.remove(&old);
+        }
+        self.by_age.insert(seq, key);
     }
 }
 

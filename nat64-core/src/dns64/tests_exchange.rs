@@ -412,6 +412,40 @@ fn a_compressed_question_name_is_refused_so_cached_names_keep_their_length() {
 }
 
 #[test]
+fn a_full_cache_evicts_the_oldest_entry_not_the_smallest_name() {
+    let mut cache = ResponseCache::new(3, 86400);
+    let key = |qn: &str| {
+        let qm = query(1, qn, rtype::A);
+        let q = Query::parse(&qm).unwrap();
+        (CacheKey::new(&q, false).unwrap(), qm)
+    };
+    let put = |cache: &mut ResponseCache, qn: &str, at: u64| {
+        cache.put(&key(qn).0, &a_response(qn, &[v4("192.0.2.1")], 600), secs(at));
+    };
+    let held = |cache: &mut ResponseCache, qn: &str| {
+        let (k, qm) = key(qn);
+        let mut out = [0u8; 512];
+        cache.get(&k, &Query::parse(&qm).unwrap(), secs(9), &mut out).is_some()
+    };
+    // Keys sort by the first label's length: "a" first, "zzzz" last.
+    put(&mut cache, "zzzz.example", 0);
+    put(&mut cache, "a.example", 1);
+    put(&mut cache, "mm.example", 2);
+    put(&mut cache, "bb.example", 3);
+    assert_eq!(cache.len(), 3);
+    assert!(
+        !held(&mut cache, "zzzz.example"),
+        "the oldest entry goes, not the smallest key"
+    );
+    assert!(held(&mut cache, "a.example") && held(&mut cache, "mm.example") && held(&mut cache, "bb.example"));
+    // Storing a name again makes it the newest: "mm" is now the oldest.
+    put(&mut cache, "a.example", 4);
+    put(&mut cache, "ccc.example", 5);
+    assert!(!held(&mut cache, "mm.example"));
+    assert!(held(&mut cache, "a.example") && held(&mut cache, "bb.example") && held(&mut cache, "ccc.example"));
+}
+
+#[test]
 fn a_full_cache_makes_room() {
     let mut cache = ResponseCache::new(4, 86400);
     for i in 0..10 {

@@ -167,8 +167,8 @@ impl<T: SessionTable> Nat64<T> {
     pub fn table(&self) -> &T {
         &self.table
     }
-    /// Takes the session table back, e.g. to build a translator with a new
-    /// configuration over the same sessions (a reload).
+    /// Takes the session table back. A reload of the configuration is
+    /// [`Nat64::reconfigure`] (it says what the new configuration removed).
     pub fn into_table(self) -> T {
         self.table
     }
