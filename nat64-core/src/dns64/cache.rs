@@ -306,3 +306,14 @@ impl Cache for core::cell::RefCell<ResponseCache> {
         self.borrow_mut().put(key, response, now)
     }
 }
+
+/// For a cache the caller holds by `&mut` (a binding's cache object) for
+/// the length of one step.
+impl Cache for core::cell::RefCell<&mut ResponseCache> {
+    fn get(&self, key: &CacheKey, q: &Query<'_>, now: Instant, out: &mut [u8]) -> Option<Hit> {
+        self.borrow_mut().get(key, q, now, out)
+    }
+    fn put(&self, key: &CacheKey, response: &[u8], now: Instant) {
+        self.borrow_mut().put(key, response, now)
+    }
+}

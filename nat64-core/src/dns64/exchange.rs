@@ -28,6 +28,10 @@
 //!   gets SERVFAIL (section 5.1.3: every upstream failed).
 //!
 //! A response that is complete and not SERVFAIL is left in the cache.
+//!
+//! [`OwnedExchange`] is the same machine for callers that cannot keep a
+//! borrow of the message and the [`Dns64`] across calls (the Python, Node
+//! and C bindings): it owns the message and takes the `Dns64` at each step.
 
 use alloc::vec::Vec;
 use core::net::IpAddr;
@@ -121,6 +125,22 @@ enum State {
     Done,
 }
 
+/// How far an exchange has come: all it keeps between steps besides the
+/// message (what [`OwnedExchange`] stores while no borrow is held).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Progress {
+    state: State,
+    /// The AAAA answer, kept while A is asked.
+    aaaa: Option<Vec<u8>>,
+}
+
+impl Progress {
+    const NEW: Progress = Progress {
+        state: State::New,
+        aaaa: None,
+    };
+}
+
 /// One client query being answered (see the [module](self) docs).
 #[derive(Debug)]
 pub struct Exchange<'a> {
@@ -154,6 +174,25 @@ impl<'a> Exchange<'a> {
             state: State::New,
             aaaa: None,
         }
+    }
+
+    fn resume(dns64: &'a Dns64, msg: &'a [u8], client: IpAddr, tcp: bool, p: Progress) -> Self {
+        let mut ex = Exchange::new(dns64, msg, client, tcp);
+        ex.state = p.state;
+        ex.aaaa = p.aaaa;
+        ex
+    }
+
+    fn suspend(self) -> Progress {
+        Progress {
+            state: self.state,
+            aaaa: self.aaaa,
+        }
+    }
+
+    /// Whether it has finished ([`Step::Done`] was returned).
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
     }
 
     /// The checked query (`None` when it is refused).
@@ -354,5 +393,108 @@ impl<'a> Exchange<'a> {
             Ok(Some(len)) => Step::Done(Outcome::Error { len, rcode: rc }),
             _ => Step::Done(Outcome::Silent),
         }
+    }
+}
+
+/// An [`Exchange`] that owns a copy of the client's message and keeps no
+/// borrow between steps: each step takes the [`Dns64`] (the same one each
+/// time; the query is checked and planned again at each step, which costs
+/// a parse of one message). For bindings and callers that store exchanges
+/// in maps keyed by upstream query ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedExchange {
+    msg: Vec<u8>,
+    client: IpAddr,
+    tcp: bool,
+    progress: Progress,
+}
+
+impl OwnedExchange {
+    /// An exchange for the message `msg` from `client`, over TCP or UDP.
+    pub fn new(msg: &[u8], client: IpAddr, tcp: bool) -> Self {
+        OwnedExchange {
+            msg: msg.to_vec(),
+            client,
+            tcp,
+            progress: Progress::NEW,
+        }
+    }
+
+    /// The client's message.
+    pub fn message(&self) -> &[u8] {
+        &self.msg
+    }
+
+    /// The client's address.
+    pub fn client(&self) -> IpAddr {
+        self.client
+    }
+
+    /// Whether the client asked over TCP.
+    pub fn tcp(&self) -> bool {
+        self.tcp
+    }
+
+    /// Whether it has finished ([`Step::Done`] was returned).
+    pub fn is_done(&self) -> bool {
+        self.progress.state == State::Done
+    }
+
+    /// Runs `f` on the borrowed form, then keeps how far it came.
+    fn step<R>(&mut self, dns64: &Dns64, f: impl FnOnce(&mut Exchange<'_>) -> R) -> R {
+        let p = core::mem::replace(&mut self.progress, Progress::NEW);
+        let mut ex = Exchange::resume(dns64, &self.msg, self.client, self.tcp, p);
+        let r = f(&mut ex);
+        self.progress = ex.suspend();
+        r
+    }
+
+    /// Runs `f` on the borrowed form without changing it.
+    fn view<R>(&self, dns64: &Dns64, f: impl FnOnce(&Exchange<'_>) -> R) -> R {
+        let mut ex = Exchange::new(dns64, &self.msg, self.client, self.tcp);
+        ex.state = self.progress.state;
+        f(&ex)
+    }
+
+    /// See [`Exchange::plan`].
+    pub fn plan(&self, dns64: &Dns64) -> Option<Plan> {
+        self.view(dns64, |ex| ex.plan().copied())
+    }
+
+    /// See [`Exchange::response_limit`].
+    pub fn response_limit(&self, dns64: &Dns64) -> usize {
+        self.view(dns64, |ex| ex.response_limit())
+    }
+
+    /// See [`Exchange::cache_key`].
+    pub fn cache_key(&self, dns64: &Dns64) -> Option<CacheKey> {
+        self.view(dns64, |ex| ex.cache_key())
+    }
+
+    /// See [`Exchange::start`].
+    pub fn start(&mut self, dns64: &Dns64, cache: &impl Cache, now: Instant, out: &mut [u8]) -> Step {
+        self.step(dns64, |ex| ex.start(cache, now, out))
+    }
+
+    /// See [`Exchange::write_query`].
+    pub fn write_query(&self, dns64: &Dns64, id: u16, out: &mut [u8]) -> Result<usize, Dns64Error> {
+        self.view(dns64, |ex| ex.write_query(id, out))
+    }
+
+    /// See [`Exchange::judge`].
+    pub fn judge(&self, dns64: &Dns64, id: u16, reply: &[u8], how: Received) -> Reply {
+        self.view(dns64, |ex| ex.judge(id, reply, how))
+    }
+
+    /// See [`Exchange::on_answer`].
+    pub fn on_answer(
+        &mut self,
+        dns64: &Dns64,
+        answer: Option<&[u8]>,
+        cache: &impl Cache,
+        now: Instant,
+        out: &mut [u8],
+    ) -> Step {
+        self.step(dns64, |ex| ex.on_answer(answer, cache, now, out))
     }
 }

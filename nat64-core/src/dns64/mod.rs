@@ -106,7 +106,7 @@ pub use cache::{Cache, CacheKey, CachedResponse, Hit, NoCache, ResponseCache};
 use config::unmap;
 pub use config::{default_exclude, ClientPrefix, Dns64Config, Dns64ConfigError, MappedRange, PrefixRule};
 use discovery::{IPV4ONLY_ARPA, WELL_KNOWN_IPV4};
-pub use exchange::{Exchange, Outcome, Received, Reply, Step};
+pub use exchange::{Exchange, Outcome, OwnedExchange, Received, Reply, Step};
 pub use query::{Query, QueryError};
 use reverse::{parse_in_addr_arpa, parse_ip6_arpa, InAddrName};
 use wire::{

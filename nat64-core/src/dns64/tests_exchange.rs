@@ -474,3 +474,59 @@ fn a_full_cache_makes_room() {
         assert!(cache.get(&k, &q, secs(62), &mut out).is_some(), "{qn}");
     }
 }
+
+#[test]
+fn the_owned_exchange_takes_the_same_steps_as_the_borrowed_one() {
+    let d = with_prefixes(&["2001:db8:64::/96"]);
+    let q = query(7, "a-only.example", rtype::AAAA);
+    let nodata = aaaa_nodata("a-only.example", 120);
+    let a = a_response("a-only.example", &[v4("192.0.2.33")], 3600);
+    let mut cache = ResponseCache::new(10, 86400);
+
+    let mut x = Drive::new(&d, &q);
+    let mut o = OwnedExchange::new(&q, client6(), false);
+    assert_eq!(o.response_limit(&d), x.ex.response_limit());
+    assert_eq!(o.plan(&d), Some(Plan::Aaaa));
+    let mut out = vec![0u8; o.response_limit(&d)];
+    let cell = RefCell::new(&mut cache);
+    assert_eq!(o.start(&d, &cell, T0, &mut out), x.start(&NoCache, T0));
+    // The upstream query and the judging of replies follow the question.
+    let mut uq = [0u8; 300];
+    let n = o.write_query(&d, 0x4242, &mut uq).unwrap();
+    assert_eq!(Message::parse(&uq[..n]).unwrap().qtype(), rtype::AAAA);
+    let mut reply = nodata.clone();
+    reply[..2].copy_from_slice(&0x4242u16.to_be_bytes());
+    assert_eq!(
+        o.judge(&d, 0x4242, &reply, Received::Udp),
+        Reply::Answer { failed: false }
+    );
+    assert_eq!(o.judge(&d, 0x4243, &reply, Received::Udp), Reply::Foreign);
+
+    let s = o.on_answer(&d, Some(&nodata), &cell, T0, &mut out);
+    assert_eq!(s, x.answer(Some(&nodata), &NoCache, T0));
+    assert_eq!(s, Step::Ask { qtype: rtype::A });
+    let n = o.write_query(&d, 9, &mut uq).unwrap();
+    assert_eq!(Message::parse(&uq[..n]).unwrap().qtype(), rtype::A);
+    assert!(!o.is_done());
+    let s = o.on_answer(&d, Some(&a), &cell, T0, &mut out);
+    let s2 = x.answer(Some(&a), &NoCache, T0);
+    assert_eq!(s, s2);
+    assert!(o.is_done());
+    let (w, _, want) = x.response(s2);
+    assert_eq!(&out[..w.len], want.as_slice());
+    drop(cell);
+    assert_eq!(cache.len(), 1, "the synthesized answer is cached");
+
+    // Asked again: answered from the cache in one step.
+    let mut o2 = OwnedExchange::new(&q, client6(), false);
+    let cell = RefCell::new(&mut cache);
+    match o2.start(&d, &cell, secs(1), &mut out) {
+        Step::Done(Outcome::Answered { from_cache, .. }) => assert!(from_cache),
+        other => panic!("expected a cache hit, got {other:?}"),
+    }
+    // A finished exchange answers SERVFAIL to a further answer.
+    match o.on_answer(&d, Some(&a), &cell, T0, &mut out) {
+        Step::Done(Outcome::Error { rcode: r, .. }) => assert_eq!(r, rcode::SERVFAIL),
+        other => panic!("expected SERVFAIL, got {other:?}"),
+    }
+}
