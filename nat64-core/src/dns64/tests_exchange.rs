@@ -514,7 +514,7 @@ fn the_owned_exchange_takes_the_same_steps_as_the_borrowed_one() {
     assert!(o.is_done());
     let (w, _, want) = x.response(s2);
     assert_eq!(&out[..w.len], want.as_slice());
-    drop(cell);
+    let _ = cell.into_inner();
     assert_eq!(cache.len(), 1, "the synthesized answer is cached");
 
     // Asked again: answered from the cache in one step.
