@@ -230,6 +230,33 @@ pub enum Answer {
     Error,
 }
 
+impl Answer {
+    /// A stable lowercase name for it (`relayed`, `filtered`,
+    /// `synthesized`, `empty`, `ptr_cname`, `local`, `error`): the form
+    /// the bindings, logs and metrics show.
+    pub const fn label(&self) -> &'static str {
+        match self {
+            Answer::Relayed => "relayed",
+            Answer::Filtered { .. } => "filtered",
+            Answer::Synthesized { .. } => "synthesized",
+            Answer::Empty => "empty",
+            Answer::PtrCname => "ptr_cname",
+            Answer::Local => "local",
+            Answer::Error => "error",
+        }
+    }
+
+    /// The records it counts: synthesized, or removed for `Filtered`;
+    /// 0 for the others.
+    pub const fn records(&self) -> u16 {
+        match *self {
+            Answer::Filtered { removed } => removed,
+            Answer::Synthesized { records } => records,
+            _ => 0,
+        }
+    }
+}
+
 /// A response written into the caller's buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Written {
