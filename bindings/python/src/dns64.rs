@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use nat64_core::dns64::discovery::{self, Pref64};
 use nat64_core::dns64::reverse::InAddrName;
-use nat64_core::dns64::{Answer, ClientPrefix, Decision, Dns64 as CoreDns64, Dns64Config as CoreDns64Config, Plan};
+use nat64_core::dns64::{ClientPrefix, Decision, Dns64 as CoreDns64, Dns64Config as CoreDns64Config, Plan};
 use nat64_core::dns64::{PrefixRule as CorePrefixRule, Query, Written as CoreWritten};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -102,7 +102,7 @@ impl Dns64Config {
             .kw(c.translate_all, "translate_all", "True")
             .kw(c.allow_ipv4, "allow_ipv4", "True")
             .kw(c.allow_non_global, "allow_non_global", "True")
-            .kw(c.edns_udp_size != d.edns_udp_size, "edns_udp_size", c.edns_udp_size)
+            .field("edns_udp_size", c.edns_udp_size, d.edns_udp_size)
             .kw(c.upstream_validates, "upstream_validates", "True")
             .finish()
     }
@@ -154,20 +154,11 @@ impl Written {
 }
 
 pub(crate) fn written(py: Python<'_>, w: CoreWritten, out: &[u8]) -> Written {
-    let (answer, records) = match w.answer {
-        Answer::Relayed => ("relayed", 0),
-        Answer::Filtered { removed } => ("filtered", removed),
-        Answer::Synthesized { records } => ("synthesized", records),
-        Answer::Empty => ("empty", 0),
-        Answer::PtrCname => ("ptr_cname", 0),
-        Answer::Local => ("local", 0),
-        Answer::Error => ("error", 0),
-    };
     Written {
         response: PyBytes::new(py, &out[..w.len]).unbind(),
         truncated: w.truncated,
-        answer,
-        records,
+        answer: w.answer.label(),
+        records: w.answer.records(),
     }
 }
 
