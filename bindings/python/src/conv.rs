@@ -236,6 +236,13 @@ impl Call {
         }
         self
     }
+    /// `key=value` when there is a value.
+    pub(crate) fn some(&mut self, key: &str, value: Option<impl Display>) -> &mut Self {
+        match value {
+            Some(v) => self.kw(true, key, v),
+            None => self,
+        }
+    }
     /// `key=value` when `value` differs from `default` (the same field of
     /// the default configuration).
     pub(crate) fn field<T: PartialEq + PyLit>(&mut self, key: &str, value: T, default: T) -> &mut Self {
