@@ -282,40 +282,36 @@ pub(crate) struct Counters {
     not_ours: Py<PyDict>,
 }
 
-#[pymethods]
-impl Counters {
-    #[getter]
-    fn translated_6to4(&self) -> u64 {
-        self.inner.translated_6to4
-    }
-    #[getter]
-    fn translated_4to6(&self) -> u64 {
-        self.inner.translated_4to6
-    }
-    #[getter]
-    fn hairpinned(&self) -> u64 {
-        self.inner.hairpinned
-    }
-    #[getter]
-    fn fragments_emitted(&self) -> u64 {
-        self.inner.fragments_emitted
-    }
-    #[getter]
-    fn icmp_errors_generated(&self) -> u64 {
-        self.inner.icmp_errors_generated
-    }
-    #[getter]
-    fn held(&self) -> u64 {
-        self.inner.held
-    }
-    fn __repr__(&self) -> String {
-        let c = &self.inner;
-        format!(
-            "Counters(translated_6to4={}, translated_4to6={}, hairpinned={}, icmp_errors_generated={}, held={})",
-            c.translated_6to4, c.translated_4to6, c.hairpinned, c.icmp_errors_generated, c.held
-        )
-    }
+/// `Counters`' methods: a getter for each of the core's scalar counters.
+macro_rules! counters_methods {
+    ($($f:ident),+) => {
+        #[pymethods]
+        impl Counters {
+            $(
+                #[getter]
+                fn $f(&self) -> u64 {
+                    self.inner.$f
+                }
+            )+
+            fn __repr__(&self) -> String {
+                let c = &self.inner;
+                format!(
+                    "Counters(translated_6to4={}, translated_4to6={}, hairpinned={}, icmp_errors_generated={}, held={})",
+                    c.translated_6to4, c.translated_4to6, c.hairpinned, c.icmp_errors_generated, c.held
+                )
+            }
+        }
+    };
 }
+
+counters_methods!(
+    translated_6to4,
+    translated_4to6,
+    hairpinned,
+    fragments_emitted,
+    icmp_errors_generated,
+    held
+);
 
 pub(crate) fn counters_obj(py: Python<'_>, c: &CoreCounters) -> PyResult<Counters> {
     let dropped = PyDict::new(py);
