@@ -87,7 +87,7 @@ EOF
 echo "stubtest: the installed stubs match the compiled module"
 # test_vectors.py is left out: it drives bindings/vectors/jool.py, shared with the C and
 # Node tests and not annotated.
-TYPED=(typing_sample.py test_typing.py test_api.py test_scapy.py test_config.py)
+TYPED=(typing_sample.py test_typing.py test_api.py test_scapy.py test_config.py test_exchange.py)
 (cd /tmp && "$PY" -m mypy --strict --no-incremental "${TYPED[@]/#/$HERE/tests/}")
 echo "mypy --strict: tests/{$(IFS=,; echo "${TYPED[*]}")} type-check against the installed stubs and scapy's"
 "$PY" -m pip show --verbose nat64 | tee "$WORK/show"

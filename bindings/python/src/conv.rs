@@ -160,6 +160,39 @@ pub(crate) fn lit_bool(b: bool) -> &'static str {
     }
 }
 
+/// `call.field("f", c.f, d.f)` for each field `f` (named alike in Python
+/// and in the core), in order: the keyword arguments of a configuration's
+/// `repr()` for the fields that differ from the default `d`.
+macro_rules! fields {
+    ($call:ident, $c:ident, $d:ident: $($f:ident),+ $(,)?) => {
+        $( $call.field(stringify!($f), $c.$f, $d.$f); )+
+    };
+}
+pub(crate) use fields;
+
+/// A field's value as Python source text (for [`Call::field`]).
+pub(crate) trait PyLit {
+    fn py_lit(&self) -> String;
+}
+
+impl PyLit for bool {
+    fn py_lit(&self) -> String {
+        lit_bool(*self).to_string()
+    }
+}
+
+macro_rules! int_lit {
+    ($($t:ty),*) => {
+        $(impl PyLit for $t {
+            fn py_lit(&self) -> String {
+                self.to_string()
+            }
+        })*
+    };
+}
+
+int_lit!(u8, u16, u32, u64, usize);
+
 pub(crate) fn lit_list<T>(items: impl IntoIterator<Item = T>, f: impl Fn(T) -> String) -> String {
     let v: Vec<String> = items.into_iter().map(f).collect();
     format!("[{}]", v.join(", "))
@@ -202,6 +235,18 @@ impl Call {
             self.out.push_str(&value.to_string());
         }
         self
+    }
+    /// `key=value` when there is a value.
+    pub(crate) fn some(&mut self, key: &str, value: Option<impl Display>) -> &mut Self {
+        match value {
+            Some(v) => self.kw(true, key, v),
+            None => self,
+        }
+    }
+    /// `key=value` when `value` differs from `default` (the same field of
+    /// the default configuration).
+    pub(crate) fn field<T: PartialEq + PyLit>(&mut self, key: &str, value: T, default: T) -> &mut Self {
+        self.kw(value != default, key, value.py_lit())
     }
     pub(crate) fn finish(&mut self) -> String {
         let mut s = std::mem::take(&mut self.out);

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use nat64_core::dns64::discovery::{self, Pref64};
 use nat64_core::dns64::reverse::InAddrName;
-use nat64_core::dns64::{Answer, ClientPrefix, Decision, Dns64 as CoreDns64, Dns64Config as CoreDns64Config, Plan};
+use nat64_core::dns64::{ClientPrefix, Decision, Dns64 as CoreDns64, Dns64Config as CoreDns64Config, Plan};
 use nat64_core::dns64::{PrefixRule as CorePrefixRule, Query, Written as CoreWritten};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -12,6 +12,7 @@ use pyo3::types::PyBytes;
 use crate::conv::{
     addr, err, lit, lit_list, opt_bytes, parse, prefix_arg, text, with_bytes, Call, Prefix64, QueryError,
 };
+use crate::exchange::Dns64Exchange;
 
 // -------------------------------------------------------------------- DNS64
 
@@ -102,7 +103,7 @@ impl Dns64Config {
             .kw(c.translate_all, "translate_all", "True")
             .kw(c.allow_ipv4, "allow_ipv4", "True")
             .kw(c.allow_non_global, "allow_non_global", "True")
-            .kw(c.edns_udp_size != d.edns_udp_size, "edns_udp_size", c.edns_udp_size)
+            .field("edns_udp_size", c.edns_udp_size, d.edns_udp_size)
             .kw(c.upstream_validates, "upstream_validates", "True")
             .finish()
     }
@@ -154,20 +155,25 @@ impl Written {
 }
 
 pub(crate) fn written(py: Python<'_>, w: CoreWritten, out: &[u8]) -> Written {
-    let (answer, records) = match w.answer {
-        Answer::Relayed => ("relayed", 0),
-        Answer::Filtered { removed } => ("filtered", removed),
-        Answer::Synthesized { records } => ("synthesized", records),
-        Answer::Empty => ("empty", 0),
-        Answer::PtrCname => ("ptr_cname", 0),
-        Answer::Local => ("local", 0),
-        Answer::Error => ("error", 0),
-    };
     Written {
         response: PyBytes::new(py, &out[..w.len]).unbind(),
         truncated: w.truncated,
-        answer,
-        records,
+        answer: w.answer.label(),
+        records: w.answer.records(),
+    }
+}
+
+pub(crate) fn plan_obj(p: Plan) -> Dns64Plan {
+    let (kind, synthesize, ptr_target) = match p {
+        Plan::Forward => ("forward", false, None),
+        Plan::Local { synthesize } => ("local", synthesize, None),
+        Plan::Aaaa => ("aaaa", true, None),
+        Plan::Ptr(name) => ("ptr", true, Some(name.addr().to_string())),
+    };
+    Dns64Plan {
+        kind,
+        synthesize,
+        ptr_target,
     }
 }
 
@@ -213,30 +219,20 @@ impl Dns64 {
     /// `rcode`) for a message that gets no normal answer.
     fn plan(&self, query: &Bound<'_, PyAny>, client: &Bound<'_, PyAny>) -> PyResult<Dns64Plan> {
         let client = addr::<IpAddr>(client)?;
-        with_query(query, |q| {
-            Ok(match self.inner.plan(q, client) {
-                Plan::Forward => Dns64Plan {
-                    kind: "forward",
-                    synthesize: false,
-                    ptr_target: None,
-                },
-                Plan::Local { synthesize } => Dns64Plan {
-                    kind: "local",
-                    synthesize,
-                    ptr_target: None,
-                },
-                Plan::Aaaa => Dns64Plan {
-                    kind: "aaaa",
-                    synthesize: true,
-                    ptr_target: None,
-                },
-                Plan::Ptr(name) => Dns64Plan {
-                    kind: "ptr",
-                    synthesize: true,
-                    ptr_target: Some(name.addr().to_string()),
-                },
-            })
-        })
+        with_query(query, |q| Ok(plan_obj(self.inner.plan(q, client))))
+    }
+    /// A `Dns64Exchange` for the client message `query` (any buffer,
+    /// copied) from `client`, over TCP or UDP: the whole RFC 6147 section
+    /// 5.1 sequence, step by step, with the caller's I/O. The message is
+    /// checked by `start()`, which answers a malformed one with FORMERR.
+    #[pyo3(signature = (query, client, tcp=false))]
+    fn exchange(
+        slf: &Bound<'_, Self>,
+        query: &Bound<'_, PyAny>,
+        client: &Bound<'_, PyAny>,
+        tcp: bool,
+    ) -> PyResult<Dns64Exchange> {
+        Dns64Exchange::new(slf, query, client, tcp)
     }
     /// The query to send upstream for `qname` (wire format) / `qtype`.
     fn upstream_query<'py>(

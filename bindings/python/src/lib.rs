@@ -8,6 +8,7 @@
 
 mod conv;
 mod dns64;
+mod exchange;
 mod stateful;
 mod stateless;
 mod verdict;
@@ -18,6 +19,7 @@ use conv::{Nat64Error, Prefix64, QueryError};
 use dns64::{
     prefixes_from_addresses, prefixes_from_response, Dns64, Dns64Config, Dns64Plan, PrefixRule, PyPref64, Written,
 };
+use exchange::{Dns64Cache, Dns64Exchange, Dns64Step};
 use stateful::{Bib, Nat64, Nat64Config, Nat64Stats, Pool4Entry, Session, TableLimits, Timeouts};
 use stateless::{Config, Translator};
 use verdict::{drop_reasons, not_ours_reasons, Batch, Counters, Dropped, Held, IcmpError, NotOurs, Translated};
@@ -51,6 +53,9 @@ fn _nat64(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Dns64Config>()?;
     m.add_class::<Dns64>()?;
     m.add_class::<Dns64Plan>()?;
+    m.add_class::<Dns64Cache>()?;
+    m.add_class::<Dns64Exchange>()?;
+    m.add_class::<Dns64Step>()?;
     m.add_class::<Written>()?;
     m.add_class::<PyPref64>()?;
     m.add_function(wrap_pyfunction!(prefixes_from_response, m)?)?;

@@ -11,7 +11,7 @@ use nat64_core::nat64::{
 use nat64_core::{Prefix64 as CorePrefix64, OUTPUT_BUFFER_LEN};
 use pyo3::prelude::*;
 
-use crate::conv::{addr, addr_str, err, lit, lit_bool, lit_list, parse, text, with_bytes, Call, Nat64Error};
+use crate::conv::{addr, addr_str, err, fields, lit, lit_list, parse, text, with_bytes, Call, Nat64Error};
 use crate::stateless::{config_repr, Config};
 use crate::verdict::{batch, counters_obj, into, into_buf, verdict_obj, Batch, Counters, Out};
 
@@ -176,19 +176,9 @@ fn timeouts_repr(t: &CoreTimeouts) -> String {
 
 fn limits_repr(l: &CoreTableLimits) -> String {
     let d = CoreTableLimits::default();
-    Call::new("TableLimits")
-        .kw(l.max_sessions != d.max_sessions, "max_sessions", l.max_sessions)
-        .kw(
-            l.max_sessions_per_client != d.max_sessions_per_client,
-            "max_sessions_per_client",
-            l.max_sessions_per_client,
-        )
-        .kw(
-            l.client_prefix_len != d.client_prefix_len,
-            "client_prefix_len",
-            l.client_prefix_len,
-        )
-        .finish()
+    let mut call = Call::new("TableLimits");
+    fields!(call, l, d: max_sessions, max_sessions_per_client, client_prefix_len);
+    call.finish()
 }
 
 const PROTOS: [Proto; 3] = [Proto::Tcp, Proto::Udp, Proto::Icmp];
@@ -198,8 +188,8 @@ fn pool4_repr(e: &CorePool4Entry) -> String {
     let protos = PROTOS.iter().filter(|p| e.protocols[p.index()]);
     Call::new("Pool4Entry")
         .arg(lit(e.prefix))
-        .kw(e.first_port != d.first_port, "first_port", e.first_port)
-        .kw(e.last_port != d.last_port, "last_port", e.last_port)
+        .field("first_port", e.first_port, d.first_port)
+        .field("last_port", e.last_port, d.last_port)
         .kw(
             e.protocols != d.protocols,
             "protocols",
@@ -304,47 +294,18 @@ impl Nat64Config {
     fn __repr__(&self) -> String {
         let c = &self.inner;
         let d = CoreNat64Config::new(c.xlat.pool6.unwrap_or_else(CorePrefix64::well_known), Vec::new());
-        Call::new("Nat64Config")
-            .arg(config_repr(&c.xlat))
+        let mut call = Call::new("Nat64Config");
+        call.arg(config_repr(&c.xlat))
             .arg(lit_list(&c.pool4, pool4_repr))
             .kw(
                 !c.static_bib.is_empty(),
                 "static_bib",
                 lit_list(&c.static_bib, |b| Bib::of(b).__repr__()),
             )
-            .kw(c.timeouts != d.timeouts, "timeouts", timeouts_repr(&c.timeouts))
-            .kw(
-                c.address_dependent_filtering != d.address_dependent_filtering,
-                "address_dependent_filtering",
-                lit_bool(c.address_dependent_filtering),
-            )
-            .kw(
-                c.drop_externally_initiated_tcp != d.drop_externally_initiated_tcp,
-                "drop_externally_initiated_tcp",
-                lit_bool(c.drop_externally_initiated_tcp),
-            )
-            .kw(
-                c.drop_icmpv6_info != d.drop_icmpv6_info,
-                "drop_icmpv6_info",
-                lit_bool(c.drop_icmpv6_info),
-            )
-            .kw(
-                c.max_simultaneous_opens != d.max_simultaneous_opens,
-                "max_simultaneous_opens",
-                c.max_simultaneous_opens,
-            )
-            .kw(
-                c.source_icmpv6_errors_better != d.source_icmpv6_errors_better,
-                "source_icmpv6_errors_better",
-                lit_bool(c.source_icmpv6_errors_better),
-            )
-            .kw(
-                c.handle_rst_during_fin_rcv != d.handle_rst_during_fin_rcv,
-                "handle_rst_during_fin_rcv",
-                lit_bool(c.handle_rst_during_fin_rcv),
-            )
-            .kw(c.max_iterations != d.max_iterations, "max_iterations", c.max_iterations)
-            .kw(c.secret != d.secret, "secret", "...")
+            .kw(c.timeouts != d.timeouts, "timeouts", timeouts_repr(&c.timeouts));
+        fields!(call, c, d: address_dependent_filtering, drop_externally_initiated_tcp, drop_icmpv6_info,
+            max_simultaneous_opens, source_icmpv6_errors_better, handle_rst_during_fin_rcv, max_iterations);
+        call.kw(c.secret != d.secret, "secret", "...")
             .kw(c.limits != d.limits, "limits", limits_repr(&c.limits))
             .finish()
     }

@@ -10,9 +10,7 @@ use nat64_core::{
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::conv::{
-    addr, err, lit, lit_bool, lit_list, parse, prefix_arg, text, with_bytes, Call, Nat64Error, Prefix64,
-};
+use crate::conv::{addr, err, lit, lit_list, parse, prefix_arg, text, with_bytes, Call, Nat64Error, Prefix64};
 use crate::verdict::{batch, counters_obj, into, into_buf, verdict_obj, Batch, Counters, Out};
 
 // ---------------------------------------------------------------- stateless
@@ -171,10 +169,10 @@ pub(crate) fn config_repr(c: &CoreConfig) -> String {
             "pool6",
             opt(c.pool6.map(|p| format!("Prefix64({})", lit(p)))),
         )
-        .kw(
-            c.wkp_forbids_non_global != d.wkp_forbids_non_global,
+        .field(
             "wkp_forbids_non_global",
-            lit_bool(c.wkp_forbids_non_global),
+            c.wkp_forbids_non_global,
+            d.wkp_forbids_non_global,
         )
         .kw(!eams.is_empty(), "eamt", eamt)
         .kw(c.eam_hairpin_mode != d.eam_hairpin_mode, "eam_hairpin_mode", hairpin)
@@ -189,20 +187,16 @@ pub(crate) fn config_repr(c: &CoreConfig) -> String {
             "rfc6791v6_prefix",
             opt(c.rfc6791v6_prefix.map(lit)),
         )
-        .kw(
-            c.randomize_rfc6791_addresses != d.randomize_rfc6791_addresses,
+        .field(
             "randomize_rfc6791_addresses",
-            lit_bool(c.randomize_rfc6791_addresses),
+            c.randomize_rfc6791_addresses,
+            d.randomize_rfc6791_addresses,
         )
         .kw(c.own_ipv4.is_some(), "own_ipv4", opt(c.own_ipv4.map(lit)))
         .kw(c.own_ipv6.is_some(), "own_ipv6", opt(c.own_ipv6.map(lit)))
-        .kw(c.mtu4 != d.mtu4, "mtu4", c.mtu4)
-        .kw(c.mtu6 != d.mtu6, "mtu6", c.mtu6)
-        .kw(
-            c.lowest_ipv6_mtu != d.lowest_ipv6_mtu,
-            "lowest_ipv6_mtu",
-            c.lowest_ipv6_mtu,
-        )
+        .field("mtu4", c.mtu4, d.mtu4)
+        .field("mtu6", c.mtu6, d.mtu6)
+        .field("lowest_ipv6_mtu", c.lowest_ipv6_mtu, d.lowest_ipv6_mtu)
         .kw(
             c.mtu_plateaus != d.mtu_plateaus,
             "mtu_plateaus",
@@ -216,11 +210,7 @@ pub(crate) fn config_repr(c: &CoreConfig) -> String {
             "override_tos",
             opt(c.override_tos.map(|t| t.to_string())),
         )
-        .kw(
-            c.error_hop_limit != d.error_hop_limit,
-            "error_hop_limit",
-            c.error_hop_limit,
-        )
+        .field("error_hop_limit", c.error_hop_limit, d.error_hop_limit)
         .kw(c.ipv4_id != d.ipv4_id, "ipv4_id", ipv4_id)
         .kw(c.seed != d.seed, "seed", "...")
         .finish()

@@ -111,46 +111,42 @@ impl IcmpError {
     }
 }
 
-/// Not translated and nothing to send; `reason` is the label
-/// ("hop_limit_exceeded", ...), `explain` what it means and what to do.
-#[pyclass(frozen, module = "nat64")]
-pub(crate) struct Dropped {
-    #[pyo3(get)]
-    reason: &'static str,
-    #[pyo3(get)]
-    explain: &'static str,
+/// A verdict with nothing to send: its reason's `label` and what it means
+/// (`explain`). `Dropped` and `NotOurs` are such classes.
+macro_rules! reason_verdict {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[pyclass(frozen, module = "nat64")]
+        pub(crate) struct $name {
+            #[pyo3(get)]
+            reason: &'static str,
+            #[pyo3(get)]
+            explain: &'static str,
+        }
+
+        #[pymethods]
+        impl $name {
+            #[classattr]
+            fn __match_args__() -> (&'static str,) {
+                ("reason",)
+            }
+            fn __repr__(&self) -> String {
+                format!("{}(reason='{}')", stringify!($name), self.reason)
+            }
+        }
+    };
 }
 
-#[pymethods]
-impl Dropped {
-    #[classattr]
-    fn __match_args__() -> (&'static str,) {
-        ("reason",)
-    }
-    fn __repr__(&self) -> String {
-        format!("Dropped(reason='{}')", self.reason)
-    }
+reason_verdict! {
+    /// Not translated and nothing to send; `reason` is the label
+    /// ("hop_limit_exceeded", ...), `explain` what it means and what to do.
+    Dropped
 }
 
-/// Outside this translator's configuration: hand the packet back to the
-/// host untouched. `reason` is the label ("destination_not_mapped", ...).
-#[pyclass(frozen, module = "nat64")]
-pub(crate) struct NotOurs {
-    #[pyo3(get)]
-    reason: &'static str,
-    #[pyo3(get)]
-    explain: &'static str,
-}
-
-#[pymethods]
-impl NotOurs {
-    #[classattr]
-    fn __match_args__() -> (&'static str,) {
-        ("reason",)
-    }
-    fn __repr__(&self) -> String {
-        format!("NotOurs(reason='{}')", self.reason)
-    }
+reason_verdict! {
+    /// Outside this translator's configuration: hand the packet back to the
+    /// host untouched. `reason` is the label ("destination_not_mapped", ...).
+    NotOurs
 }
 
 /// Kept by the stateful NAT64 for now: `reason` is "fragment" or
@@ -275,37 +271,47 @@ pub(crate) fn verdict_obj(py: Python<'_>, v: Verdict, out: Out<'_, '_>) -> PyRes
     })
 }
 
-/// Counters per verdict and per reason; `dropped` and `not_ours` map labels
-/// to nonzero counts.
+/// Counters per verdict and per reason (the core's `Counters`); `dropped`
+/// and `not_ours` map labels to nonzero counts.
 #[pyclass(frozen, module = "nat64")]
 pub(crate) struct Counters {
-    #[pyo3(get)]
-    translated_6to4: u64,
-    #[pyo3(get)]
-    translated_4to6: u64,
-    #[pyo3(get)]
-    hairpinned: u64,
-    #[pyo3(get)]
-    fragments_emitted: u64,
-    #[pyo3(get)]
-    icmp_errors_generated: u64,
-    #[pyo3(get)]
-    held: u64,
+    inner: CoreCounters,
     #[pyo3(get)]
     dropped: Py<PyDict>,
     #[pyo3(get)]
     not_ours: Py<PyDict>,
 }
 
-#[pymethods]
-impl Counters {
-    fn __repr__(&self) -> String {
-        format!(
-            "Counters(translated_6to4={}, translated_4to6={}, hairpinned={}, icmp_errors_generated={}, held={})",
-            self.translated_6to4, self.translated_4to6, self.hairpinned, self.icmp_errors_generated, self.held
-        )
-    }
+/// `Counters`' methods: a getter for each of the core's scalar counters.
+macro_rules! counters_methods {
+    ($($f:ident),+) => {
+        #[pymethods]
+        impl Counters {
+            $(
+                #[getter]
+                fn $f(&self) -> u64 {
+                    self.inner.$f
+                }
+            )+
+            fn __repr__(&self) -> String {
+                let c = &self.inner;
+                format!(
+                    "Counters(translated_6to4={}, translated_4to6={}, hairpinned={}, icmp_errors_generated={}, held={})",
+                    c.translated_6to4, c.translated_4to6, c.hairpinned, c.icmp_errors_generated, c.held
+                )
+            }
+        }
+    };
 }
+
+counters_methods!(
+    translated_6to4,
+    translated_4to6,
+    hairpinned,
+    fragments_emitted,
+    icmp_errors_generated,
+    held
+);
 
 pub(crate) fn counters_obj(py: Python<'_>, c: &CoreCounters) -> PyResult<Counters> {
     let dropped = PyDict::new(py);
@@ -317,12 +323,7 @@ pub(crate) fn counters_obj(py: Python<'_>, c: &CoreCounters) -> PyResult<Counter
         not_ours.set_item(r.label(), n)?;
     }
     Ok(Counters {
-        translated_6to4: c.translated_6to4,
-        translated_4to6: c.translated_4to6,
-        hairpinned: c.hairpinned,
-        fragments_emitted: c.fragments_emitted,
-        icmp_errors_generated: c.icmp_errors_generated,
-        held: c.held,
+        inner: c.clone(),
         dropped: dropped.unbind(),
         not_ours: not_ours.unbind(),
     })

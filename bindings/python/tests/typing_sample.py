@@ -11,7 +11,7 @@ below fails the check (`--strict` includes `--warn-unused-ignores`) unless a
 """
 
 import time
-from typing import TYPE_CHECKING, assert_type
+from typing import TYPE_CHECKING, Literal, assert_type
 
 from scapy.layers.dns import DNS, DNSQR
 from scapy.layers.inet import IP, UDP
@@ -109,6 +109,22 @@ def dns64() -> None:
     assert DNS(local.response).ancount == 2
     err = d.error_response(query, 2)
     assert err is not None and DNS(err).rcode == 2
+
+    # The exchange: steps typed by their literals, a `match` on (kind, outcome).
+    ex = d.exchange(query, "2001:db8::5")
+    step = ex.start(time.monotonic_ns() // 1000, nat64.Dns64Cache())
+    assert_type(step.kind, Literal["ask", "done"])
+    assert step.kind == "ask" and step.qtype == 28
+    sent = ex.write_query(10)
+    assert_type(ex.judge(10, sent, "udp"), Literal["foreign", "truncated", "answer", "failed"])
+    for answer in (None, None):  # both upstreams silent
+        step = ex.on_answer(answer, time.monotonic_ns() // 1000)
+    match step:
+        case nat64.Dns64Step("done", "error"):
+            assert_type(step.response, bytes | None)
+            assert step.response is not None and DNS(step.response).rcode == step.rcode == 2
+        case other:
+            raise AssertionError(other)
 
 
 def main() -> None:

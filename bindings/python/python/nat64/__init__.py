@@ -1,8 +1,9 @@
 """nat64: IPv6/IPv4 translation from the nat64-core Rust engine.
 
 RFC 6052 prefixes (`Prefix64`), the stateless translator (`Translator`, RFC 7915
-SIIT), the stateful NAT64 (`Nat64`, RFC 6146), DNS64 (`Dns64`, RFC 6147) and NAT64
-prefix discovery (RFC 7050, RFC 8781). Packets go in as any buffer and come out as
+SIIT), the stateful NAT64 (`Nat64`, RFC 6146), DNS64 (`Dns64`, RFC 6147; its whole
+query sequence, step by step with the caller's sockets: `Dns64.exchange()`, with a
+`Dns64Cache`) and NAT64 prefix discovery (RFC 7050, RFC 8781). Packets go in as any buffer and come out as
 `bytes`; every packet gets a typed verdict::
 
     from nat64 import Config, Translator, Translated
@@ -24,8 +25,11 @@ from ._nat64 import (
     Config,
     Counters,
     Dns64,
+    Dns64Cache,
     Dns64Config,
+    Dns64Exchange,
     Dns64Plan,
+    Dns64Step,
     Dropped,
     Held,
     IcmpError,
@@ -65,8 +69,11 @@ __all__ = [
     "Config",
     "Counters",
     "Dns64",
+    "Dns64Cache",
     "Dns64Config",
+    "Dns64Exchange",
     "Dns64Plan",
+    "Dns64Step",
     "Dropped",
     "Held",
     "IcmpError",
