@@ -126,21 +126,29 @@ impl CachedResponse {
     /// a NODATA without SOA), a TTL of zero (RFC 1035 section 3.2.1: use
     /// only for this transaction), or a question that is not written out
     /// right after the header. The lifetime is [`cache_ttl`], at most
-    /// `max_ttl` seconds.
+    /// `max_ttl` seconds, and no record's TTL is served above `max_ttl`.
     pub fn new(msg: &[u8], now: Instant, max_ttl: u32) -> Option<Self> {
         let m = Message::parse(msg).ok()?;
         let ttl = cache_ttl(&m)?.min(max_ttl);
         if ttl == 0 || m.qname() != HEADER_LEN {
             return None;
         }
-        let ttls = [Section::Answer, Section::Authority, Section::Additional]
+        // A record's TTL is capped at `max_ttl`, so that no client is told
+        // to keep a record longer than the operator allows (as unbound's
+        // cache-max-ttl does).
+        let ttls: Box<[(u16, u32)]> = [Section::Answer, Section::Authority, Section::Additional]
             .into_iter()
             .flat_map(|s| m.records(s))
             .filter(|rr| rr.rtype != rtype::OPT)
-            .map(|rr| (rr.ttl_at as u16, rr.ttl))
+            .map(|rr| (rr.ttl_at as u16, rr.ttl.min(max_ttl)))
             .collect();
+        let mut msg: Box<[u8]> = msg.into();
+        for &(at, t) in ttls.iter() {
+            let at = usize::from(at);
+            msg[at..at + 4].copy_from_slice(&t.to_be_bytes());
+        }
         Some(CachedResponse {
-            msg: msg.into(),
+            msg,
             ttls,
             stored: now,
             ttl,

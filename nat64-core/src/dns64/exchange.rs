@@ -285,7 +285,7 @@ impl<'a> Exchange<'a> {
     /// [`Dns64::upstream_query`]. Returns its length.
     pub fn write_query(&self, id: u16, out: &mut [u8]) -> Result<usize, Dns64Error> {
         let (Ok((q, _)), Some((qname, qtype))) = (&self.query, self.question()) else {
-            return Err(Dns64Error::NoAnswer);
+            return Err(Dns64Error::NoQuestion);
         };
         self.dns64.upstream_query(q, id, qname, qtype, out)
     }

@@ -159,6 +159,11 @@ pub enum Dns64Error {
     /// Neither upstream answer is there.
     #[error("no upstream answer to build a response from: answer SERVFAIL (RFC 6147 section 5.1.3)")]
     NoAnswer,
+    /// [`Exchange::write_query`](exchange::Exchange::write_query) was
+    /// called when no question is pending (before the start, or after the
+    /// end, or for a refused query).
+    #[error("no upstream question is pending: write a query only after start or on_answer returned Step::Ask")]
+    NoQuestion,
     /// The output buffer is too small even for a truncated response.
     #[error("output buffer of {len} bytes cannot hold even a truncated response: pass at least 512 bytes")]
     BufferTooSmall {

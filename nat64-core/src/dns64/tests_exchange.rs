@@ -387,6 +387,18 @@ fn rfc2308_negative_answers_live_for_the_soa_minimum_and_max_ttl_caps() {
     capped.put(&k, &nx, T0);
     assert!(capped.get(&k, &q, secs(29), &mut out).is_some());
     assert!(capped.get(&k, &q, secs(30), &mut out).is_none());
+    // ... which caps the TTLs clients are told too (the SOA's 3600 s), in
+    // the written response and in the copy of one too big for the buffer.
+    let mut capped = ResponseCache::new(10, 30);
+    capped.put(&k, &nx, T0);
+    let Some(Hit::Written(n)) = capped.get(&k, &q, secs(10), &mut out) else {
+        panic!("expected a hit")
+    };
+    assert_eq!(read_section(&out[..n], Section::Authority)[0].ttl, 20);
+    let Some(Hit::TooBig(big)) = capped.get(&k, &q, secs(10), &mut out[..20]) else {
+        panic!("expected a copy to truncate")
+    };
+    assert_eq!(read_section(&big, Section::Authority)[0].ttl, 20);
     // Nothing says how long: SERVFAIL, NODATA without SOA, TTL 0.
     let sf = MessageBuilder::response(1, "none.example", rtype::AAAA, rcode::SERVFAIL).build();
     let nosoa = MessageBuilder::response(1, "none.example", rtype::AAAA, 0).build();
@@ -488,10 +500,15 @@ fn the_owned_exchange_takes_the_same_steps_as_the_borrowed_one() {
     assert_eq!(o.response_limit(&d), x.ex.response_limit());
     assert_eq!(o.plan(&d), Some(Plan::Aaaa));
     let mut out = vec![0u8; o.response_limit(&d)];
+    let mut uq = [0u8; 300];
+    assert_eq!(
+        o.write_query(&d, 1, &mut uq),
+        Err(Dns64Error::NoQuestion),
+        "not started"
+    );
     let cell = RefCell::new(&mut cache);
     assert_eq!(o.start(&d, &cell, T0, &mut out), x.start(&NoCache, T0));
     // The upstream query and the judging of replies follow the question.
-    let mut uq = [0u8; 300];
     let n = o.write_query(&d, 0x4242, &mut uq).unwrap();
     assert_eq!(Message::parse(&uq[..n]).unwrap().qtype(), rtype::AAAA);
     let mut reply = nodata.clone();
@@ -512,6 +529,7 @@ fn the_owned_exchange_takes_the_same_steps_as_the_borrowed_one() {
     let s2 = x.answer(Some(&a), &NoCache, T0);
     assert_eq!(s, s2);
     assert!(o.is_done());
+    assert_eq!(o.write_query(&d, 1, &mut uq), Err(Dns64Error::NoQuestion), "finished");
     let (w, _, want) = x.response(s2);
     assert_eq!(&out[..w.len], want.as_slice());
     let _ = cell.into_inner();
