@@ -1,17 +1,17 @@
 //! The capture reader of `nat64 translate` (the `nat64-capture` crate). The
 //! target calls what `translate_cmd::run` calls, `Capture::open` then
-//! `Capture::translate` with a translator built by `XlatConfig::build`, over
-//! the fuzzer's bytes instead of a file and into `io::sink()` instead of the
-//! output file; it prints no tally. Any bytes must give `Ok` or an error,
-//! never a panic, both stateless and stateful (byte 0, bit 0: `--pool4`);
-//! the rest of the input is the capture.
+//! `Capture::translate` with a translator built by `XlatConfig::new` and
+//! `XlatConfig::build`, over the fuzzer's bytes instead of a file and into
+//! `io::sink()` instead of the output file; it prints no tally. Any bytes
+//! must give `Ok` or an error, never a panic, both stateless and stateful
+//! (byte 0, bit 0: `--pool4`); the rest of the input is the capture.
 //!
-//! The configuration is the one `nat64 translate --pool6 64:ff9b::/96 --eamt
-//! 192.0.2.0/24=2001:db8:1::/120 --own-ipv4 203.0.113.254 --own-ipv6
-//! 2001:db8:ffff::1 --no-wkp-check [--pool4 192.0.2.1:1000-1015]` builds,
-//! made once per mode; every input gets a new translator built from a copy
-//! (the stateful one keeps sessions, and the capture's timestamps are its
-//! clock). One setting differs from the binary's: the stateful translator's
+//! The configuration is the one `nat64 translate --config translator.toml
+//! [--pool4 192.0.2.1:1000-1015]` builds, with [`TRANSLATOR`] as the file
+//! (read by the `nat64-config` crate, as the command reads it), made once
+//! per mode; every input gets a new translator built from a copy (the
+//! stateful one keeps sessions, and the capture's timestamps are its clock).
+//! One setting differs from the binary's: the stateful translator's
 //! reassembly limits. `nat64 translate` keeps the core's defaults (4 MiB,
 //! 1024 datagrams, `ReassemblyLimits::default`), which `Reassembler::new`
 //! (`nat64-core/src/nat64/reassembly.rs`) allocates and links up front: about
@@ -29,43 +29,46 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use nat64_capture::{Capture, XlatConfig, XlatMode};
-use nat64_core::nat64::{Nat64Config, Pool4Entry, ReassemblyLimits};
-use nat64_core::{Config, Eamt};
+use nat64_capture::{Capture, StatefulArgs, XlatConfig, XlatMode};
+use nat64_config::TranslateFile;
+use nat64_core::nat64::ReassemblyLimits;
+
+/// The `--config` file: the same translator as `nat64 translate --pool6
+/// 64:ff9b::/96 --eamt 192.0.2.0/24=2001:db8:1::/120 --own-ipv4
+/// 203.0.113.254 --own-ipv6 2001:db8:ffff::1 --no-wkp-check`.
+const TRANSLATOR: &str = r#"
+[translator]
+pool6 = "64:ff9b::/96"
+eamt = [{ ipv4 = "192.0.2.0/24", ipv6 = "2001:db8:1::/120" }]
+own_ipv4 = "203.0.113.254"
+own_ipv6 = "2001:db8:ffff::1"
+wkp_forbids_non_global = false
+"#;
 
 /// The translator configurations, made once: `[stateless, stateful]`.
 fn config(stateful: bool) -> &'static XlatConfig {
     static CONFIGS: OnceLock<[XlatConfig; 2]> = OnceLock::new();
     let make = |pool4: bool| {
-        let mut cfg = Config::with_pool6("64:ff9b::/96".parse().expect("pool6"));
-        let mut eamt = Eamt::new();
-        eamt.add(
-            "192.0.2.0/24".parse().expect("eam"),
-            "2001:db8:1::/120".parse().expect("eam"),
-            false,
-        )
-        .expect("the EAM is valid");
-        cfg.eamt = eamt;
-        cfg.own_ipv4 = Some("203.0.113.254".parse().expect("own_ipv4"));
-        cfg.own_ipv6 = Some("2001:db8:ffff::1".parse().expect("own_ipv6"));
-        cfg.wkp_forbids_non_global = false;
-        let mode = if pool4 {
-            let entry: Pool4Entry = "192.0.2.1:1000-1015".parse().expect("pool4");
-            let mut n = Nat64Config::new(cfg.pool6.expect("pool6"), vec![entry]);
-            n.xlat = cfg;
+        let cfg = TranslateFile::parse(TRANSLATOR)
+            .and_then(|f| f.translator.to_config())
+            .expect("the translator file is valid");
+        let args = StatefulArgs {
+            pool4: if pool4 {
+                vec!["192.0.2.1:1000-1015".parse().expect("pool4")]
+            } else {
+                Vec::new()
+            },
+            ..StatefulArgs::default()
+        };
+        let mut x = XlatConfig::new(cfg, args, String::new()).expect("the configuration is valid");
+        if let XlatMode::Stateful(n) = &mut x.mode {
             n.reassembly = ReassemblyLimits {
                 max_bytes: 4096,
                 max_datagrams: 8,
                 ..ReassemblyLimits::default()
             };
-            XlatMode::Stateful(Box::new(n))
-        } else {
-            XlatMode::Siit(Box::new(cfg))
-        };
-        XlatConfig {
-            origin: String::new(),
-            mode,
         }
+        x
     };
     &CONFIGS.get_or_init(|| [make(false), make(true)])[usize::from(stateful)]
 }

@@ -151,10 +151,17 @@ pub fn l4_of_v4(p: &[u8]) -> L4<'_> {
 /// The upper layer of an IPv6 packet (extension headers walked), or `None`
 /// when the chain does not parse.
 pub fn l4_of_v6(p: &[u8]) -> Option<L4<'_>> {
+    walk_v6(p).map(|(l4, _)| l4)
+}
+
+/// [`l4_of_v6`], and the Fragment Offset (in bytes) of the first Fragment
+/// header, if the chain has one.
+fn walk_v6(p: &[u8]) -> Option<(L4<'_>, Option<usize>)> {
     let mut next = p[6];
     let mut off = 40;
     let mut first = true;
     let mut fragment = false;
+    let mut frag_offset = None;
     for _ in 0..16 {
         match next {
             0 | 43 | 60 => {
@@ -168,15 +175,17 @@ pub fn l4_of_v6(p: &[u8]) -> Option<L4<'_>> {
                 let fo = be16(h, 2);
                 first = fo >> 3 == 0;
                 fragment = fo & 0xfff9 != 0;
+                frag_offset = frag_offset.or(Some(usize::from(fo & 0xfff8)));
                 off += 8;
             }
             _ => {
-                return Some(L4 {
+                let l4 = L4 {
                     proto: next,
                     bytes: p.get(off..)?,
                     first,
                     fragment,
-                })
+                };
+                return Some((l4, frag_offset));
             }
         }
     }
@@ -252,29 +261,11 @@ pub fn fragment_end(p: &[u8]) -> usize {
         let hl = usize::from(p[0] & 0xf) * 4;
         usize::from(be16(p, 6) & 0x1fff) * 8 + p.len() - hl + hl
     } else {
-        match (l4_of_v6(p), find_frag_offset(p)) {
-            (Some(l4), Some(off)) => off + l4.bytes.len(),
+        match walk_v6(p) {
+            Some((l4, Some(off))) => off + l4.bytes.len(),
             _ => 0,
         }
     }
-}
-
-/// The Fragment header's offset in bytes, if the packet has one.
-fn find_frag_offset(p: &[u8]) -> Option<usize> {
-    let mut next = p[6];
-    let mut off = 40;
-    for _ in 0..16 {
-        match next {
-            0 | 43 | 60 => {
-                let h = p.get(off..off + 2)?;
-                next = h[0];
-                off += (usize::from(h[1]) + 1) * 8;
-            }
-            FRAGMENT => return Some(usize::from(be16(p.get(off..off + 8)?, 2) & 0xfff8)),
-            _ => return None,
-        }
-    }
-    None
 }
 
 /// A fragment the translator cut (not the last): its data is a multiple of

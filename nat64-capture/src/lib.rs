@@ -27,7 +27,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use nat64_core::nat64::{Instant, Nat64, Nat64Config, Nat64ConfigError};
+use nat64_core::nat64::{Bib, Instant, Nat64, Nat64Config, Nat64ConfigError, Pool4Entry};
 use nat64_core::{Config, ConfigError, Direction, DropReason, NotOurs, Translator, Verdict};
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::{DataLink, Endianness, PcapError, TsResolution};
@@ -233,7 +233,40 @@ pub enum XlatMode {
     Stateful(Box<Nat64Config>),
 }
 
+/// The stateful NAT64 settings of `nat64 translate`: `--pool4`,
+/// `--static-bib`, `--address-dependent-filtering`.
+#[derive(Debug, Clone, Default)]
+pub struct StatefulArgs {
+    /// The pool4 entries; none: SIIT.
+    pub pool4: Vec<Pool4Entry>,
+    /// Static BIB entries.
+    pub static_bib: Vec<Bib>,
+    /// Address-dependent filtering (RFC 6146 section 3.5).
+    pub address_dependent_filtering: bool,
+}
+
 impl XlatConfig {
+    /// The configuration of `nat64 translate`: SIIT with `cfg`, or, with
+    /// pool4 entries, stateful NAT64 (RFC 6146) over `cfg` (which must then
+    /// have a pool6). `origin` says where the settings came from, for
+    /// errors (see [`XlatConfig::origin`]).
+    pub fn new(cfg: Config, stateful: StatefulArgs, origin: String) -> Result<XlatConfig, CaptureError> {
+        let mode = if stateful.pool4.is_empty() {
+            XlatMode::Siit(Box::new(cfg))
+        } else {
+            let pool6 = cfg.pool6.ok_or(CaptureError::Stateful {
+                origin: origin.clone(),
+                error: Nat64ConfigError::NoPool6,
+            })?;
+            let mut n = Nat64Config::new(pool6, stateful.pool4);
+            n.xlat = cfg;
+            n.static_bib = stateful.static_bib;
+            n.address_dependent_filtering = stateful.address_dependent_filtering;
+            XlatMode::Stateful(Box::new(n))
+        };
+        Ok(XlatConfig { origin, mode })
+    }
+
     /// The translator; an error if the configuration cannot work.
     pub fn build(self) -> Result<Xlat, CaptureError> {
         let origin = self.origin;

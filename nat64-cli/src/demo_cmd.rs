@@ -35,7 +35,7 @@ use std::fs;
 use std::io::Read;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, Command, ExitCode, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -163,46 +163,43 @@ fn cmd(program: &str) -> Command {
     c
 }
 
-fn quiet(argv: &[&str]) -> Result<(), DemoError> {
-    let out = cmd(argv[0])
+/// Runs `argv` with standard input closed and its output captured; an
+/// error only if it could not be started.
+fn run_captured(argv: &[&str]) -> Result<Output, DemoError> {
+    cmd(argv[0])
         .args(&argv[1..])
         .stdin(Stdio::null())
         .output()
         .map_err(|e| DemoError::Command {
             cmd: argv.join(" "),
             why: e.to_string(),
-        })?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(DemoError::Command {
-            cmd: argv.join(" "),
-            why: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
         })
+}
+
+fn quiet(argv: &[&str]) -> Result<(), DemoError> {
+    let out = run_captured(argv)?;
+    if out.status.success() {
+        return Ok(());
     }
+    Err(DemoError::Command {
+        cmd: argv.join(" "),
+        why: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+    })
 }
 
 fn output(argv: &[&str]) -> Result<String, DemoError> {
-    let out = cmd(argv[0])
-        .args(&argv[1..])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| DemoError::Command {
-            cmd: argv.join(" "),
-            why: e.to_string(),
-        })?;
+    let out = run_captured(argv)?;
     if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(DemoError::Command {
-            cmd: argv.join(" "),
-            why: format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stderr).trim(),
-                String::from_utf8_lossy(&out.stdout).trim()
-            ),
-        })
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }
+    Err(DemoError::Command {
+        cmd: argv.join(" "),
+        why: format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stderr).trim(),
+            String::from_utf8_lossy(&out.stdout).trim()
+        ),
+    })
 }
 
 fn is_root() -> bool {

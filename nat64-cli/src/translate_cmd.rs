@@ -27,8 +27,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use nat64_capture::{Capture, CaptureError, Link, Tally, Xlat, XlatConfig, XlatMode};
-use nat64_core::nat64::{Bib, Nat64, Nat64Config, Nat64ConfigError, Pool4Entry, SessionFilter};
+use nat64_capture::{Capture, CaptureError, Link, StatefulArgs, Tally, Xlat, XlatConfig};
+use nat64_core::nat64::{Bib, Nat64, Pool4Entry, SessionFilter};
 use nat64_core::{Config, Eamt, EamtError, Ipv4Prefix, Ipv6Prefix, NotOurs, Prefix64};
 
 use nat64_config::TranslateFile;
@@ -194,20 +194,12 @@ pub fn translator_config(a: &Args) -> Result<XlatConfig, Box<dyn std::error::Err
         Some(p) => format!(" (from {} and the command line)", p.display()),
         None => String::new(),
     };
-    let mode = if a.settings.pool4.is_empty() {
-        XlatMode::Siit(Box::new(cfg))
-    } else {
-        let pool6 = cfg.pool6.ok_or(CaptureError::Stateful {
-            origin: origin.clone(),
-            error: Nat64ConfigError::NoPool6,
-        })?;
-        let mut n = Nat64Config::new(pool6, a.settings.pool4.clone());
-        n.xlat = cfg;
-        n.static_bib = a.settings.static_bib.clone();
-        n.address_dependent_filtering = a.settings.address_dependent_filtering;
-        XlatMode::Stateful(Box::new(n))
+    let stateful = StatefulArgs {
+        pool4: a.settings.pool4.clone(),
+        static_bib: a.settings.static_bib.clone(),
+        address_dependent_filtering: a.settings.address_dependent_filtering,
     };
-    Ok(XlatConfig { origin, mode })
+    Ok(XlatConfig::new(cfg, stateful, origin)?)
 }
 
 /// The configuration: the file's `[translator]` table, then the flags.

@@ -21,13 +21,22 @@
 //!
 //! Crate arrows: `nat64-core` <- `nat64-dns64`, `nat64-gateway` <-
 //! `nat64-config` <- the `nat64` command and the `config` fuzz target.
+//!
+//! Cargo features, both on by default: `dns64` (the [`dns64`] module, with
+//! `nat64-dns64`) and `gateway` (the [`gateway`] module, with
+//! `nat64-gateway`; implies `dns64`). Without them the crate is the
+//! [`translator`] module over the core alone, which is what the fuzz crate
+//! builds (no gateway, no tokio).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "dns64")]
 pub mod dns64;
+#[cfg(feature = "gateway")]
 pub mod gateway;
 pub mod translator;
 
+#[cfg(feature = "gateway")]
 pub use gateway::{load, GatewayConfigError, GatewayFile, Loaded};
 pub use translator::{ConfigFileError, TranslateFile, TranslatorTable};

@@ -19,12 +19,13 @@
 //!   blackhole routes for pool6 and pool4 make it discard them quietly.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use nat64_core::wire::IpPacket;
 use nat64_core::{Emitted, OUTPUT_BUFFER_LEN};
 
 use crate::error::GatewayError;
@@ -263,13 +264,11 @@ impl Sender<'_> {
     /// one whose next hop is not resolved yet waits (since `since`).
     fn emit(&mut self, len: usize, vh: VnetHdr, since: Option<Instant>) {
         let pkt = &self.batch.space()[..len];
-        let (si, dst) = match pkt.first().map(|b| b >> 4) {
-            Some(4) if len >= 20 => (1, IpAddr::V4(Ipv4Addr::new(pkt[16], pkt[17], pkt[18], pkt[19]))),
-            Some(6) if len >= 40 => (
-                0,
-                IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&pkt[24..40]).unwrap_or([0; 16]))),
-            ),
-            _ => return,
+        // Lax: only the version and the header are needed to route it.
+        let (si, dst) = match IpPacket::new_lax(pkt) {
+            Ok(IpPacket::V4(p)) => (1, IpAddr::V4(p.dst_addr())),
+            Ok(IpPacket::V6(p)) => (0, IpAddr::V6(p.dst_addr())),
+            Err(_) => return,
         };
         let side = &self.p.sides[si];
         if let Some((lsi, ldst, m)) = self.last {

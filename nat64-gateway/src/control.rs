@@ -149,20 +149,14 @@ pub(crate) fn bind(path: &Path) -> std::io::Result<UnixListener> {
 /// Serves requests until `stop` is readable (the gateway stops), each
 /// answered by `answer`.
 pub(crate) fn serve(listener: UnixListener, stop: RawFd, answer: impl Fn(Request) -> Response) {
-    loop {
-        match sys::poll_readable(listener.as_raw_fd(), stop, None) {
-            Ok([_, true]) => return,
-            Ok([true, _]) => {}
-            Ok(_) => continue,
-            Err(e) => {
-                crate::log!(crate::log::Level::Error, "control_poll_failed", error = e);
-                return;
-            }
-        }
-        let Ok((stream, _)) = listener.accept() else { continue };
+    let served = sys::serve_until(listener.as_raw_fd(), stop, || {
+        let Ok((stream, _)) = listener.accept() else { return };
         if let Err(e) = reply(&answer, stream) {
             crate::log!(crate::log::Level::Warn, "control_request_failed", error = e);
         }
+    });
+    if let Err(e) = served {
+        crate::log!(crate::log::Level::Error, "control_poll_failed", error = e);
     }
 }
 

@@ -13,6 +13,8 @@ use std::io::Write as _;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use nat64_core::wire::IpPacket;
+
 /// How much to log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -147,23 +149,21 @@ impl Display for Rfc3339 {
     }
 }
 
-/// A one-line description of a packet for debug logs: version, protocol,
-/// addresses.
+/// A one-line description of a packet for logs: the core's
+/// [`Summary`](nat64_core::wire::Summary) (`ipv6 2001:db8::1 > 2001:db8:64::1
+/// tcp 40000 > 443 len 60`); for a packet the checked view refuses, what
+/// the lax view reads and why it was refused.
 pub(crate) struct PacketSummary<'a>(pub(crate) &'a [u8]);
 
 impl std::fmt::Display for PacketSummary<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let p = self.0;
-        match p.first().map(|b| b >> 4) {
-            Some(6) if p.len() >= 40 => {
-                let a = |o: usize| std::net::Ipv6Addr::from(<[u8; 16]>::try_from(&p[o..o + 16]).unwrap_or([0; 16]));
-                write!(f, "ipv6:{}>{}:nh{}:len{}", a(8), a(24), p[6], p.len())
-            }
-            Some(4) if p.len() >= 20 => {
-                let a = |o: usize| std::net::Ipv4Addr::new(p[o], p[o + 1], p[o + 2], p[o + 3]);
-                write!(f, "ipv4:{}>{}:p{}:len{}", a(12), a(16), p[9], p.len())
-            }
-            _ => write!(f, "garbage:len{}", p.len()),
+        let e = match IpPacket::new_checked(self.0) {
+            Ok(p) => return p.summary().fmt(f),
+            Err(e) => e,
+        };
+        match IpPacket::new_lax(self.0) {
+            Ok(p) => write!(f, "{} (malformed: {e})", p.summary()),
+            Err(_) => write!(f, "len {} (malformed: {e})", self.0.len()),
         }
     }
 }
@@ -189,6 +189,41 @@ mod tests {
         assert_eq!(
             format_line(UNIX_EPOCH, Level::Warn, "x", &[("e", &"")]),
             "ts=1970-01-01T00:00:00.000Z level=warn event=x e=\"\""
+        );
+    }
+
+    #[test]
+    fn packet_summary() {
+        let mut p = vec![0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 198, 51, 100, 7];
+        p.extend_from_slice(&[0x30, 0x39, 0, 53, 0, 8, 0, 0]);
+        assert_eq!(
+            PacketSummary(&p).to_string(),
+            "ipv4 192.0.2.1 > 198.51.100.7 udp 12345 > 53 len 28"
+        );
+        // Total Length past the buffer: what is there, and why it is refused.
+        p[3] = 200;
+        assert_eq!(
+            PacketSummary(&p).to_string(),
+            "ipv4 192.0.2.1 > 198.51.100.7 udp 12345 > 53 len 28 (malformed: IPv4 header needs 200 bytes, the buffer has 28)"
+        );
+        assert_eq!(
+            PacketSummary(&[0x60, 0, 0]).to_string(),
+            "len 3 (malformed: IPv6 header needs 40 bytes, the buffer has 3)"
+        );
+        assert_eq!(
+            PacketSummary(&[]).to_string(),
+            "len 0 (malformed: empty buffer: not an IP packet)"
+        );
+        // The line quotes it as one value.
+        let line = format_line(
+            UNIX_EPOCH,
+            Level::Debug,
+            "dropped",
+            &[("packet", &PacketSummary(&[0x20]))],
+        );
+        assert!(
+            line.ends_with("packet=\"len 1 (malformed: IP version 2, expected 0)\""),
+            "{line}"
         );
     }
 }

@@ -174,20 +174,14 @@ fn esc(v: &str) -> String {
 /// Serves `GET /metrics` until `stop` is readable (the gateway stops),
 /// rendering the snapshots `stats` takes.
 pub(crate) fn serve(listener: TcpListener, stop: RawFd, stats: impl Fn() -> Stats) {
-    loop {
-        match sys::poll_readable(listener.as_raw_fd(), stop, None) {
-            Ok([_, true]) => return,
-            Ok([true, _]) => {}
-            Ok(_) => continue,
-            Err(e) => {
-                crate::log!(Level::Error, "metrics_poll_failed", error = e);
-                return;
-            }
-        }
-        let Ok((stream, _)) = listener.accept() else { continue };
+    let served = sys::serve_until(listener.as_raw_fd(), stop, || {
+        let Ok((stream, _)) = listener.accept() else { return };
         if let Err(e) = answer(&stats, stream) {
             crate::log!(Level::Debug, "metrics_request_failed", error = e);
         }
+    });
+    if let Err(e) = served {
+        crate::log!(Level::Error, "metrics_poll_failed", error = e);
     }
 }
 

@@ -23,18 +23,7 @@ pub struct IpError {
 
 /// Runs `ip ARGS`.
 pub fn ip(args: &[&str]) -> Result<(), IpError> {
-    let cmd = format!("ip {}", args.join(" "));
-    let out = Command::new("ip").args(args).output().map_err(|e| IpError {
-        cmd: cmd.clone(),
-        why: e.to_string(),
-    })?;
-    if out.status.success() {
-        return Ok(());
-    }
-    Err(IpError {
-        cmd,
-        why: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-    })
+    ip_output(args).map(drop)
 }
 
 /// Runs `ip ARGS` and returns its standard output.

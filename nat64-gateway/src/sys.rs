@@ -118,6 +118,20 @@ pub fn poll_readable(a: RawFd, b: RawFd, timeout: Option<Duration>) -> io::Resul
     Ok([hit(&fds[0]), hit(&fds[1])])
 }
 
+/// The loop of a small server (control socket, metrics): waits until the
+/// non-blocking `listener` is readable and calls `accept` (which accepts
+/// and answers one connection), until `stop` is readable. Returns the poll
+/// error that ended it early.
+pub fn serve_until(listener: RawFd, stop: RawFd, mut accept: impl FnMut()) -> io::Result<()> {
+    loop {
+        match poll_readable(listener, stop, None)? {
+            [_, true] => return Ok(()),
+            [true, _] => accept(),
+            _ => {}
+        }
+    }
+}
+
 /// Waits until one of `fds` (at most 8) is readable (or hung up), or
 /// `timeout` passes (`None`: no timeout). Returns a bit set: bit `i` for
 /// `fds[i]`. EINTR counts as "nothing ready".

@@ -24,7 +24,7 @@
 //! output's addresses and length, so the adapter writes it.
 
 use nat64_core::checksum;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use nat64_core::wire::{proto, IpPacket};
 
 /// Size of `struct virtio_net_hdr` (the TUN default, `TUNSETVNETHDRSZ`).
 pub const VNET_HDR_LEN: usize = 10;
@@ -188,24 +188,25 @@ pub fn transmit(rx: Rx, out: &mut [u8]) -> Result<VnetHdr, VnetError> {
     let Rx::TcpGso { mss, ecn } = rx else {
         return Ok(VnetHdr::default());
     };
-    let (l4, len, sum, ty) = match out.first().map(|b| b >> 4) {
-        Some(4) if out.len() >= 20 && out[9] == 6 => {
-            let ihl = usize::from(out[0] & 15) * 4;
-            let total = usize::from(u16::from_be_bytes([out[2], out[3]]));
-            if ihl < 20 || total != out.len() || total < ihl + 20 {
+    let (l4, len, sum, ty) = match IpPacket::new_checked(&*out) {
+        Ok(IpPacket::V4(p)) if p.protocol() == proto::TCP => {
+            let (ihl, total) = (p.header_len(), usize::from(p.total_len()));
+            if total != out.len() || total < ihl + 20 {
                 return Err(VnetError::NotTcpOut);
             }
-            let a = |i: usize| Ipv4Addr::new(out[i], out[i + 1], out[i + 2], out[i + 3]);
             let len = total - ihl;
-            (ihl, len, checksum::pseudo_v4(a(12), a(16), 6, len as u16), GSO_TCPV4)
+            let sum = checksum::pseudo_v4(p.src_addr(), p.dst_addr(), proto::TCP, len as u16);
+            (ihl, len, sum, GSO_TCPV4)
         }
-        Some(6) if out.len() >= 60 && out[6] == 6 => {
-            let len = usize::from(u16::from_be_bytes([out[4], out[5]]));
-            if 40 + len != out.len() {
+        // TCP right after the fixed header: the core writes no extension
+        // header in front of a super-packet's TCP.
+        Ok(IpPacket::V6(p)) if p.next_header() == proto::TCP => {
+            let len = usize::from(p.payload_len());
+            if 40 + len != out.len() || len < 20 {
                 return Err(VnetError::NotTcpOut);
             }
-            let a = |i: usize| Ipv6Addr::from(<[u8; 16]>::try_from(&out[i..i + 16]).unwrap_or([0; 16]));
-            (40, len, checksum::pseudo_v6(a(8), a(24), 6, len as u32), GSO_TCPV6)
+            let sum = checksum::pseudo_v6(p.src_addr(), p.dst_addr(), proto::TCP, len as u32);
+            (40, len, sum, GSO_TCPV6)
         }
         _ => return Err(VnetError::NotTcpOut),
     };
@@ -230,6 +231,7 @@ mod tests {
     use super::*;
     use nat64_core::nat64::{Instant, Nat64, Nat64Config, Pool4Entry};
     use nat64_core::{Config, Translator, Verdict, OUTPUT_BUFFER_LEN};
+    use std::net::{Ipv4Addr, Ipv6Addr};
 
     fn ones(b: &[u8]) -> u32 {
         b.chunks(2)
@@ -431,5 +433,26 @@ mod tests {
         cut.pop();
         assert_eq!(transmit(rx, &mut cut), Err(VnetError::NotTcpOut));
         assert_eq!(transmit(Rx::Plain, &mut cut), Ok(VnetHdr::default()));
+        // IPv4: TCP with a whole header, Total Length the buffer's.
+        let mut v4 = vec![
+            0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 1, 198, 51, 100, 7,
+        ];
+        v4.extend_from_slice(&[
+            0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0,
+        ]);
+        assert_eq!(
+            transmit(rx, &mut v4.clone()).map(|h| (h.csum_start, h.hdr_len)),
+            Ok((20, 40))
+        );
+        let mut long = v4.clone();
+        long.push(0);
+        assert_eq!(transmit(rx, &mut long), Err(VnetError::NotTcpOut));
+        let mut udp4 = v4.clone();
+        udp4[9] = 17;
+        assert_eq!(transmit(rx, &mut udp4), Err(VnetError::NotTcpOut));
+        let mut short_tcp = v4[..39].to_vec();
+        short_tcp[3] = 39;
+        assert_eq!(transmit(rx, &mut short_tcp), Err(VnetError::NotTcpOut));
+        assert_eq!(transmit(rx, &mut v4[..10].to_vec()), Err(VnetError::NotTcpOut));
     }
 }

@@ -509,6 +509,28 @@ impl<T: AsRef<[u8]>> IpPacket<T> {
         }
     }
 
+    /// [`Ipv4Packet::new_lax`] or [`Ipv6Packet::new_lax`], by the version:
+    /// a packet that may be cut short (a quoted packet, or one to describe
+    /// in a log however malformed its lengths are).
+    ///
+    /// ```
+    /// use nat64_core::wire::{IpPacket, WireError};
+    /// let mut p = vec![0x45, 0, 0x05, 0xdc, 0, 0, 0, 0, 64, 17, 0, 0];
+    /// p.extend_from_slice(&[192, 0, 2, 1, 198, 51, 100, 7]);
+    /// assert!(matches!(IpPacket::new_checked(&p[..]), Err(WireError::Truncated { .. })));
+    /// let v = IpPacket::new_lax(&p[..]).unwrap();
+    /// assert_eq!(v.summary().to_string(), "ipv4 192.0.2.1 > 198.51.100.7 udp len 20");
+    /// ```
+    pub fn new_lax(buffer: T) -> Result<Self, WireError> {
+        if check_version(buffer.as_ref(), 6).is_ok() {
+            return Ipv6Packet::new_lax(buffer).map(IpPacket::V6);
+        }
+        Ipv4Packet::new_lax(buffer).map(IpPacket::V4).map_err(|e| match e {
+            WireError::Version { found, .. } => WireError::Version { found, expected: 0 },
+            e => e,
+        })
+    }
+
     /// Source address.
     pub fn src_addr(&self) -> IpAddr {
         match self {

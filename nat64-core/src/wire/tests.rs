@@ -366,6 +366,21 @@ proptest! {
             prop_assert_eq!(s.len, v.len());
             prop_assert!(!v.is_empty());
             let _ = alloc::format!("{s}");
+            prop_assert_eq!(IpPacket::new_lax(b).map(|l| l.summary()), Ok(s));
+        }
+        match IpPacket::new_lax(b) {
+            Ok(IpPacket::V4(v)) => {
+                prop_assert!(Ipv4Packet::new_lax(b).is_ok());
+                touch_v4(&v);
+            }
+            Ok(IpPacket::V6(v)) => {
+                prop_assert!(Ipv6Packet::new_lax(b).is_ok());
+                touch_v6(&v);
+            }
+            Err(_) => prop_assert!(Ipv4Packet::new_lax(b).is_err() && Ipv6Packet::new_lax(b).is_err()),
+        }
+        if let Ok(v) = IpPacket::new_lax(b) {
+            let _ = alloc::format!("{}", v.summary());
         }
     }
 
