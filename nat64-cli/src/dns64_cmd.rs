@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use nat64_config::dns64::{parse_prefix_rule, parse_upstream, Flags};
-use nat64_core::dns64::{ClientPrefix, PrefixRule};
+use nat64_core::dns64::{ClientPrefix, Dns64Options, PrefixRule};
 use nat64_core::Ipv6Prefix;
 
 /// Command-line arguments of `nat64 dns64`.
@@ -111,21 +111,28 @@ impl Args {
         Flags {
             listen: self.listen.clone(),
             upstreams: self.upstreams.clone(),
-            prefixes: self.prefixes.clone(),
-            exclude: self.exclude.clone(),
-            clients: self.clients.clone(),
-            translate_all: self.translate_all,
-            allow_ipv4: self.allow_ipv4,
-            allow_non_global: self.allow_non_global,
-            upstream_validates: self.upstream_validates,
+            dns64: Dns64Options {
+                prefixes: given(&self.prefixes),
+                exclude: given(&self.exclude),
+                clients: given(&self.clients),
+                translate_all: self.translate_all.then_some(true),
+                allow_ipv4: self.allow_ipv4.then_some(true),
+                allow_non_global: self.allow_non_global.then_some(true),
+                edns_udp_size: self.edns_udp_size,
+                upstream_validates: self.upstream_validates.then_some(true),
+            },
             timeout_ms: self.timeout_ms,
             cache_size: self.cache_size,
             max_cache_ttl: self.max_cache_ttl,
-            edns_udp_size: self.edns_udp_size,
             metrics_interval: self.metrics_interval,
             threads: self.threads,
         }
     }
+}
+
+/// A repeatable flag's values, `None` when it was not given.
+fn given<T: Clone>(values: &[T]) -> Option<Vec<T>> {
+    (!values.is_empty()).then(|| values.to_vec())
 }
 
 /// Runs the resolver until the process is stopped.

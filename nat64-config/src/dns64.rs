@@ -7,42 +7,30 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use nat64_core::dns64::{ClientPrefix, Dns64Config, MappedRange, PrefixRule, DEFAULT_EDNS_UDP_SIZE};
-use nat64_core::{Ipv6Prefix, Prefix64};
+use nat64_core::dns64::{Dns64Options, MappedRange, PrefixRule};
+use nat64_core::Prefix64;
 use serde::Deserialize;
 
 use nat64_dns64::{Error, Settings};
 
-/// The values of `nat64 dns64`'s flags (`None` / empty / `false`: not
-/// given), each the same as the `[dns64]` key of the same name.
+/// The values of `nat64 dns64`'s flags (`None` / empty: not given), each
+/// the same as the `[dns64]` key of the same name.
 #[derive(Debug, Default, Clone)]
 pub struct Flags {
     /// `--listen`.
     pub listen: Vec<SocketAddr>,
     /// `--upstream`.
     pub upstreams: Vec<SocketAddr>,
-    /// `--prefix`.
-    pub prefixes: Vec<PrefixRule>,
-    /// `--exclude`.
-    pub exclude: Vec<Ipv6Prefix>,
-    /// `--client`.
-    pub clients: Vec<ClientPrefix>,
-    /// `--translate-all`.
-    pub translate_all: bool,
-    /// `--allow-ipv4`.
-    pub allow_ipv4: bool,
-    /// `--allow-non-global`.
-    pub allow_non_global: bool,
-    /// `--upstream-validates`.
-    pub upstream_validates: bool,
+    /// `--prefix`, `--exclude`, `--client`, `--translate-all`,
+    /// `--allow-ipv4`, `--allow-non-global`, `--edns-udp-size` and
+    /// `--upstream-validates`: the DNS64's own options.
+    pub dns64: Dns64Options,
     /// `--timeout-ms`.
     pub timeout_ms: Option<u64>,
     /// `--cache-size`.
     pub cache_size: Option<usize>,
     /// `--max-cache-ttl`.
     pub max_cache_ttl: Option<u32>,
-    /// `--edns-udp-size`.
-    pub edns_udp_size: Option<u16>,
     /// `--metrics-interval`.
     pub metrics_interval: Option<u64>,
     /// `--threads`.
@@ -190,85 +178,85 @@ pub fn settings(config: Option<&Path>, flags: &Flags) -> Result<Settings, Error>
 /// the whole file itself and passes its table with no flags
 /// ([`from_table`]).
 pub fn merge(a: &Flags, t: &Dns64Table) -> Result<Settings, Error> {
-    {
-        let listen = if !a.listen.is_empty() {
-            a.listen.clone()
-        } else if let Some(l) = &t.listen {
-            parse_all::<SocketAddr>("listen", l)?
-        } else {
-            vec![SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 53)]
-        };
-        let upstreams = if !a.upstreams.is_empty() {
-            a.upstreams.clone()
-        } else if let Some(u) = &t.upstreams {
-            u.iter().map(|s| parse_upstream(s)).collect::<Result<_, _>>()?
-        } else {
-            Vec::new()
-        };
-        if upstreams.is_empty() {
-            return Err("no upstream resolver: give --upstream ADDR (or `upstreams = [...]` in [dns64])".into());
-        }
-        let prefixes = if !a.prefixes.is_empty() {
-            a.prefixes.clone()
-        } else {
-            let mut v = Vec::new();
-            for e in t.prefixes.clone().unwrap_or_default() {
-                v.push(match e {
-                    PrefixEntry::Plain(s) => parse_prefix_rule(&s).map_err(|e| format!("[dns64] prefixes: {e}"))?,
-                    PrefixEntry::Mapped(m) => {
-                        let prefix: Prefix64 = m.prefix.parse().map_err(|e| format!("[dns64] prefixes: {e}"))?;
-                        PrefixRule {
-                            prefix,
-                            mapped: m
-                                .mapped
-                                .iter()
-                                .map(|e| parse_mapped(&m.prefix, e).map_err(|e| format!("[dns64] prefixes: {e}")))
-                                .collect::<Result<_, _>>()?,
-                        }
-                    }
-                });
-            }
-            v
-        };
-        let mut cfg = Dns64Config {
-            prefixes,
-            ..Dns64Config::default()
-        };
-        if !a.exclude.is_empty() {
-            cfg.exclude = a.exclude.clone();
-        } else if let Some(e) = &t.exclude {
-            cfg.exclude = parse_all("exclude", e)?;
-        }
-        if !a.clients.is_empty() {
-            cfg.clients = a.clients.clone();
-        } else if let Some(c) = &t.clients {
-            cfg.clients = parse_all("clients", c)?;
-        }
-        cfg.translate_all = a.translate_all || t.translate_all.unwrap_or(false);
-        cfg.allow_ipv4 = a.allow_ipv4 || t.allow_ipv4.unwrap_or(false);
-        cfg.allow_non_global = a.allow_non_global || t.allow_non_global.unwrap_or(false);
-        cfg.upstream_validates = a.upstream_validates || t.upstream_validates.unwrap_or(false);
-        cfg.edns_udp_size = a.edns_udp_size.or(t.edns_udp_size).unwrap_or(DEFAULT_EDNS_UDP_SIZE);
-        let timeout_ms = a.timeout_ms.or(t.timeout_ms).unwrap_or(1500);
-        if timeout_ms == 0 {
-            return Err("timeout_ms must be at least 1".into());
-        }
-        let threads = match a.threads.or(t.threads) {
-            Some(0) => return Err("threads must be at least 1".into()),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
-        Ok(Settings {
-            dns64: cfg,
-            listen,
-            upstreams,
-            timeout: Duration::from_millis(timeout_ms),
-            cache_size: a.cache_size.or(t.cache_size).unwrap_or(10_000),
-            max_cache_ttl: a.max_cache_ttl.or(t.max_cache_ttl).unwrap_or(86_400),
-            metrics_interval: Duration::from_secs(a.metrics_interval.or(t.metrics_interval).unwrap_or(60)),
-            threads,
-        })
+    let listen = if !a.listen.is_empty() {
+        a.listen.clone()
+    } else if let Some(l) = &t.listen {
+        parse_all::<SocketAddr>("listen", l)?
+    } else {
+        vec![SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 53)]
+    };
+    let upstreams = if !a.upstreams.is_empty() {
+        a.upstreams.clone()
+    } else if let Some(u) = &t.upstreams {
+        u.iter().map(|s| parse_upstream(s)).collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
+    if upstreams.is_empty() {
+        return Err("no upstream resolver: give --upstream ADDR (or `upstreams = [...]` in [dns64])".into());
     }
+    // The file's lists are read only where no flag replaces them.
+    let f = &a.dns64;
+    let file = Dns64Options {
+        prefixes: match (&f.prefixes, &t.prefixes) {
+            (None, Some(p)) => Some(p.iter().map(prefix_entry).collect::<Result<_, _>>()?),
+            _ => None,
+        },
+        exclude: match (&f.exclude, &t.exclude) {
+            (None, Some(e)) => Some(parse_all("exclude", e)?),
+            _ => None,
+        },
+        clients: match (&f.clients, &t.clients) {
+            (None, Some(c)) => Some(parse_all("clients", c)?),
+            _ => None,
+        },
+        translate_all: t.translate_all,
+        allow_ipv4: t.allow_ipv4,
+        allow_non_global: t.allow_non_global,
+        edns_udp_size: t.edns_udp_size,
+        upstream_validates: t.upstream_validates,
+    };
+    let timeout_ms = a.timeout_ms.or(t.timeout_ms).unwrap_or(1500);
+    if timeout_ms == 0 {
+        return Err("timeout_ms must be at least 1".into());
+    }
+    let threads = match a.threads.or(t.threads) {
+        Some(0) => return Err("threads must be at least 1".into()),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    Ok(Settings {
+        dns64: f.clone().or(file).config(),
+        listen,
+        upstreams,
+        timeout: Duration::from_millis(timeout_ms),
+        cache_size: a.cache_size.or(t.cache_size).unwrap_or(10_000),
+        max_cache_ttl: a.max_cache_ttl.or(t.max_cache_ttl).unwrap_or(86_400),
+        metrics_interval: Duration::from_secs(a.metrics_interval.or(t.metrics_interval).unwrap_or(60)),
+        threads,
+    })
+}
+
+/// One entry of the file's `prefixes`.
+fn prefix_entry(e: &PrefixEntry) -> Result<PrefixRule, String> {
+    let rule = match e {
+        PrefixEntry::Plain(s) => parse_prefix_rule(s),
+        PrefixEntry::Mapped(m) => m
+            .prefix
+            .parse::<Prefix64>()
+            .map_err(|e| e.to_string())
+            .and_then(|prefix| {
+                Ok(PrefixRule {
+                    prefix,
+                    mapped: m
+                        .mapped
+                        .iter()
+                        .map(|e| parse_mapped(&m.prefix, e))
+                        .collect::<Result<_, _>>()?,
+                })
+            }),
+    };
+    rule.map_err(|e| format!("[dns64] prefixes: {e}"))
 }
 
 /// The settings of a `[dns64]` table alone.
@@ -370,7 +358,7 @@ timeout_ms = 300
         // Without the key or the flag: AD is not trusted.
         std::fs::write(&f, "[dns64]\ntranslate_all = true\n").unwrap();
         assert!(!settings(Some(&f), &a).unwrap().dns64.upstream_validates);
-        a.upstream_validates = true;
+        a.dns64.upstream_validates = Some(true);
         assert!(settings(Some(&f), &a).unwrap().dns64.upstream_validates);
         std::fs::remove_dir_all(&dir).unwrap();
     }

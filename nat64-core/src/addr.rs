@@ -98,54 +98,104 @@ fn split_prefix(s: &str) -> Result<(&str, u8), PrefixError> {
     Ok((a, l))
 }
 
-/// An IPv4 prefix (`192.0.2.0/24`) with no host bits set.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Ipv4Prefix {
-    addr: Ipv4Addr,
-    len: u8,
+/// The IPv4 and IPv6 prefix types: one implementation for both families,
+/// which differ only in the address type, its width in bits and its mask.
+macro_rules! prefix_type {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $addr:ty, $bits:ty, $width:literal, $mask:ident, $family:literal, $text:ident
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name {
+            addr: $addr,
+            len: u8,
+        }
+
+        impl $name {
+            #[doc = concat!("A prefix; fails when `len > ", $width, "` or host bits are set.")]
+            pub fn new(addr: $addr, len: u8) -> Result<Self, PrefixError> {
+                if len > $width {
+                    return Err(PrefixError::LengthTooLong {
+                        family: $family,
+                        len,
+                        max: $width,
+                    });
+                }
+                let masked = <$addr>::from(<$bits>::from(addr) & $mask(len));
+                if masked != addr {
+                    return Err(PrefixError::HostBitsSet {
+                        addr: IpText::$text(addr),
+                        len,
+                        masked: IpText::$text(masked),
+                    });
+                }
+                Ok($name { addr, len })
+            }
+            #[doc = concat!("A single address as a /", $width, ".")]
+            pub const fn host(addr: $addr) -> Self {
+                $name { addr, len: $width }
+            }
+            /// The network address.
+            pub const fn addr(&self) -> $addr {
+                self.addr
+            }
+            /// The prefix length in bits.
+            pub const fn prefix_len(&self) -> u8 {
+                self.len
+            }
+            /// Whether `a` lies inside.
+            #[inline]
+            pub fn contains(&self, a: $addr) -> bool {
+                (<$bits>::from(a) & $mask(self.len)) == <$bits>::from(self.addr)
+            }
+            /// Whether the two prefixes share any address.
+            pub fn overlaps(&self, o: &$name) -> bool {
+                self.contains(o.addr) || o.contains(self.addr)
+            }
+            /// The `i`-th address (modulo the size).
+            pub fn nth(&self, i: $bits) -> $addr {
+                let host = if self.len == 0 { i } else { i & !$mask(self.len) };
+                <$addr>::from(<$bits>::from(self.addr) | host)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = PrefixError;
+            #[doc = concat!("`addr/len`, or a bare address meaning /", $width, ".")]
+            fn from_str(s: &str) -> Result<Self, PrefixError> {
+                let malformed = || PrefixError::Malformed(PrefixText::new(s));
+                if !s.contains('/') {
+                    return s.trim().parse().map(Self::host).map_err(|_| malformed());
+                }
+                let (a, l) = split_prefix(s)?;
+                Self::new(a.parse().map_err(|_| malformed())?, l)
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}/{}", self.addr, self.len)
+            }
+        }
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self, f)
+            }
+        }
+    };
+}
+
+prefix_type! {
+    /// An IPv4 prefix (`192.0.2.0/24`) with no host bits set.
+    Ipv4Prefix, Ipv4Addr, u32, 32, mask32, "IPv4", V4
+}
+
+prefix_type! {
+    /// An IPv6 prefix (`2001:db8::/32`) with no host bits set.
+    Ipv6Prefix, Ipv6Addr, u128, 128, mask128, "IPv6", V6
 }
 
 impl Ipv4Prefix {
-    /// A prefix; fails when `len > 32` or host bits are set.
-    pub fn new(addr: Ipv4Addr, len: u8) -> Result<Self, PrefixError> {
-        if len > 32 {
-            return Err(PrefixError::LengthTooLong {
-                family: "IPv4",
-                len,
-                max: 32,
-            });
-        }
-        let masked = Ipv4Addr::from(u32::from(addr) & mask32(len));
-        if masked != addr {
-            return Err(PrefixError::HostBitsSet {
-                addr: IpText::V4(addr),
-                len,
-                masked: IpText::V4(masked),
-            });
-        }
-        Ok(Ipv4Prefix { addr, len })
-    }
-    /// A single address as a /32.
-    pub const fn host(addr: Ipv4Addr) -> Self {
-        Ipv4Prefix { addr, len: 32 }
-    }
-    /// The network address.
-    pub const fn addr(&self) -> Ipv4Addr {
-        self.addr
-    }
-    /// The prefix length in bits.
-    pub const fn prefix_len(&self) -> u8 {
-        self.len
-    }
-    /// Whether `a` lies inside.
-    #[inline]
-    pub fn contains(&self, a: Ipv4Addr) -> bool {
-        (u32::from(a) & mask32(self.len)) == u32::from(self.addr)
-    }
-    /// Whether the two prefixes share any address.
-    pub fn overlaps(&self, o: &Ipv4Prefix) -> bool {
-        self.contains(o.addr) || o.contains(self.addr)
-    }
     /// Number of addresses, saturating at `u32::MAX` for /0.
     pub fn size(&self) -> u32 {
         if self.len == 0 {
@@ -153,120 +203,6 @@ impl Ipv4Prefix {
         } else {
             1u32 << (32 - self.len)
         }
-    }
-    /// The `i`-th address (modulo the size).
-    pub fn nth(&self, i: u32) -> Ipv4Addr {
-        let host = if self.len == 0 { i } else { i & !mask32(self.len) };
-        Ipv4Addr::from(u32::from(self.addr) | host)
-    }
-}
-
-impl FromStr for Ipv4Prefix {
-    type Err = PrefixError;
-    /// `a.b.c.d/len`, or a bare address meaning /32.
-    fn from_str(s: &str) -> Result<Self, PrefixError> {
-        if !s.contains('/') {
-            let a = s
-                .trim()
-                .parse()
-                .map_err(|_| PrefixError::Malformed(PrefixText::new(s)))?;
-            return Ok(Self::host(a));
-        }
-        let (a, l) = split_prefix(s)?;
-        let a = a.parse().map_err(|_| PrefixError::Malformed(PrefixText::new(s)))?;
-        Self::new(a, l)
-    }
-}
-impl fmt::Display for Ipv4Prefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.len)
-    }
-}
-impl fmt::Debug for Ipv4Prefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-/// An IPv6 prefix (`2001:db8::/32`) with no host bits set.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Ipv6Prefix {
-    addr: Ipv6Addr,
-    len: u8,
-}
-
-impl Ipv6Prefix {
-    /// A prefix; fails when `len > 128` or host bits are set.
-    pub fn new(addr: Ipv6Addr, len: u8) -> Result<Self, PrefixError> {
-        if len > 128 {
-            return Err(PrefixError::LengthTooLong {
-                family: "IPv6",
-                len,
-                max: 128,
-            });
-        }
-        let masked = Ipv6Addr::from(u128::from(addr) & mask128(len));
-        if masked != addr {
-            return Err(PrefixError::HostBitsSet {
-                addr: IpText::V6(addr),
-                len,
-                masked: IpText::V6(masked),
-            });
-        }
-        Ok(Ipv6Prefix { addr, len })
-    }
-    /// A single address as a /128.
-    pub const fn host(addr: Ipv6Addr) -> Self {
-        Ipv6Prefix { addr, len: 128 }
-    }
-    /// The network address.
-    pub const fn addr(&self) -> Ipv6Addr {
-        self.addr
-    }
-    /// The prefix length in bits.
-    pub const fn prefix_len(&self) -> u8 {
-        self.len
-    }
-    /// Whether `a` lies inside.
-    #[inline]
-    pub fn contains(&self, a: Ipv6Addr) -> bool {
-        (u128::from(a) & mask128(self.len)) == u128::from(self.addr)
-    }
-    /// Whether the two prefixes share any address.
-    pub fn overlaps(&self, o: &Ipv6Prefix) -> bool {
-        self.contains(o.addr) || o.contains(self.addr)
-    }
-    /// The `i`-th address (modulo the size).
-    pub fn nth(&self, i: u128) -> Ipv6Addr {
-        let host = if self.len == 0 { i } else { i & !mask128(self.len) };
-        Ipv6Addr::from(u128::from(self.addr) | host)
-    }
-}
-
-impl FromStr for Ipv6Prefix {
-    type Err = PrefixError;
-    /// `addr/len`, or a bare address meaning /128.
-    fn from_str(s: &str) -> Result<Self, PrefixError> {
-        if !s.contains('/') {
-            let a = s
-                .trim()
-                .parse()
-                .map_err(|_| PrefixError::Malformed(PrefixText::new(s)))?;
-            return Ok(Self::host(a));
-        }
-        let (a, l) = split_prefix(s)?;
-        let a = a.parse().map_err(|_| PrefixError::Malformed(PrefixText::new(s)))?;
-        Self::new(a, l)
-    }
-}
-impl fmt::Display for Ipv6Prefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.len)
-    }
-}
-impl fmt::Debug for Ipv6Prefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
     }
 }
 
@@ -468,6 +404,19 @@ pub fn is_non_global_v4(a: Ipv4Addr) -> bool {
         || o[0] >= 240
 }
 
+/// RFC 6052 section 2.4's table of examples: each prefix, and 192.0.2.33
+/// embedded under it. The Well-Known Prefix's row comes last.
+#[cfg(test)]
+pub(crate) const RFC6052_EXAMPLES: [(&str, &str); 7] = [
+    ("2001:db8::/32", "2001:db8:c000:221::"),
+    ("2001:db8:100::/40", "2001:db8:1c0:2:21::"),
+    ("2001:db8:122::/48", "2001:db8:122:c000:2:2100::"),
+    ("2001:db8:122:300::/56", "2001:db8:122:3c0:0:221::"),
+    ("2001:db8:122:344::/64", "2001:db8:122:344:c0:2:2100::"),
+    ("2001:db8:122:344::/96", "2001:db8:122:344::192.0.2.33"),
+    ("64:ff9b::/96", "64:ff9b::192.0.2.33"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,16 +429,7 @@ mod tests {
     #[test]
     fn rfc6052_section_2_4_table() {
         let v4: Ipv4Addr = "192.0.2.33".parse().unwrap();
-        let rows = [
-            ("2001:db8::/32", "2001:db8:c000:221::"),
-            ("2001:db8:100::/40", "2001:db8:1c0:2:21::"),
-            ("2001:db8:122::/48", "2001:db8:122:c000:2:2100::"),
-            ("2001:db8:122:300::/56", "2001:db8:122:3c0:0:221::"),
-            ("2001:db8:122:344::/64", "2001:db8:122:344:c0:2:2100::"),
-            ("2001:db8:122:344::/96", "2001:db8:122:344::192.0.2.33"),
-            ("64:ff9b::/96", "64:ff9b::192.0.2.33"),
-        ];
-        for (p, a) in rows {
+        for (p, a) in RFC6052_EXAMPLES {
             let p: Prefix64 = p.parse().unwrap();
             assert_eq!(p.embed(v4), v6(a), "{p}");
             assert_eq!(p.extract(v6(a)), Some(v4), "{p}");

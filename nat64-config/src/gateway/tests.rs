@@ -13,6 +13,16 @@ fn err(text: &str) -> String {
     }
 }
 
+/// Asserts that `text` is refused with an error that contains each of
+/// `wants`.
+#[track_caller]
+fn rejects(text: &str, wants: &[&str]) {
+    let e = err(text);
+    for w in wants {
+        assert!(e.contains(w), "{text:?}: {w:?} not in: {e}");
+    }
+}
+
 #[test]
 fn defaults_start() {
     let l = build(&GatewayFile::default()).unwrap();
@@ -49,22 +59,23 @@ fn icmp_error_rate_keys() {
     // 0 turns a limit off; its burst no longer matters.
     let f = GatewayFile::parse("[gateway]\nicmp_errors_per_sec = 0\nicmp_errors_burst = 0\nicmp_errors_dest_interval_ms = 0\nicmp_errors_dest_burst = 0\n").unwrap();
     assert_eq!(build(&f).unwrap().settings.icmp_rate, IcmpRateLimit::UNLIMITED);
-    let e = err("[gateway]\nicmp_errors_burst = 0\n");
-    assert!(
-        e.contains("[gateway] icmp_errors_burst = \"0\"") && e.contains("at least 1"),
-        "{e}"
+    rejects(
+        "[gateway]\nicmp_errors_burst = 0\n",
+        &["[gateway] icmp_errors_burst = \"0\"", "at least 1"],
     );
-    let e = err("[gateway]\nicmp_errors_dest_burst = 0\n");
-    assert!(e.contains("[gateway] icmp_errors_dest_burst"), "{e}");
-    let e = err("[gateway]\nicmp_errors_dest_interval_ms = 7200000\n");
-    assert!(
-        e.contains("[gateway] icmp_errors_dest_interval_ms") && e.contains("one hour"),
-        "{e}"
+    rejects(
+        "[gateway]\nicmp_errors_dest_burst = 0\n",
+        &["[gateway] icmp_errors_dest_burst"],
     );
-    let e = err("[gateway]\nicmp_errors_per_sec = -1\n");
-    assert!(e.contains("icmp_errors_per_sec"), "{e}");
-    let e = err("[gateway]\nicmp_error_per_sec = 10\n");
-    assert!(e.contains("unknown field") && e.contains("icmp_error_per_sec"), "{e}");
+    rejects(
+        "[gateway]\nicmp_errors_dest_interval_ms = 7200000\n",
+        &["[gateway] icmp_errors_dest_interval_ms", "one hour"],
+    );
+    rejects("[gateway]\nicmp_errors_per_sec = -1\n", &["icmp_errors_per_sec"]);
+    rejects(
+        "[gateway]\nicmp_error_per_sec = 10\n",
+        &["unknown field", "icmp_error_per_sec"],
+    );
 }
 
 #[test]
@@ -85,13 +96,11 @@ fn siit_eamt_routes() {
         .unwrap()
         .settings;
     assert!(s.device.eamt_routes.is_empty());
-    let e = err(&text("eamt_routes = \"both\""));
-    assert!(
-        e.contains("eamt_routes") && e.contains("\"both\"") && e.contains("auto"),
-        "{e}"
+    rejects(&text("eamt_routes = \"both\""), &["eamt_routes", "\"both\"", "auto"]);
+    rejects(
+        "[gateway]\nmode = \"nat64\"\neamt_routes = \"auto\"\n",
+        &["eamt_routes", "only SIIT"],
     );
-    let e = err("[gateway]\nmode = \"nat64\"\neamt_routes = \"auto\"\n");
-    assert!(e.contains("eamt_routes") && e.contains("only SIIT"), "{e}");
 }
 
 #[test]
@@ -124,18 +133,20 @@ fn lab_config() {
 
 #[test]
 fn dns64_table_in_the_gateway_file() {
-    let f = GatewayFile::parse(
-        r#"
-        [translator]
-        pool6 = "2001:db8:64::/96"
-        [dns64]
-        listen = ["[2001:db8:1::1]:53"]
-        upstreams = ["203.0.113.53"]
-        translate_all = true
-        "#,
-    )
-    .unwrap();
-    let l = build(&f).unwrap();
+    let file = |pool6: &str| {
+        GatewayFile::parse(&format!(
+            r#"
+            [translator]
+            pool6 = "{pool6}"
+            [dns64]
+            listen = ["[2001:db8:1::1]:53"]
+            upstreams = ["203.0.113.53"]
+            translate_all = true
+            "#
+        ))
+        .unwrap()
+    };
+    let l = build(&file("2001:db8:64::/96")).unwrap();
     let d = l.dns64.expect("a [dns64] table starts the resolver");
     // No prefixes: the translator's pool6, not 64:ff9b::/96.
     assert_eq!(d.dns64.prefixes.len(), 1);
@@ -149,18 +160,10 @@ fn dns64_table_in_the_gateway_file() {
         effective.prefixes,
         Some(vec![PrefixEntry::Plain("2001:db8:64::/96".into())])
     );
-    let f2 = GatewayFile::parse(
-        r#"
-        [translator]
-        pool6 = "2001:db8:65::/96"
-        [dns64]
-        listen = ["[2001:db8:1::1]:53"]
-        upstreams = ["203.0.113.53"]
-        translate_all = true
-        "#,
-    )
-    .unwrap();
-    assert_ne!(build(&f2).unwrap().dns64_table.unwrap(), effective);
+    assert_ne!(
+        build(&file("2001:db8:65::/96")).unwrap().dns64_table.unwrap(),
+        effective
+    );
 
     // Given prefixes win over pool6.
     let f = GatewayFile::parse(
@@ -177,14 +180,16 @@ fn dns64_table_in_the_gateway_file() {
 
 #[test]
 fn dns64_errors_name_the_table() {
-    let e = err("[dns64]\nlisten = [\"[::1]:5353\"]\n");
-    assert!(e.contains("[dns64]") && e.contains("upstream"), "{e}");
-    let e = err("[dns64]\nupstream = [\"192.0.2.53\"]\n");
-    assert!(e.contains("upstream") && e.contains("unknown field"), "{e}");
-    let e = err("[dns64]\nupstreams = [\"192.0.2.53\"]\nprefixes = [\"2001:db8::/33\"]\n");
-    assert!(e.contains("[dns64]") && e.contains("/96"), "{e}");
-    let e = err("[dns64]\nupstreams = [\"192.0.2.53\"]\nprefixes = [\"64:ff9b::/96\", \"64:ff9b::/96\"]\n");
-    assert!(e.contains("[dns64]") && e.contains("64:ff9b::/96"), "{e}");
+    rejects("[dns64]\nlisten = [\"[::1]:5353\"]\n", &["[dns64]", "upstream"]);
+    rejects("[dns64]\nupstream = [\"192.0.2.53\"]\n", &["upstream", "unknown field"]);
+    rejects(
+        "[dns64]\nupstreams = [\"192.0.2.53\"]\nprefixes = [\"2001:db8::/33\"]\n",
+        &["[dns64]", "/96"],
+    );
+    rejects(
+        "[dns64]\nupstreams = [\"192.0.2.53\"]\nprefixes = [\"64:ff9b::/96\", \"64:ff9b::/96\"]\n",
+        &["[dns64]", "64:ff9b::/96"],
+    );
 }
 
 #[test]
@@ -202,43 +207,43 @@ fn clat_config() {
 
 #[test]
 fn errors_name_the_key() {
-    let e = err("[gateway]\nmode = \"stateful\"\n");
-    assert!(e.contains("[gateway] mode") && e.contains("nat64"), "{e}");
-    let e = err("[gateway]\nclients = [\"2001:db8::/129\"]\n");
-    assert!(e.contains("clients[1]"), "{e}");
-    let e = err("[gateway]\nworkerz = 2\n");
-    assert!(e.contains("workerz"), "{e}");
-    let e = err("[nat64]\npool4 = [\"198.51.100.0/28\", \"198.51.100.300\"]\n");
-    assert!(e.contains("pool4[2]"), "{e}");
-    let e = err("[nat64]\npool4 = [\"198.51.100.1:9-1\"]\n");
-    assert!(e.contains("pool4[1]") && e.contains("low-high"), "{e}");
-    let e = err("[nat64]\ntimeouts = { udp = 30 }\n");
-    assert!(e.contains("timeouts.udp") && e.contains("120"), "{e}");
-    let e = err("[nat64]\nstatic_bib = [\"sctp/2001:db8::1#1=192.0.2.1#1\"]\n");
-    assert!(e.contains("static_bib[1]") && e.contains("sctp"), "{e}");
-    let e = err("[gateway]\nmode = \"clat\"\n");
-    assert!(e.contains("[clat] ipv6 is required"), "{e}");
-    let e = err("[gateway]\nmode = \"siit\"\n[nat64]\npool4 = [\"192.0.2.1\"]\n");
-    assert!(e.contains("[nat64] is set"), "{e}");
-    let e = err("[gateway]\nmetrics = \"0.0.0.0:9164\"\n");
-    assert!(e.contains("[gateway] metrics") && e.contains("loopback"), "{e}");
-    let e = err("[translator]\npool6 = \"64:ff9b::/95\"\n");
-    assert!(e.contains("pool6"), "{e}");
-    let e = err("[gateway]\ndevice = \"a-very-long-device-name\"\n");
-    assert!(e.contains("[gateway] device"), "{e}");
-    let e = err("[gateway]\nadapter = \"xdp\"\n");
-    assert!(e.contains("[gateway] adapter"), "{e}");
-    let e = err("[gateway]\nadapter = \"af_packet\"\n");
-    assert!(e.contains("[af_packet] ipv6_interface is required"), "{e}");
-    let e = err("[af_packet]\nipv6_interface = \"eth0\"\n");
-    assert!(
-        e.contains("[gateway] adapter") && e.contains("[af_packet] is set"),
-        "{e}"
+    rejects("[gateway]\nmode = \"stateful\"\n", &["[gateway] mode", "nat64"]);
+    rejects("[gateway]\nclients = [\"2001:db8::/129\"]\n", &["clients[1]"]);
+    rejects("[gateway]\nworkerz = 2\n", &["workerz"]);
+    rejects(
+        "[nat64]\npool4 = [\"198.51.100.0/28\", \"198.51.100.300\"]\n",
+        &["pool4[2]"],
     );
-    let e = err(
-        "[gateway]\nadapter = \"af_packet\"\n[af_packet]\nipv6_interface = \"a\"\nipv4_interface = \"b\"\nipv4_next_hop = \"2001:db8::1\"\n",
+    rejects("[nat64]\npool4 = [\"198.51.100.1:9-1\"]\n", &["pool4[1]", "low-high"]);
+    rejects("[nat64]\ntimeouts = { udp = 30 }\n", &["timeouts.udp", "120"]);
+    rejects(
+        "[nat64]\nstatic_bib = [\"sctp/2001:db8::1#1=192.0.2.1#1\"]\n",
+        &["static_bib[1]", "sctp"],
     );
-    assert!(e.contains("[af_packet] ipv4_next_hop") && e.contains("IPv4"), "{e}");
+    rejects("[gateway]\nmode = \"clat\"\n", &["[clat] ipv6 is required"]);
+    rejects(
+        "[gateway]\nmode = \"siit\"\n[nat64]\npool4 = [\"192.0.2.1\"]\n",
+        &["[nat64] is set"],
+    );
+    rejects(
+        "[gateway]\nmetrics = \"0.0.0.0:9164\"\n",
+        &["[gateway] metrics", "loopback"],
+    );
+    rejects("[translator]\npool6 = \"64:ff9b::/95\"\n", &["pool6"]);
+    rejects(
+        "[gateway]\ndevice = \"a-very-long-device-name\"\n",
+        &["[gateway] device"],
+    );
+    rejects("[gateway]\nadapter = \"xdp\"\n", &["[gateway] adapter"]);
+    rejects(
+        "[gateway]\nadapter = \"af_packet\"\n",
+        &["[af_packet] ipv6_interface is required"],
+    );
+    rejects(
+        "[af_packet]\nipv6_interface = \"eth0\"\n",
+        &["[gateway] adapter", "[af_packet] is set"],
+    );
+    rejects("[gateway]\nadapter = \"af_packet\"\n[af_packet]\nipv6_interface = \"a\"\nipv4_interface = \"b\"\nipv4_next_hop = \"2001:db8::1\"\n", &["[af_packet] ipv4_next_hop", "IPv4"]);
 }
 
 #[test]

@@ -265,6 +265,74 @@ impl Default for Dns64Config {
     }
 }
 
+/// The options of a [`Dns64Config`] as one source of configuration gives
+/// them (command-line flags, a file's `[dns64]` table): `None` where that
+/// source says nothing. [`Dns64Options::or`] lays one source over another
+/// and [`Dns64Options::config`] fills what none of them set with the
+/// defaults of [`Dns64Config::default`], so that the defaults are written
+/// once, here.
+///
+/// ```
+/// use nat64_core::dns64::{Dns64Config, Dns64Options};
+/// let flags = Dns64Options { translate_all: Some(true), ..Dns64Options::default() };
+/// let file = Dns64Options { translate_all: Some(false), edns_udp_size: Some(4096), ..Dns64Options::default() };
+/// let c = flags.or(file).config();
+/// assert!(c.translate_all);
+/// assert_eq!(c.edns_udp_size, 4096);
+/// assert_eq!(c.exclude, Dns64Config::default().exclude);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dns64Options {
+    /// [`Dns64Config::prefixes`].
+    pub prefixes: Option<Vec<PrefixRule>>,
+    /// [`Dns64Config::exclude`].
+    pub exclude: Option<Vec<Ipv6Prefix>>,
+    /// [`Dns64Config::clients`].
+    pub clients: Option<Vec<ClientPrefix>>,
+    /// [`Dns64Config::translate_all`].
+    pub translate_all: Option<bool>,
+    /// [`Dns64Config::allow_ipv4`].
+    pub allow_ipv4: Option<bool>,
+    /// [`Dns64Config::allow_non_global`].
+    pub allow_non_global: Option<bool>,
+    /// [`Dns64Config::edns_udp_size`].
+    pub edns_udp_size: Option<u16>,
+    /// [`Dns64Config::upstream_validates`].
+    pub upstream_validates: Option<bool>,
+}
+
+impl Dns64Options {
+    /// Each option from `self`, or where `self` does not set it, from
+    /// `under`.
+    pub fn or(self, under: Dns64Options) -> Dns64Options {
+        Dns64Options {
+            prefixes: self.prefixes.or(under.prefixes),
+            exclude: self.exclude.or(under.exclude),
+            clients: self.clients.or(under.clients),
+            translate_all: self.translate_all.or(under.translate_all),
+            allow_ipv4: self.allow_ipv4.or(under.allow_ipv4),
+            allow_non_global: self.allow_non_global.or(under.allow_non_global),
+            edns_udp_size: self.edns_udp_size.or(under.edns_udp_size),
+            upstream_validates: self.upstream_validates.or(under.upstream_validates),
+        }
+    }
+
+    /// The configuration: the options set, the defaults for the others.
+    pub fn config(self) -> Dns64Config {
+        let d = Dns64Config::default();
+        Dns64Config {
+            prefixes: self.prefixes.unwrap_or(d.prefixes),
+            exclude: self.exclude.unwrap_or(d.exclude),
+            clients: self.clients.unwrap_or(d.clients),
+            translate_all: self.translate_all.unwrap_or(d.translate_all),
+            allow_ipv4: self.allow_ipv4.unwrap_or(d.allow_ipv4),
+            allow_non_global: self.allow_non_global.unwrap_or(d.allow_non_global),
+            edns_udp_size: self.edns_udp_size.unwrap_or(d.edns_udp_size),
+            upstream_validates: self.upstream_validates.unwrap_or(d.upstream_validates),
+        }
+    }
+}
+
 /// `::ffff:0:0/96`.
 pub fn default_exclude() -> Ipv6Prefix {
     Ipv6Prefix::new(IPV4_MAPPED, 96).unwrap_or(Ipv6Prefix::host(IPV4_MAPPED))

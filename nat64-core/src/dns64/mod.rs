@@ -104,7 +104,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::addr::{is_non_global_v4, Prefix64};
 pub use cache::{Cache, CacheKey, CachedResponse, Hit, NoCache, ResponseCache};
 use config::unmap;
-pub use config::{default_exclude, ClientPrefix, Dns64Config, Dns64ConfigError, MappedRange, PrefixRule};
+pub use config::{default_exclude, ClientPrefix, Dns64Config, Dns64ConfigError, Dns64Options, MappedRange, PrefixRule};
 use discovery::{IPV4ONLY_ARPA, WELL_KNOWN_IPV4};
 pub use exchange::{Exchange, Outcome, OwnedExchange, Received, Reply, Step};
 pub use query::{Query, QueryError};

@@ -21,22 +21,11 @@ impl Engine {
         out: &mut [u8],
     ) -> Verdict {
         let l4 = &pkt[chain.l4_off..];
-        if chain.is_fragment() {
-            return Verdict::Dropped(DropReason::FragmentedIcmp);
-        }
-        if l4.len() < 8 {
-            return Verdict::Dropped(DropReason::TransportTruncated);
-        }
-        let cs = checksum::add(
-            checksum::pseudo_v6(h.src, h.dst, proto::ICMPV6, l4.len() as u32),
-            checksum::sum(l4),
-        );
-        if checksum::fold(cs) != 0xffff {
-            return Verdict::Dropped(DropReason::IcmpChecksum);
-        }
-        let (ty, code, rest) = match icmp::map_6to4(l4[0], l4[1], be32(l4, 4)) {
-            Ok(Mapped::Error { ty, code, rest }) => (ty, code, rest),
-            Ok(Mapped::Info { .. }) => return Verdict::Dropped(DropReason::IcmpUntranslatableType),
+        let pseudo = checksum::pseudo_v6(h.src, h.dst, proto::ICMPV6, l4.len() as u32);
+        let (ty, code, rest) = match error_header(l4, chain.is_fragment(), pseudo, |l4| {
+            icmp::map_6to4(l4[0], l4[1], be32(l4, 4))
+        }) {
+            Ok(m) => m,
             Err(r) => return Verdict::Dropped(r),
         };
         // RFC 4884: Destination Unreachable and Time Exceeded carry the length
@@ -95,14 +84,8 @@ impl Engine {
             dst: idst,
         }
         .write(&mut inner[..20]);
-        let (qlen, attr, ext_len) = fit_rfc4884(20 + avail, 20 + il4.len(), ext, cap - 28, 4);
-        if qlen > 20 + avail {
-            out[28 + 20 + avail..28 + qlen].fill(0);
-        }
-        if ext_len > 0 {
-            out[28 + qlen..28 + qlen + ext_len].copy_from_slice(&ext[..ext_len]);
-        }
-        let icmp_len = 8 + qlen + ext_len;
+        let (body_len, attr) = place_rfc4884(&mut out[28..cap], 20 + avail, 20 + il4.len(), ext, 4);
+        let icmp_len = 8 + body_len;
         let rest = match rest {
             Rest::Mtu => {
                 let m = icmp::fn_mtu_from_ptb(be32(l4, 4), self.cfg.mtu4, self.cfg.mtu6);
@@ -143,18 +126,8 @@ impl Engine {
         out: &mut [u8],
     ) -> Verdict {
         let l4 = &pkt[h.hlen..];
-        if h.is_fragment() {
-            return Verdict::Dropped(DropReason::FragmentedIcmp);
-        }
-        if l4.len() < 8 {
-            return Verdict::Dropped(DropReason::TransportTruncated);
-        }
-        if checksum::fold(checksum::sum(l4)) != 0xffff {
-            return Verdict::Dropped(DropReason::IcmpChecksum);
-        }
-        let (ty, code, rest) = match icmp::map_4to6(l4[0], l4[1], l4[4]) {
-            Ok(Mapped::Error { ty, code, rest }) => (ty, code, rest),
-            Ok(Mapped::Info { .. }) => return Verdict::Dropped(DropReason::IcmpUntranslatableType),
+        let (ty, code, rest) = match error_header(l4, h.is_fragment(), 0, |l4| icmp::map_4to6(l4[0], l4[1], l4[4])) {
+            Ok(m) => m,
             Err(r) => return Verdict::Dropped(r),
         };
         // RFC 4884: types 3, 11 and 12 carry a length in 32-bit words. Only
@@ -203,14 +176,8 @@ impl Engine {
                 wire::write_v6(inner, tc, ipl, inext, ih.ttl, isrc, idst);
             }
         }
-        let (qlen, attr, ext_len) = fit_rfc4884(ihl6 + avail, ihl6 + il4.len(), ext, cap - 48, 8);
-        if qlen > ihl6 + avail {
-            out[48 + ihl6 + avail..48 + qlen].fill(0);
-        }
-        if ext_len > 0 {
-            out[48 + qlen..48 + qlen + ext_len].copy_from_slice(&ext[..ext_len]);
-        }
-        let icmp_len = 8 + qlen + ext_len;
+        let (body_len, attr) = place_rfc4884(&mut out[48..cap], ihl6 + avail, ihl6 + il4.len(), ext, 8);
+        let icmp_len = 8 + body_len;
         let rest = match rest {
             Rest::Mtu => icmp::ptb_mtu_from_fn(
                 be16(l4, 6),
@@ -349,6 +316,33 @@ fn icmp_header(o: &mut [u8], ty: u8, code: u8, rest: [u8; 4], pseudo: u32) {
     o[2..4].copy_from_slice(&c.to_be_bytes());
 }
 
+/// The checks every ICMP error passes before translation (RFC 7915
+/// sections 4.2 and 5.2: not a fragment, a whole ICMP header, a right
+/// checksum over `l4` and `pseudo`, 0 for ICMPv4), and its type, code and
+/// rest of header as `map` translates them; an informational type there is
+/// untranslatable.
+#[inline]
+fn error_header(
+    l4: &[u8],
+    fragment: bool,
+    pseudo: u32,
+    map: impl FnOnce(&[u8]) -> Result<Mapped, DropReason>,
+) -> Result<(u8, u8, Rest), DropReason> {
+    if fragment {
+        return Err(DropReason::FragmentedIcmp);
+    }
+    if l4.len() < 8 {
+        return Err(DropReason::TransportTruncated);
+    }
+    if checksum::fold(checksum::add(pseudo, checksum::sum(l4))) != 0xffff {
+        return Err(DropReason::IcmpChecksum);
+    }
+    match map(l4)? {
+        Mapped::Error { ty, code, rest } => Ok((ty, code, rest)),
+        Mapped::Info { .. } => Err(DropReason::IcmpUntranslatableType),
+    }
+}
+
 /// Splits an ICMP error body into the quoted datagram and an RFC 4884
 /// extension. `words` is the length attribute, `unit` its unit in bytes.
 /// A length that does not fit means there is no (usable) extension.
@@ -382,4 +376,21 @@ fn fit_rfc4884(have: usize, full: usize, ext: &[u8], room: usize, unit: usize) -
         return (q, (q / unit) as u8, ext.len());
     }
     (have.min(room), 0, 0)
+}
+
+/// Lays out an ICMP error's body after its 8-byte header, `body` (up to the
+/// size cap): the quoted packet, `have` bytes of it already copied in of the
+/// `full` it holds, then the RFC 4884 extension `ext` as [`fit_rfc4884`]
+/// fits them, with the zero padding between. Returns the body's length and
+/// the length attribute for the header.
+#[inline]
+fn place_rfc4884(body: &mut [u8], have: usize, full: usize, ext: &[u8], unit: usize) -> (usize, u8) {
+    let (qlen, attr, ext_len) = fit_rfc4884(have, full, ext, body.len(), unit);
+    if qlen > have {
+        body[have..qlen].fill(0);
+    }
+    if ext_len > 0 {
+        body[qlen..qlen + ext_len].copy_from_slice(&ext[..ext_len]);
+    }
+    (qlen + ext_len, attr)
 }

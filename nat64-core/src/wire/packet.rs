@@ -102,6 +102,13 @@ fn ports_of(protocol: u8, first: bool, l4: &[u8]) -> Option<(u16, u16)> {
     Some((be16(l4, 0), be16(l4, 2)))
 }
 
+/// `view`, if `check` accepts it: the checked constructors of the views.
+#[inline]
+fn checked<V>(view: V, check: impl FnOnce(&V) -> Result<(), WireError>) -> Result<V, WireError> {
+    check(&view)?;
+    Ok(view)
+}
+
 // ---------------------------------------------------------------------------
 // IPv4
 
@@ -135,9 +142,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     /// assert!(matches!(Ipv4Packet::new_checked(&p[..27]), Err(WireError::Truncated { .. })));
     /// ```
     pub fn new_checked(buffer: T) -> Result<Self, WireError> {
-        let p = Self::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
+        checked(Self::new_unchecked(buffer), Self::check_len)
     }
 
     /// A view of a packet that may be cut short, as the packet quoted in an
@@ -145,9 +150,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     /// [`Ipv4Packet::payload`] is what of the payload the buffer holds. No
     /// accessor of the view panics.
     pub fn new_lax(buffer: T) -> Result<Self, WireError> {
-        let p = Self::new_unchecked(buffer);
-        p.check_header()?;
-        Ok(p)
+        checked(Self::new_unchecked(buffer), Self::check_header)
     }
 
     /// The checks of [`Ipv4Packet::new_checked`].
@@ -328,9 +331,7 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
     /// assert_eq!(v.fragment(), Some(Ipv6Fragment { offset: 0, more: true, ident: 9 }));
     /// ```
     pub fn new_checked(buffer: T) -> Result<Self, WireError> {
-        let p = Self::new_unchecked(buffer);
-        p.check_len()?;
-        Ok(p)
+        checked(Self::new_unchecked(buffer), Self::check_len)
     }
 
     /// A view of a packet that may be cut short, as the packet quoted in an
@@ -339,9 +340,7 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
     /// the upper layer unknown ([`Ipv6Packet::upper_layer`] is `None`). No
     /// accessor of the view panics.
     pub fn new_lax(buffer: T) -> Result<Self, WireError> {
-        let p = Self::new_unchecked(buffer);
-        p.check_header()?;
-        Ok(p)
+        checked(Self::new_unchecked(buffer), Self::check_header)
     }
 
     /// The checks of [`Ipv6Packet::new_checked`].

@@ -62,13 +62,23 @@ impl Index {
         (h as u32) & !self.mask
     }
 
+    /// The buckets that may hold entries of hash `h`, in the order they
+    /// are tried: its home bucket, then the following ones, wrapping
+    /// around, each bucket once.
+    #[inline(always)]
+    fn probe(&self, h: u64) -> Probe {
+        Probe {
+            next: self.home(h),
+            left: self.buckets.len(),
+            buckets: self.buckets.len(),
+        }
+    }
+
     /// The slot whose record `eq` accepts, among the entries of hash `h`.
     #[inline]
     pub(super) fn find(&self, h: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
-        let nb = self.buckets.len();
         let tag = self.tag(h);
-        let mut b = self.home(h);
-        for _ in 0..nb {
+        for b in self.probe(h) {
             let bucket = self.buckets.get(b)?;
             let mut m = 0u32;
             for (i, &e) in bucket.iter().enumerate() {
@@ -85,10 +95,6 @@ impl Index {
             if bucket[SLOTS] == 0 {
                 return None;
             }
-            b += 1;
-            if b == nb {
-                b = 0;
-            }
         }
         None
     }
@@ -101,8 +107,7 @@ impl Index {
             return false;
         }
         let e = self.tag(h) | slot;
-        let mut b = self.home(h);
-        for _ in 0..nb {
+        for b in self.probe(h) {
             let Some(bucket) = self.buckets.get_mut(b) else {
                 return false;
             };
@@ -112,30 +117,20 @@ impl Index {
                 return true;
             }
             bucket[SLOTS] = bucket[SLOTS].saturating_add(1);
-            b += 1;
-            if b == nb {
-                b = 0;
-            }
         }
         false
     }
 
     /// Where entry `slot` of hash `h` is: (bucket, position, buckets passed).
     fn locate(&self, h: u64, slot: u32) -> Option<(usize, usize, usize)> {
-        let nb = self.buckets.len();
         let e = self.tag(h) | slot;
-        let mut b = self.home(h);
-        for step in 0..nb {
+        for (step, b) in self.probe(h).enumerate() {
             let bucket = self.buckets.get(b)?;
             if let Some(p) = bucket[..SLOTS].iter().position(|x| *x == e) {
                 return Some((b, p, step));
             }
             if bucket[SLOTS] == 0 {
                 return None;
-            }
-            b += 1;
-            if b == nb {
-                b = 0;
             }
         }
         None
@@ -148,14 +143,8 @@ impl Index {
         };
         self.buckets[b][p] = EMPTY;
         self.len -= 1;
-        let nb = self.buckets.len();
-        let mut c = self.home(h);
-        for _ in 0..steps {
+        for c in self.probe(h).take(steps) {
             self.buckets[c][SLOTS] = self.buckets[c][SLOTS].saturating_sub(1);
-            c += 1;
-            if c == nb {
-                c = 0;
-            }
         }
         true
     }
@@ -174,5 +163,26 @@ impl Index {
 
     pub(super) fn heap_bytes(&self) -> usize {
         self.buckets.capacity() * core::mem::size_of::<[u32; BUCKET]>()
+    }
+}
+
+/// The probe sequence of [`Index::probe`].
+struct Probe {
+    next: usize,
+    left: usize,
+    buckets: usize,
+}
+
+impl Iterator for Probe {
+    type Item = usize;
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let b = self.next;
+        self.next = if b + 1 == self.buckets { 0 } else { b + 1 };
+        Some(b)
     }
 }

@@ -325,7 +325,7 @@ impl DefaultTable {
                 for i in 0..self.recs.len() {
                     let r = self.recs[i];
                     if !r.vacant() && self.clients.reserve_one(&self.keys).is_ok() {
-                        self.clients.incr(&self.keys, r.v6.to_bits() & self.client_mask);
+                        self.clients.incr(&self.keys, r.v6.addr.to_bits() & self.client_mask);
                     }
                 }
             }

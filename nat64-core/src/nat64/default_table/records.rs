@@ -10,12 +10,9 @@ use super::{NONE, VACANT};
 #[derive(Clone, Copy)]
 pub(super) struct Rec {
     pub(super) expires: u64,
-    pub(super) v6: Ipv6Addr,
-    pub(super) v4: Ipv4Addr,
-    pub(super) remote: Ipv4Addr,
-    pub(super) v6_port: u16,
-    pub(super) v4_port: u16,
-    pub(super) remote_port: u16,
+    pub(super) v6: Taddr6,
+    pub(super) v4: Taddr4,
+    pub(super) remote: Taddr4,
     /// Protocol index in bits 0-1, TCP state code above.
     pub(super) ps: u8,
     /// Expiry lane, or [`VACANT`].
@@ -34,12 +31,12 @@ const _: () = assert!(core::mem::size_of::<Rec>() == 64);
 
 pub(super) const VACANT_REC: Rec = Rec {
     expires: 0,
-    v6: Ipv6Addr::UNSPECIFIED,
-    v4: Ipv4Addr::UNSPECIFIED,
-    remote: Ipv4Addr::UNSPECIFIED,
-    v6_port: 0,
-    v4_port: 0,
-    remote_port: 0,
+    v6: Taddr6 {
+        addr: Ipv6Addr::UNSPECIFIED,
+        port: 0,
+    },
+    v4: UNSPECIFIED4,
+    remote: UNSPECIFIED4,
     ps: 0,
     lane: VACANT,
     gen: 0,
@@ -48,6 +45,11 @@ pub(super) const VACANT_REC: Rec = Rec {
     bnext: NONE,
     eprev: NONE,
     enext: NONE,
+};
+
+const UNSPECIFIED4: Taddr4 = Taddr4 {
+    addr: Ipv4Addr::UNSPECIFIED,
+    port: 0,
 };
 
 pub(super) const STATES: [TcpState; 9] = [
@@ -114,38 +116,41 @@ impl Rec {
     pub(super) fn session(&self) -> Session {
         Session {
             proto: self.proto(),
-            v6: Taddr6 {
-                addr: self.v6,
-                port: self.v6_port,
-            },
-            v4: Taddr4 {
-                addr: self.v4,
-                port: self.v4_port,
-            },
-            remote: Taddr4 {
-                addr: self.remote,
-                port: self.remote_port,
-            },
+            v6: self.v6,
+            v4: self.v4,
+            remote: self.remote,
             state: self.state(),
             expires: Instant(self.expires),
         }
     }
 
     pub(super) fn hash_v6(&self, k: &Keys) -> u64 {
-        k.v6(self.proto(), self.v6, self.v6_port, self.remote, self.remote_port)
+        k.v6(
+            self.proto(),
+            self.v6.addr,
+            self.v6.port,
+            self.remote.addr,
+            self.remote.port,
+        )
     }
 
     pub(super) fn hash_v4(&self, k: &Keys) -> u64 {
-        k.v4(self.proto(), self.v4, self.v4_port, self.remote, self.remote_port)
+        k.v4(
+            self.proto(),
+            self.v4.addr,
+            self.v4.port,
+            self.remote.addr,
+            self.remote.port,
+        )
     }
 
     pub(super) fn hash_adf(&self, k: &Keys) -> u64 {
-        k.adf(self.proto(), self.v4, self.v4_port, self.remote)
+        k.adf(self.proto(), self.v4.addr, self.v4.port, self.remote.addr)
     }
 
     /// Same filtering group: same BIB entry and remote address.
     pub(super) fn same_group(&self, o: &Rec) -> bool {
-        self.ps & 3 == o.ps & 3 && self.v4 == o.v4 && self.v4_port == o.v4_port && self.remote == o.remote
+        self.ps & 3 == o.ps & 3 && self.v4 == o.v4 && self.remote.addr == o.remote.addr
     }
 }
 
@@ -155,10 +160,8 @@ pub(super) const BIB_STATIC: u8 = 0x4;
 /// One BIB slot (32 bytes).
 #[derive(Clone, Copy)]
 pub(super) struct BibRec {
-    pub(super) v6: Ipv6Addr,
-    pub(super) v4: Ipv4Addr,
-    pub(super) v6_port: u16,
-    pub(super) v4_port: u16,
+    pub(super) v6: Taddr6,
+    pub(super) v4: Taddr4,
     /// First session; for a vacant slot, the next vacant slot.
     pub(super) head: u32,
     /// Protocol index in bits 0-1, [`BIB_STATIC`], [`BIB_LIVE`].
@@ -180,14 +183,8 @@ impl BibRec {
     pub(super) fn bib(&self) -> Bib {
         Bib {
             proto: self.proto(),
-            v6: Taddr6 {
-                addr: self.v6,
-                port: self.v6_port,
-            },
-            v4: Taddr4 {
-                addr: self.v4,
-                port: self.v4_port,
-            },
+            v6: self.v6,
+            v4: self.v4,
             is_static: self.is_static(),
         }
     }

@@ -6,6 +6,31 @@ use super::super::table::{Bib, InsertError, Instant, Proto, Session, SessionTabl
 use super::records::{pack, BIB_STATIC};
 use super::{DefaultTable, SessionHandle, NONE, STALE_SESSION};
 
+/// RFC 6146 section 3.1 (a BIB maps each IPv6 transport address to one
+/// IPv4 transport address and back) for adding `bib`, given the entry that
+/// holds its IPv4 transport address (`on_v4`) and the one that holds its
+/// IPv6 transport address (`on_v6`): `Some` entry when that one entry holds
+/// both (`bib` is there already), `None` when neither address is taken,
+/// and the error naming the address taken otherwise (IPv4 first).
+pub(super) fn existing_bib<T: PartialEq>(
+    bib: &Bib,
+    on_v4: Option<T>,
+    on_v6: Option<T>,
+) -> Result<Option<T>, InsertError> {
+    match (on_v4, on_v6) {
+        (Some(x), Some(y)) if x == y => Ok(Some(x)),
+        (Some(_), _) => Err(InsertError::V4InUse {
+            proto: bib.proto,
+            v4: bib.v4,
+        }),
+        (None, Some(_)) => Err(InsertError::V6InUse {
+            proto: bib.proto,
+            v6: bib.v6,
+        }),
+        (None, None) => Ok(None),
+    }
+}
+
 impl SessionTable for DefaultTable {
     type Handle = SessionHandle;
 
@@ -27,22 +52,14 @@ impl SessionTable for DefaultTable {
         let h4 = self.keys.bib4(bib.proto, bib.v4.addr, bib.v4.port);
         let b4 = self.find_bib4_h(h4, bib.proto, bib.v4);
         let b6 = self.find_bib6_h(h6, bib.proto, bib.v6);
-        match (b4, b6) {
-            (Some(x), Some(y)) if x == y => {
+        match existing_bib(&bib, b4, b6)? {
+            Some(x) => {
                 if bib.is_static {
                     self.bibs[x as usize].flags |= BIB_STATIC;
                 }
                 Ok(())
             }
-            (Some(_), _) => Err(InsertError::V4InUse {
-                proto: bib.proto,
-                v4: bib.v4,
-            }),
-            (None, Some(_)) => Err(InsertError::V6InUse {
-                proto: bib.proto,
-                v6: bib.v6,
-            }),
-            (None, None) => {
+            None => {
                 let full = InsertError::TableFull {
                     max: self.limits.max_sessions,
                 };
@@ -101,7 +118,7 @@ impl SessionTable for DefaultTable {
         let recs = &self.recs;
         let Some(m) = self.adf.find(h, |c| {
             recs.get(c as usize)
-                .is_some_and(|r| r.v4 == v4.addr && r.remote == remote && r.v4_port == v4.port && r.proto() == proto)
+                .is_some_and(|r| r.v4 == v4 && r.remote.addr == remote && r.proto() == proto)
         }) else {
             return false;
         };
@@ -115,7 +132,7 @@ impl SessionTable for DefaultTable {
             loop {
                 let r = &recs[c as usize];
                 c = if forward { r.bnext } else { r.bprev };
-                if c == NONE || recs[c as usize].remote != remote {
+                if c == NONE || recs[c as usize].remote.addr != remote {
                     break;
                 }
                 if self.alive(&recs[c as usize]) {
@@ -144,7 +161,7 @@ impl SessionTable for DefaultTable {
         let bib = match self.find_bib4_h(h4, s.proto, s.v4) {
             Some(b) => {
                 let r = &self.bibs[b as usize];
-                if r.v6 != s.v6.addr || r.v6_port != s.v6.port {
+                if r.v6 != s.v6 {
                     return Err(InsertError::V4InUse {
                         proto: s.proto,
                         v4: s.v4,

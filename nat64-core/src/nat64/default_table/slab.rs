@@ -47,8 +47,8 @@ impl DefaultTable {
         let mut b4 = Index::for_capacity(cap)?;
         for (i, b) in self.bibs.iter().enumerate() {
             if b.live() {
-                b6.insert(self.keys.bib6(b.proto(), b.v6, b.v6_port), i as u32);
-                b4.insert(self.keys.bib4(b.proto(), b.v4, b.v4_port), i as u32);
+                b6.insert(self.keys.bib6(b.proto(), b.v6.addr, b.v6.port), i as u32);
+                b4.insert(self.keys.bib4(b.proto(), b.v4.addr, b.v4.port), i as u32);
             }
         }
         self.bib6 = b6;
@@ -91,8 +91,7 @@ impl DefaultTable {
     pub(super) fn find_bib6_h(&self, h: u64, proto: Proto, v6: Taddr6) -> Option<u32> {
         let bibs = &self.bibs;
         self.bib6.find(h, |c| {
-            bibs.get(c as usize)
-                .is_some_and(|b| b.v6 == v6.addr && b.v6_port == v6.port && b.proto() == proto)
+            bibs.get(c as usize).is_some_and(|b| b.v6 == v6 && b.proto() == proto)
         })
     }
 
@@ -103,8 +102,7 @@ impl DefaultTable {
     pub(super) fn find_bib4_h(&self, h: u64, proto: Proto, v4: Taddr4) -> Option<u32> {
         let bibs = &self.bibs;
         self.bib4.find(h, |c| {
-            bibs.get(c as usize)
-                .is_some_and(|b| b.v4 == v4.addr && b.v4_port == v4.port && b.proto() == proto)
+            bibs.get(c as usize).is_some_and(|b| b.v4 == v4 && b.proto() == proto)
         })
     }
 
@@ -119,10 +117,8 @@ impl DefaultTable {
         (h6, h4): (u64, u64),
     ) -> u32 {
         let rec = BibRec {
-            v6: v6.addr,
-            v4: v4.addr,
-            v6_port: v6.port,
-            v4_port: v4.port,
+            v6,
+            v4,
             head: NONE,
             flags: proto.index() as u8 | BIB_LIVE | if is_static { BIB_STATIC } else { 0 },
         };
@@ -149,8 +145,8 @@ impl DefaultTable {
         if !r.live() {
             return;
         }
-        self.bib6.remove(self.keys.bib6(r.proto(), r.v6, r.v6_port), b);
-        self.bib4.remove(self.keys.bib4(r.proto(), r.v4, r.v4_port), b);
+        self.bib6.remove(self.keys.bib6(r.proto(), r.v6.addr, r.v6.port), b);
+        self.bib4.remove(self.keys.bib4(r.proto(), r.v4.addr, r.v4.port), b);
         self.bibs[b as usize] = BibRec {
             head: self.b_free,
             flags: 0,
@@ -166,13 +162,8 @@ impl DefaultTable {
         let h = self.keys.v6(proto, v6.addr, v6.port, remote.addr, remote.port);
         let recs = &self.recs;
         self.by_v6.find(h, |c| {
-            recs.get(c as usize).is_some_and(|r| {
-                r.v6 == v6.addr
-                    && r.remote == remote.addr
-                    && r.v6_port == v6.port
-                    && r.remote_port == remote.port
-                    && r.proto() == proto
-            })
+            recs.get(c as usize)
+                .is_some_and(|r| r.v6 == v6 && r.remote == remote && r.proto() == proto)
         })
     }
 
@@ -180,13 +171,8 @@ impl DefaultTable {
         let h = self.keys.v4(proto, v4.addr, v4.port, remote.addr, remote.port);
         let recs = &self.recs;
         self.by_v4.find(h, |c| {
-            recs.get(c as usize).is_some_and(|r| {
-                r.v4 == v4.addr
-                    && r.remote == remote.addr
-                    && r.v4_port == v4.port
-                    && r.remote_port == remote.port
-                    && r.proto() == proto
-            })
+            recs.get(c as usize)
+                .is_some_and(|r| r.v4 == v4 && r.remote == remote && r.proto() == proto)
         })
     }
 
@@ -203,7 +189,7 @@ impl DefaultTable {
         self.by_v4.remove(r.hash_v4(&self.keys), slot);
         // The filtering index: hand over to a neighbour of the same group.
         let ha = r.hash_adf(&self.keys);
-        let same = |x: u32| x != NONE && self.recs[x as usize].remote == r.remote;
+        let same = |x: u32| x != NONE && self.recs[x as usize].remote.addr == r.remote.addr;
         let heir = if same(r.bnext) {
             r.bnext
         } else if same(r.bprev) {
@@ -227,7 +213,7 @@ impl DefaultTable {
         }
         self.unlink_exp(slot);
         if self.quota() > 0 {
-            self.clients.decr(&self.keys, r.v6.to_bits() & self.client_mask);
+            self.clients.decr(&self.keys, r.v6.addr.to_bits() & self.client_mask);
         }
         let x = &mut self.recs[slot as usize];
         x.lane = VACANT;
@@ -257,12 +243,9 @@ impl DefaultTable {
         let gen = self.recs[slot as usize].gen;
         let rec = Rec {
             expires: s.expires.0,
-            v6: s.v6.addr,
-            v4: s.v4.addr,
-            remote: s.remote.addr,
-            v6_port: s.v6.port,
-            v4_port: s.v4.port,
-            remote_port: s.remote.port,
+            v6: s.v6,
+            v4: s.v4,
+            remote: s.remote,
             ps: pack(s.proto, s.state),
             lane: VACANT,
             gen,

@@ -287,10 +287,22 @@ impl<T: SessionTable> Nat64<T> {
         }
     }
 
-    /// Puts a whole datagram rebuilt from fragments through translation
-    /// again (RFC 6146 section 3.4: the stateful path needs the transport
-    /// header).
-    fn reassembled(&mut self, n: usize, out: &mut [u8], now: Instant, v6: bool) -> Verdict {
+    /// A fragment (of IPv6 when `v6`): held until its datagram is whole,
+    /// which then goes through translation again (RFC 6146 section 3.4: the
+    /// stateful path needs the transport header). A datagram that was itself
+    /// put together here (`may_reassemble` false) and still a fragment is dropped.
+    fn fragment(&mut self, pkt: &[u8], out: &mut [u8], now: Instant, may_reassemble: bool, v6: bool) -> Verdict {
+        if !may_reassemble {
+            return Verdict::Dropped(DropReason::FragmentReassembly);
+        }
+        let n = match self.reasm.push(now, pkt) {
+            Reassembly::Held => return Verdict::Held(Held::Fragment),
+            Reassembly::Complete(b) if b.len() <= self.whole.len() => {
+                self.whole[..b.len()].copy_from_slice(b);
+                b.len()
+            }
+            _ => return Verdict::Dropped(DropReason::FragmentReassembly),
+        };
         let whole = core::mem::take(&mut self.whole);
         let v = if v6 {
             self.xlat64(&whole[..n], out, now, false)
@@ -335,18 +347,7 @@ impl<T: SessionTable> Nat64<T> {
             Err(v) => return v,
         };
         if chain.is_fragment() {
-            if !may_reassemble {
-                return Verdict::Dropped(DropReason::FragmentReassembly);
-            }
-            let n = match self.reasm.push(now, pkt) {
-                Reassembly::Held => return Verdict::Held(Held::Fragment),
-                Reassembly::Complete(b) if b.len() <= self.whole.len() => {
-                    self.whole[..b.len()].copy_from_slice(b);
-                    b.len()
-                }
-                _ => return Verdict::Dropped(DropReason::FragmentReassembly),
-            };
-            return self.reassembled(n, out, now, true);
+            return self.fragment(pkt, out, now, may_reassemble, true);
         }
         let l4 = &pkt[chain.l4_off..];
         if chain.proto == proto::ICMPV6 && l4.first().is_some_and(|&t| icmp::is_icmp6_error(t)) {
@@ -658,18 +659,7 @@ impl<T: SessionTable> Nat64<T> {
             }
         }
         if h.is_fragment() {
-            if !may_reassemble {
-                return Verdict::Dropped(DropReason::FragmentReassembly);
-            }
-            let n = match self.reasm.push(now, pkt) {
-                Reassembly::Held => return Verdict::Held(Held::Fragment),
-                Reassembly::Complete(b) if b.len() <= self.whole.len() => {
-                    self.whole[..b.len()].copy_from_slice(b);
-                    b.len()
-                }
-                _ => return Verdict::Dropped(DropReason::FragmentReassembly),
-            };
-            return self.reassembled(n, out, now, false);
+            return self.fragment(pkt, out, now, may_reassemble, false);
         }
         let l4 = &pkt[h.hlen..];
         let pass = if wire {

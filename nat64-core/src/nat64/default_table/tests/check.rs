@@ -49,10 +49,7 @@ impl DefaultTable {
             assert_eq!(t.find_v4_slot(s.proto, s.v4, s.remote), Some(i as u32));
             let b = &t.bibs[r.bib as usize];
             assert!(b.live());
-            assert_eq!(
-                (b.proto(), b.v6, b.v6_port, b.v4, b.v4_port),
-                (s.proto, r.v6, r.v6_port, r.v4, r.v4_port)
-            );
+            assert_eq!((b.proto(), b.v6, b.v4), (s.proto, r.v6, r.v4));
             assert!(r.lane == IN_HEAP || usize::from(r.lane) < t.n_lanes);
         }
         assert_eq!(live, t.s_len);
@@ -87,9 +84,9 @@ impl DefaultTable {
                 assert!(!r.vacant());
                 assert_eq!(r.bib, bi as u32);
                 assert_eq!(r.bprev, prev);
-                if seen.last() != Some(&r.remote) {
-                    assert!(!seen.contains(&r.remote), "filtering group split");
-                    seen.push(r.remote);
+                if seen.last() != Some(&r.remote.addr) {
+                    assert!(!seen.contains(&r.remote.addr), "filtering group split");
+                    seen.push(r.remote.addr);
                     groups += 1;
                     let m = t.adf.find(r.hash_adf(k), |x| t.recs[x as usize].same_group(r));
                     let m = m.expect("group in the filtering index");
@@ -109,9 +106,9 @@ impl DefaultTable {
         assert!(t.bibs.len() <= t.b_cap);
         let bib_of = |s: u32| t.bibs[s as usize];
         t.bib6
-            .check(|s| k.bib6(bib_of(s).proto(), bib_of(s).v6, bib_of(s).v6_port));
+            .check(|s| k.bib6(bib_of(s).proto(), bib_of(s).v6.addr, bib_of(s).v6.port));
         t.bib4
-            .check(|s| k.bib4(bib_of(s).proto(), bib_of(s).v4, bib_of(s).v4_port));
+            .check(|s| k.bib4(bib_of(s).proto(), bib_of(s).v4.addr, bib_of(s).v4.port));
 
         // Expiry lanes: sorted, complete, cached ends right.
         let mut laned = 0;
@@ -158,7 +155,7 @@ impl DefaultTable {
         if t.quota() > 0 {
             let mut counts: Vec<(u128, usize)> = Vec::new();
             for r in t.recs.iter().filter(|r| !r.vacant()) {
-                let key = r.v6.to_bits() & t.client_mask;
+                let key = r.v6.addr.to_bits() & t.client_mask;
                 match counts.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, n)) => *n += 1,
                     None => counts.push((key, 1)),

@@ -2,6 +2,7 @@
 //! sequences.
 
 use super::*;
+use crate::nat64::default_table::session_table::existing_bib;
 
 // --- model test -------------------------------------------------------------
 
@@ -32,21 +33,13 @@ impl Model {
         self.bibs.iter().position(|b| b.proto == proto && b.v6 == v6)
     }
     fn add_bib(&mut self, bib: Bib) -> Result<(), InsertError> {
-        match (self.bib4(bib.proto, bib.v4), self.bib6(bib.proto, bib.v6)) {
-            (Some(x), Some(y)) if x == y => {
+        match existing_bib(&bib, self.bib4(bib.proto, bib.v4), self.bib6(bib.proto, bib.v6))? {
+            Some(x) => {
                 self.bibs[x].is_static |= bib.is_static;
                 Ok(())
             }
-            (Some(_), _) => Err(InsertError::V4InUse {
-                proto: bib.proto,
-                v4: bib.v4,
-            }),
-            (None, Some(_)) => Err(InsertError::V6InUse {
-                proto: bib.proto,
-                v6: bib.v6,
-            }),
-            (None, None) if self.bibs.len() >= self.max => Err(InsertError::TableFull { max: self.max }),
-            (None, None) => {
+            None if self.bibs.len() >= self.max => Err(InsertError::TableFull { max: self.max }),
+            None => {
                 self.bibs.push(bib);
                 Ok(())
             }
