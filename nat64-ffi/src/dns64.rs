@@ -4,6 +4,7 @@
 
 use std::ffi::c_char;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use nat64_core::dns64::discovery::{self, Pref64};
 use nat64_core::dns64::reverse::InAddrName;
@@ -20,9 +21,10 @@ pub struct nat64_dns64_config {
 }
 
 /// A DNS64 (the core's `Dns64`): configured once, then shared; it holds no
-/// state that changes, so one may be used from several threads.
+/// state that changes, so one may be used from several threads. Exchanges
+/// made from it (nat64_dns64_exchange_new) share it.
 pub struct nat64_dns64 {
-    inner: Dns64,
+    pub(crate) inner: Arc<Dns64>,
 }
 
 /// What to do with a client query (nat64_dns64_plan).
@@ -306,7 +308,7 @@ pub unsafe extern "C" fn nat64_dns64_new(cfg: *const nat64_dns64_config, out: *m
         let out = try_mut!(out);
         match Dns64::new(cfg.inner.clone()) {
             Ok(d) => {
-                *out = Box::into_raw(Box::new(nat64_dns64 { inner: d }));
+                *out = Box::into_raw(Box::new(nat64_dns64 { inner: Arc::new(d) }));
                 nat64_result::Ok
             }
             Err(e) => fail(nat64_result::InvalidConfig, e),
