@@ -522,3 +522,196 @@ pub unsafe extern "C" fn nat64_dns64_exchange_is_done(ex: *const nat64_dns64_exc
         ex.as_ref().is_some_and(|ex| ex.inner.is_done())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    use std::ptr::{null, null_mut};
+
+    use nat64_core::dns64::testing::{a_response, aaaa_nodata, answer_aaaa, query};
+    use nat64_core::dns64::wire::rtype;
+
+    use super::*;
+    use crate::dns64::{
+        nat64_dns64_config_add_prefix, nat64_dns64_config_free, nat64_dns64_config_new, nat64_dns64_free,
+        nat64_dns64_new,
+    };
+
+    const CLIENT: &std::ffi::CStr = c"2001:db8::5";
+    const NOW: u64 = 1_000_000_000;
+
+    fn dns64() -> *mut nat64_dns64 {
+        let (mut cfg, mut d) = (null_mut(), null_mut());
+        // SAFETY: every pointer is valid; the strings are NUL-terminated.
+        unsafe {
+            assert_eq!(nat64_dns64_config_new(&mut cfg), nat64_result::Ok);
+            assert_eq!(
+                nat64_dns64_config_add_prefix(cfg, c"2001:db8:64::/96".as_ptr()),
+                nat64_result::Ok
+            );
+            assert_eq!(nat64_dns64_new(cfg, &mut d), nat64_result::Ok);
+            nat64_dns64_config_free(cfg);
+        }
+        d
+    }
+
+    fn exchange(d: *const nat64_dns64, msg: &[u8]) -> *mut nat64_dns64_exchange {
+        let mut ex = null_mut();
+        // SAFETY: `d` is valid, `msg` is `msg.len()` bytes, CLIENT is NUL-terminated.
+        let r = unsafe { nat64_dns64_exchange_new(d, msg.as_ptr(), msg.len(), CLIENT.as_ptr(), false, &mut ex) };
+        assert_eq!(r, nat64_result::Ok);
+        ex
+    }
+
+    /// Takes a step through the extern functions (`answer` None: start).
+    fn step(
+        ex: *mut nat64_dns64_exchange,
+        answer: Option<Option<&[u8]>>,
+        now: u64,
+        cache: *mut nat64_dns64_cache,
+        out: &mut [u8],
+    ) -> (nat64_result, nat64_dns64_step) {
+        let mut st = nat64_dns64_step::NONE;
+        // SAFETY: `ex` and `cache` are valid or NULL; the buffers are as their lengths say.
+        let r = unsafe {
+            match answer {
+                None => nat64_dns64_exchange_start(ex, now, cache, out.as_mut_ptr(), out.len(), &mut st),
+                Some(a) => {
+                    let (p, n) = a.map_or((null(), 0), |a| (a.as_ptr(), a.len()));
+                    nat64_dns64_exchange_on_answer(ex, p, n, now, cache, out.as_mut_ptr(), out.len(), &mut st)
+                }
+            }
+        };
+        (r, st)
+    }
+
+    /// The C steps are the core's steps, and the responses the same bytes:
+    /// the same sequence driven through `OwnedExchange` directly is the oracle.
+    #[test]
+    fn the_extern_functions_take_the_cores_steps() {
+        let d = dns64();
+        let mut cache = null_mut();
+        // SAFETY: `cache` is a valid out pointer.
+        assert_eq!(
+            unsafe { nat64_dns64_cache_new(100, 3600, &mut cache) },
+            nat64_result::Ok
+        );
+        // SAFETY: `d` is valid until freed below.
+        let core = unsafe { Arc::clone(&(*d).inner) };
+        let mut core_cache = ResponseCache::new(100, 3600);
+        let name = "v4only.example.net";
+        let aaaa = aaaa_nodata(name, 300);
+        let a = a_response(name, &[Ipv4Addr::new(203, 0, 113, 5)], 3600);
+        for (i, msg) in [query(0x1234, name, rtype::AAAA), query(0x4321, name, rtype::AAAA)]
+            .iter()
+            .enumerate()
+        {
+            let ex = exchange(d, msg);
+            let mut oracle = OwnedExchange::new(msg, CLIENT.to_str().unwrap().parse().unwrap(), false);
+            let (mut out, mut want) = (vec![0u8; 512], vec![0u8; 512]);
+            let now = NOW + i as u64 * 10_000_000;
+            let mut answers = [None, Some(Some(&aaaa[..])), Some(Some(&a[..]))].into_iter();
+            loop {
+                let Some(answer) = answers.next() else {
+                    panic!("more steps than answers")
+                };
+                let (r, got) = step(ex, answer, now, cache, &mut out);
+                assert_eq!(r, nat64_result::Ok);
+                let c = StepCache::Some(RefCell::new(&mut core_cache));
+                let t = Instant::from_micros(now);
+                let expected = match answer {
+                    None => oracle.start(&core, &c, t, &mut want),
+                    Some(x) => oracle.on_answer(&core, x, &c, t, &mut want),
+                };
+                assert_eq!(got, nat64_dns64_step::of(expected));
+                if got.kind == nat64_dns64_step_kind::Done as u32 {
+                    assert_eq!(out[..got.len], want[..got.len]);
+                    break;
+                }
+            }
+            // SAFETY: `ex` is valid.
+            assert!(unsafe { nat64_dns64_exchange_is_done(ex) });
+            // SAFETY: `ex` is not used again.
+            unsafe { nat64_dns64_exchange_free(ex) };
+        }
+        // The second query came from the cache, the first was synthesized.
+        // SAFETY: `cache` is valid until freed.
+        assert_eq!(unsafe { nat64_dns64_cache_len(cache) }, 1);
+        let mut out = vec![0u8; 512];
+        let ex = exchange(d, &query(7, name, rtype::AAAA));
+        let (_, st) = step(ex, None, NOW + 20_000_000, cache, &mut out);
+        assert!(st.from_cache && st.outcome == nat64_dns64_outcome::Answered as u32);
+        assert_eq!(
+            answer_aaaa(&out[..st.len]),
+            ["2001:db8:64::cb00:7105".parse::<Ipv6Addr>().unwrap()]
+        );
+        // SAFETY: nothing is used again.
+        unsafe {
+            nat64_dns64_exchange_free(ex);
+            nat64_dns64_cache_free(cache);
+            nat64_dns64_free(d);
+        }
+    }
+
+    #[test]
+    fn a_small_buffer_changes_nothing_and_says_what_is_needed() {
+        let d = dns64();
+        let ex = exchange(d, &query(1, "example.net", rtype::AAAA));
+        let mut out = vec![0u8; 511];
+        let (r, st) = step(ex, None, NOW, null_mut(), &mut out);
+        assert_eq!((r, st.kind, st.len), (nat64_result::BufferTooSmall, 0, 512));
+        out.push(0);
+        let (r, st) = step(ex, None, NOW, null_mut(), &mut out);
+        assert_eq!(
+            (r, st.kind, st.qtype),
+            (nat64_result::Ok, nat64_dns64_step_kind::Ask as u32, rtype::AAAA)
+        );
+        // SAFETY: nothing is used again; the exchange outlives the nat64_dns64.
+        unsafe {
+            nat64_dns64_free(d);
+            assert!(!nat64_dns64_exchange_is_done(ex));
+            nat64_dns64_exchange_free(ex);
+        }
+    }
+
+    #[test]
+    fn no_question_and_unknown_enumerations_are_errors() {
+        let d = dns64();
+        let ex = exchange(d, &query(1, "example.net", rtype::AAAA));
+        let (mut buf, mut n, mut j) = ([0u8; 300], 0usize, 0u32);
+        // SAFETY: every pointer is valid and the buffers are as their lengths say.
+        unsafe {
+            assert_eq!(
+                nat64_dns64_exchange_write_query(ex, 9, buf.as_mut_ptr(), buf.len(), &mut n),
+                nat64_result::DnsNoQuestion
+            );
+            assert_eq!(
+                nat64_dns64_exchange_judge(ex, 9, buf.as_ptr(), 12, 0, &mut j),
+                nat64_result::InvalidValue
+            );
+            assert_eq!(
+                nat64_dns64_exchange_judge(ex, 9, buf.as_ptr(), 12, 4, &mut j),
+                nat64_result::InvalidValue
+            );
+            assert_eq!(
+                nat64_dns64_exchange_judge(ex, 9, buf.as_ptr(), 12, 1, &mut j),
+                nat64_result::Ok
+            );
+            assert_eq!(j, nat64_dns64_reply::Foreign as u32);
+            nat64_dns64_exchange_free(ex);
+            nat64_dns64_free(d);
+        }
+    }
+
+    /// The C constants are what `nat64 dns64` uses when no flag or key sets them.
+    #[test]
+    fn the_cache_defaults_are_those_of_nat64_dns64() {
+        let flags = nat64_config::dns64::Flags {
+            upstreams: vec!["192.0.2.53:53".parse().unwrap()],
+            ..Default::default()
+        };
+        let s = nat64_config::dns64::settings(None, &flags).unwrap();
+        assert_eq!(s.cache_size, NAT64_DNS64_CACHE_CAPACITY);
+        assert_eq!(s.max_cache_ttl, NAT64_DNS64_CACHE_MAX_TTL);
+    }
+}
