@@ -13,7 +13,7 @@ use nat64_core::{Prefix64, PrefixError};
 
 use crate::error::{cstr, fail, nat64_result};
 use crate::prefix::nat64_prefix64;
-use crate::{ffi_panic_boundary, slice, slice_mut, try_mut, try_ref, try_res};
+use crate::{ffi_panic_boundary, free_box, slice, slice_mut, try_mut, try_ref, try_res};
 
 /// The DNS64's configuration (the core's `Dns64Config`).
 pub struct nat64_dns64_config {
@@ -130,9 +130,8 @@ pub unsafe extern "C" fn nat64_dns64_config_new(out: *mut *mut nat64_dns64_confi
 #[no_mangle]
 pub unsafe extern "C" fn nat64_dns64_config_free(cfg: *mut nat64_dns64_config) {
     ffi_panic_boundary! {
-        if !cfg.is_null() {
-            drop(Box::from_raw(cfg));
-        }
+        // SAFETY: `cfg` is NULL or from its _new function, not used again (see # Safety).
+        free_box(cfg)
     }
 }
 
@@ -323,9 +322,8 @@ pub unsafe extern "C" fn nat64_dns64_new(cfg: *const nat64_dns64_config, out: *m
 #[no_mangle]
 pub unsafe extern "C" fn nat64_dns64_free(d: *mut nat64_dns64) {
     ffi_panic_boundary! {
-        if !d.is_null() {
-            drop(Box::from_raw(d));
-        }
+        // SAFETY: `d` is NULL or from its _new function, not used again (see # Safety).
+        free_box(d)
     }
 }
 

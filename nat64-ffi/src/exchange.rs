@@ -26,7 +26,7 @@ use nat64_core::nat64::Instant;
 
 use crate::dns64::{client_addr, nat64_dns64, nat64_plan, nat64_written, plan_into, written};
 use crate::error::{fail, nat64_result};
-use crate::{ffi_panic_boundary, slice, slice_mut, try_mut, try_ref, try_res};
+use crate::{ffi_panic_boundary, free_box, slice, slice_mut, try_mut, try_ref, try_res};
 
 /// What `nat64 dns64` uses for `--cache-size`: responses kept at the most.
 pub const NAT64_DNS64_CACHE_CAPACITY: usize = 10_000;
@@ -225,10 +225,8 @@ pub unsafe extern "C" fn nat64_dns64_cache_new(
 #[no_mangle]
 pub unsafe extern "C" fn nat64_dns64_cache_free(c: *mut nat64_dns64_cache) {
     ffi_panic_boundary! {
-        if !c.is_null() {
-            // SAFETY: `c` came from Box::into_raw in nat64_dns64_cache_new and is not used again.
-            drop(Box::from_raw(c));
-        }
+        // SAFETY: `c` is NULL or from its _new function, not used again (see # Safety).
+        free_box(c)
     }
 }
 
@@ -285,10 +283,8 @@ pub unsafe extern "C" fn nat64_dns64_exchange_new(
 #[no_mangle]
 pub unsafe extern "C" fn nat64_dns64_exchange_free(ex: *mut nat64_dns64_exchange) {
     ffi_panic_boundary! {
-        if !ex.is_null() {
-            // SAFETY: `ex` came from Box::into_raw in nat64_dns64_exchange_new and is not used again.
-            drop(Box::from_raw(ex));
-        }
+        // SAFETY: `ex` is NULL or from its _new function, not used again (see # Safety).
+        free_box(ex)
     }
 }
 

@@ -52,6 +52,18 @@ pub extern "C" fn nat64_version() -> *const std::ffi::c_char {
     }
 }
 
+/// Frees an object a `_new` function made with `Box::into_raw` (NULL is
+/// accepted): what every `_free` function does.
+///
+/// # Safety
+/// `p` NULL or from `Box::into_raw` of a `Box<T>`, not used afterwards.
+pub(crate) unsafe fn free_box<T>(p: *mut T) {
+    if !p.is_null() {
+        // SAFETY: `p` came from Box::into_raw and is not used again (see # Safety).
+        drop(Box::from_raw(p));
+    }
+}
+
 /// Views `len` bytes at `p` (NULL is allowed for an empty slice).
 ///
 /// # Safety

@@ -7,7 +7,7 @@ use nat64_core::nat64::{Bib, Instant, Nat64, Proto, Session, SessionFilter};
 use crate::codes::{nat64_counters, nat64_proto, nat64_tcp_state, nat64_verdict};
 use crate::config::nat64_nat64_config;
 use crate::error::{fail, nat64_result};
-use crate::{ffi_panic_boundary, nat64_packet, slice, slice_mut, try_mut, try_ref, try_res};
+use crate::{ffi_panic_boundary, free_box, nat64_packet, slice, slice_mut, try_mut, try_ref, try_res};
 
 /// A stateful NAT64. Not thread-safe: use one per thread, or lock.
 pub struct nat64_nat64 {
@@ -131,9 +131,8 @@ pub unsafe extern "C" fn nat64_nat64_new(cfg: *const nat64_nat64_config, out: *m
 #[no_mangle]
 pub unsafe extern "C" fn nat64_nat64_free(n: *mut nat64_nat64) {
     ffi_panic_boundary! {
-        if !n.is_null() {
-            drop(Box::from_raw(n));
-        }
+        // SAFETY: `n` is NULL or from its _new function, not used again (see # Safety).
+        free_box(n)
     }
 }
 
