@@ -26,6 +26,13 @@
 // Array slots of the counters indexed by nat64_not_ours (every code stays below it).
 #define NAT64_NOT_OURS_SLOTS 16
 
+// What `nat64 dns64` uses for `--cache-size`: responses kept at the most.
+#define NAT64_DNS64_CACHE_CAPACITY 10000
+
+// What `nat64 dns64` uses for `--max-cache-ttl`: seconds a response is kept
+// at the most.
+#define NAT64_DNS64_CACHE_MAX_TTL 86400
+
 // What a call did. `NAT64_RESULT_OK` is 0; every other value is a failure.
 enum nat64_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -63,6 +70,9 @@ enum nat64_result
   NAT64_RESULT_DNS_UPSTREAM = 13,
   // Discovery: no NAT64 prefix in the answer.
   NAT64_RESULT_NO_PREFIX = 14,
+  // DNS64 exchange: no question for the upstreams is pending (the
+  // exchange is not started, or finished).
+  NAT64_RESULT_DNS_NO_QUESTION = 15,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -400,16 +410,121 @@ typedef uint32_t nat64_answer;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Which kind of step (`kind` of nat64_dns64_step).
+enum nat64_dns64_step_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Ask the upstreams a question of type `qtype`
+  // (nat64_dns64_exchange_write_query writes it) and give the answer to
+  // nat64_dns64_exchange_on_answer.
+  NAT64_DNS64_STEP_KIND_ASK = 1,
+  // Finished: `outcome` says how.
+  NAT64_DNS64_STEP_KIND_DONE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum nat64_dns64_step_kind nat64_dns64_step_kind;
+#else
+typedef uint32_t nat64_dns64_step_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// How an exchange ended (`outcome` of nat64_dns64_step).
+enum nat64_dns64_outcome
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // A response, `len` bytes of `out`; `written` says what it holds and
+  // `from_cache` where it came from.
+  NAT64_DNS64_OUTCOME_ANSWERED = 1,
+  // An error response (FORMERR, NOTIMP, BADVERS, SERVFAIL), `len` bytes
+  // of `out`, with RCODE `rcode`.
+  NAT64_DNS64_OUTCOME_ERROR = 2,
+  // No response at all: the message is not a query (RFC 1035 section
+  // 7.3: answering responses invites loops).
+  NAT64_DNS64_OUTCOME_SILENT = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum nat64_dns64_outcome nat64_dns64_outcome;
+#else
+typedef uint32_t nat64_dns64_outcome;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// How an upstream's message came in (nat64_dns64_exchange_judge).
+enum nat64_dns64_received
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // A whole UDP datagram.
+  NAT64_DNS64_RECEIVED_UDP = 1,
+  // A UDP datagram larger than the EDNS payload size the query
+  // advertised (RFC 6891 section 6.2.3), cut to the buffer: only its
+  // header is trusted.
+  NAT64_DNS64_RECEIVED_UDP_OVERSIZED = 2,
+  // A TCP message (RFC 7766).
+  NAT64_DNS64_RECEIVED_TCP = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum nat64_dns64_received nat64_dns64_received;
+#else
+typedef uint32_t nat64_dns64_received;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// What an upstream's message is to the question asked
+// (nat64_dns64_exchange_judge).
+enum nat64_dns64_reply
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Not the answer (not a response, another ID or question, not DNS):
+  // ignore it and keep waiting (RFC 5452 section 9.1).
+  NAT64_DNS64_REPLY_FOREIGN = 1,
+  // The answer was truncated (TC, or oversized): ask the same upstream
+  // over TCP (RFC 7766 section 5, RFC 1035 section 4.2.1).
+  NAT64_DNS64_REPLY_TRUNCATED = 2,
+  // The answer: give it to nat64_dns64_exchange_on_answer.
+  NAT64_DNS64_REPLY_ANSWER = 3,
+  // The answer is SERVFAIL or REFUSED: another upstream is worth trying;
+  // when none does better, give it to nat64_dns64_exchange_on_answer.
+  NAT64_DNS64_REPLY_FAILED = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum nat64_dns64_reply nat64_dns64_reply;
+#else
+typedef uint32_t nat64_dns64_reply;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // The stateless translator's configuration (the core's `Config`); made with
 // defaults by nat64_config_new().
 typedef struct nat64_config nat64_config;
 
 // A DNS64 (the core's `Dns64`): configured once, then shared; it holds no
-// state that changes, so one may be used from several threads.
+// state that changes, so one may be used from several threads. Exchanges
+// made from it (nat64_dns64_exchange_new) share it.
 typedef struct nat64_dns64 nat64_dns64;
+
+// A cache of final DNS64 responses (the core's `ResponseCache`): a hit is
+// the stored response with the asking client's ID, RD bit and question
+// spelling and its TTLs aged. Not thread-safe: use one per thread, or lock.
+typedef struct nat64_dns64_cache nat64_dns64_cache;
 
 // The DNS64's configuration (the core's `Dns64Config`).
 typedef struct nat64_dns64_config nat64_dns64_config;
+
+// One client query being answered (the core's `OwnedExchange`). It keeps
+// its own reference to the DNS64 it was made from. Not thread-safe.
+typedef struct nat64_dns64_exchange nat64_dns64_exchange;
 
 // A stateful NAT64. Not thread-safe: use one per thread, or lock.
 typedef struct nat64_nat64 nat64_nat64;
@@ -472,6 +587,29 @@ typedef struct nat64_written {
   // Records synthesized (Synthesized) or removed (Filtered).
   uint16_t records;
 } nat64_written;
+
+// A step of an exchange (nat64_dns64_exchange_start,
+// nat64_dns64_exchange_on_answer). Fields that do not apply are 0.
+typedef struct nat64_dns64_step {
+  // A nat64_dns64_step_kind; 0 when the call failed.
+  uint32_t kind;
+  // Ask: the question's type (AAAA, A, PTR, or the client's).
+  uint16_t qtype;
+  // Done: a nat64_dns64_outcome.
+  uint32_t outcome;
+  // Answered and Error: the response is the first `len` bytes of `out`.
+  // When the call returned NAT64_RESULT_BUFFER_TOO_SMALL: the size `out`
+  // needs (nat64_dns64_exchange_response_limit).
+  size_t len;
+  // Error: the response's RCODE (extended RCODEs included).
+  uint16_t rcode;
+  // Answered: whether the response came from the cache.
+  bool from_cache;
+  // Answered: what the response holds (`written.len` is `len`; a response
+  // from the cache, which does not say how it was made, is
+  // NAT64_ANSWER_RELAYED).
+  struct nat64_written written;
+} nat64_dns64_step;
 
 // The outcome of one packet. Fields that do not apply to `kind` are 0.
 typedef struct nat64_verdict {
@@ -1135,6 +1273,145 @@ const char *nat64_result_text(uint32_t result);
 // # Safety
 // `buf` must point to `len` writable bytes.
 nat64_result nat64_last_error(char *buf, size_t len, size_t *out_len);
+
+// A new response cache of at most `capacity` responses (0: it keeps
+// none), each kept at most `max_ttl` seconds (and never longer than its
+// TTLs allow). `nat64 dns64` uses NAT64_DNS64_CACHE_CAPACITY and
+// NAT64_DNS64_CACHE_MAX_TTL.
+//
+// # Safety
+// `out` valid.
+nat64_result nat64_dns64_cache_new(size_t capacity,
+                                   uint32_t max_ttl,
+                                   struct nat64_dns64_cache **out);
+
+// Frees a response cache (NULL is accepted).
+//
+// # Safety
+// `c` from nat64_dns64_cache_new(), not used afterwards (nor by a step in
+// progress).
+void nat64_dns64_cache_free(struct nat64_dns64_cache *c);
+
+// How many responses the cache holds (some perhaps expired); 0 for NULL.
+//
+// # Safety
+// `c` NULL or valid.
+size_t nat64_dns64_cache_len(const struct nat64_dns64_cache *c);
+
+// A new exchange for the client message `query` (`query_len` bytes, copied)
+// from `client` (IPv4 or IPv6 text, as for nat64_dns64_plan), asked over
+// TCP or UDP (which bounds the response). Any message is accepted: one
+// that is not a query gets its error response (or silence) from the
+// first step. The exchange keeps its own reference to `d`'s DNS64: `d`
+// may be freed before it.
+//
+// # Safety
+// `d` and `out` valid; `query` points to `query_len` bytes; `client`
+// NUL-terminated.
+nat64_result nat64_dns64_exchange_new(const struct nat64_dns64 *d,
+                                      const uint8_t *query,
+                                      size_t query_len,
+                                      const char *client,
+                                      bool tcp,
+                                      struct nat64_dns64_exchange **out);
+
+// Frees an exchange (NULL is accepted), finished or not.
+//
+// # Safety
+// `ex` from nat64_dns64_exchange_new(), not used afterwards.
+void nat64_dns64_exchange_free(struct nat64_dns64_exchange *ex);
+
+// The first step at `now` (microseconds): the response from `cache` (NULL:
+// no cache), a local answer (RFC 8880) or an error response, or the first
+// question for the upstreams. A response is written to `out`, which must
+// hold nat64_dns64_exchange_response_limit() bytes. Called again, or after
+// the exchange finished, the step is a SERVFAIL response.
+//
+// # Safety
+// `ex` and `step` valid; `cache` NULL or valid (and not used by another
+// thread during the call); `out` points to `out_len` writable bytes.
+nat64_result nat64_dns64_exchange_start(struct nat64_dns64_exchange *ex,
+                                        uint64_t now,
+                                        struct nat64_dns64_cache *cache,
+                                        uint8_t *out,
+                                        size_t out_len,
+                                        struct nat64_dns64_step *step);
+
+// Takes the answer to the question asked, `answer_len` bytes at `answer`
+// (NULL: every upstream timed out or failed; RFC 6147 section 5.1.3), that
+// came at `now` (microseconds), and says what next; a complete response
+// that is not SERVFAIL is left in `cache` (NULL: no cache). `out` as for
+// nat64_dns64_exchange_start(). After the exchange finished, the step is
+// a SERVFAIL response.
+//
+// # Safety
+// `ex` and `step` valid; `answer` NULL or `answer_len` readable bytes;
+// `cache` NULL or valid (and not used by another thread during the call);
+// `out` points to `out_len` writable bytes.
+nat64_result nat64_dns64_exchange_on_answer(struct nat64_dns64_exchange *ex,
+                                            const uint8_t *answer,
+                                            size_t answer_len,
+                                            uint64_t now,
+                                            struct nat64_dns64_cache *cache,
+                                            uint8_t *out,
+                                            size_t out_len,
+                                            struct nat64_dns64_step *step);
+
+// Writes the upstream query for the question being asked, with ID `id`
+// (unpredictable, RFC 5452 section 9.2; a new one for each upstream), into
+// `out` (300 bytes always suffice); `*written` gets its length.
+// NAT64_RESULT_DNS_NO_QUESTION when no question is pending (before
+// nat64_dns64_exchange_start, or once the exchange finished).
+//
+// # Safety
+// `ex` and `written` valid; `out` points to `out_len` writable bytes.
+nat64_result nat64_dns64_exchange_write_query(const struct nat64_dns64_exchange *ex,
+                                              uint16_t id,
+                                              uint8_t *out,
+                                              size_t out_len,
+                                              size_t *written);
+
+// What the upstream's message `reply` (`reply_len` bytes), received as
+// `how` says (a nat64_dns64_received), is to the query sent with `id`:
+// `*out` gets a nat64_dns64_reply. Over TCP, TC is not looked at. Before
+// the exchange asks anything, or once it finished, every message is
+// NAT64_DNS64_REPLY_FOREIGN.
+//
+// # Safety
+// `ex` and `out` valid; `reply` points to `reply_len` bytes.
+nat64_result nat64_dns64_exchange_judge(const struct nat64_dns64_exchange *ex,
+                                        uint16_t id,
+                                        const uint8_t *reply,
+                                        size_t reply_len,
+                                        uint32_t how,
+                                        uint32_t *out);
+
+// What DNS64 does with the exchange's query, as nat64_dns64_plan() says
+// for the same message and client (NAT64_RESULT_DNS_BAD_QUERY with
+// `plan->rcode` when it gets no normal answer).
+//
+// # Safety
+// `ex` and `plan` valid.
+nat64_result nat64_dns64_exchange_plan(const struct nat64_dns64_exchange *ex,
+                                       struct nat64_plan *plan);
+
+// The largest response the client takes (65535 over TCP; over UDP 512, or
+// with EDNS its payload size bounded by ours, RFC 6891 section 6.2.5; 512
+// for a message that is not a query): the size `out`
+// must have for nat64_dns64_exchange_start() and
+// nat64_dns64_exchange_on_answer().
+//
+// # Safety
+// `ex` and `out` valid.
+nat64_result nat64_dns64_exchange_response_limit(const struct nat64_dns64_exchange *ex,
+                                                 size_t *out);
+
+// Whether the exchange has finished (a step of kind
+// NAT64_DNS64_STEP_KIND_DONE was returned); false for NULL.
+//
+// # Safety
+// `ex` NULL or valid.
+bool nat64_dns64_exchange_is_done(const struct nat64_dns64_exchange *ex);
 
 // A stateful NAT64 with a copy of `cfg`, or NAT64_RESULT_INVALID_CONFIG /
 // NAT64_RESULT_INVALID_POOL4 (see nat64_last_error()).

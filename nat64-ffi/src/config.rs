@@ -13,7 +13,7 @@ use nat64_core::{Config, HairpinMode, Ipv4IdPolicy, Ipv4Prefix, Ipv6Prefix, Pref
 
 use crate::codes::nat64_proto;
 use crate::error::{cstr, fail, nat64_result};
-use crate::{ffi_panic_boundary, try_mut, try_ref, try_res};
+use crate::{ffi_panic_boundary, free_box, try_mut, try_ref, try_res};
 
 /// RFC 7757 section 4.2 hairpinning modes (nat64_config_set_eam_hairpin_mode).
 #[repr(u32)]
@@ -55,9 +55,8 @@ pub unsafe extern "C" fn nat64_config_new(out: *mut *mut nat64_config) -> nat64_
 #[no_mangle]
 pub unsafe extern "C" fn nat64_config_free(cfg: *mut nat64_config) {
     ffi_panic_boundary! {
-        if !cfg.is_null() {
-            drop(Box::from_raw(cfg));
-        }
+        // SAFETY: `cfg` is NULL or from its _new function, not used again (see # Safety).
+        free_box(cfg)
     }
 }
 
@@ -437,9 +436,8 @@ pub unsafe extern "C" fn nat64_nat64_config_new(
 #[no_mangle]
 pub unsafe extern "C" fn nat64_nat64_config_free(cfg: *mut nat64_nat64_config) {
     ffi_panic_boundary! {
-        if !cfg.is_null() {
-            drop(Box::from_raw(cfg));
-        }
+        // SAFETY: `cfg` is NULL or from its _new function, not used again (see # Safety).
+        free_box(cfg)
     }
 }
 

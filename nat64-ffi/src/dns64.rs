@@ -4,6 +4,7 @@
 
 use std::ffi::c_char;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use nat64_core::dns64::discovery::{self, Pref64};
 use nat64_core::dns64::reverse::InAddrName;
@@ -12,7 +13,7 @@ use nat64_core::{Prefix64, PrefixError};
 
 use crate::error::{cstr, fail, nat64_result};
 use crate::prefix::nat64_prefix64;
-use crate::{ffi_panic_boundary, slice, slice_mut, try_mut, try_ref, try_res};
+use crate::{ffi_panic_boundary, free_box, slice, slice_mut, try_mut, try_ref, try_res};
 
 /// The DNS64's configuration (the core's `Dns64Config`).
 pub struct nat64_dns64_config {
@@ -20,9 +21,10 @@ pub struct nat64_dns64_config {
 }
 
 /// A DNS64 (the core's `Dns64`): configured once, then shared; it holds no
-/// state that changes, so one may be used from several threads.
+/// state that changes, so one may be used from several threads. Exchanges
+/// made from it (nat64_dns64_exchange_new) share it.
 pub struct nat64_dns64 {
-    inner: Dns64,
+    pub(crate) inner: Arc<Dns64>,
 }
 
 /// What to do with a client query (nat64_dns64_plan).
@@ -89,21 +91,21 @@ pub struct nat64_written {
     pub records: u16,
 }
 
-fn written(w: Written) -> nat64_written {
-    let (answer, records) = match w.answer {
-        Answer::Relayed => (nat64_answer::Relayed, 0),
-        Answer::Filtered { removed } => (nat64_answer::Filtered, removed),
-        Answer::Synthesized { records } => (nat64_answer::Synthesized, records),
-        Answer::Empty => (nat64_answer::Empty, 0),
-        Answer::PtrCname => (nat64_answer::PtrCname, 0),
-        Answer::Local => (nat64_answer::Local, 0),
-        Answer::Error => (nat64_answer::Error, 0),
+pub(crate) fn written(w: Written) -> nat64_written {
+    let answer = match w.answer {
+        Answer::Relayed => nat64_answer::Relayed,
+        Answer::Filtered { .. } => nat64_answer::Filtered,
+        Answer::Synthesized { .. } => nat64_answer::Synthesized,
+        Answer::Empty => nat64_answer::Empty,
+        Answer::PtrCname => nat64_answer::PtrCname,
+        Answer::Local => nat64_answer::Local,
+        Answer::Error => nat64_answer::Error,
     };
     nat64_written {
         len: w.len,
         truncated: w.truncated,
         answer: answer as u32,
-        records,
+        records: w.answer.records(),
     }
 }
 
@@ -128,9 +130,8 @@ pub unsafe extern "C" fn nat64_dns64_config_new(out: *mut *mut nat64_dns64_confi
 #[no_mangle]
 pub unsafe extern "C" fn nat64_dns64_config_free(cfg: *mut nat64_dns64_config) {
     ffi_panic_boundary! {
-        if !cfg.is_null() {
-            drop(Box::from_raw(cfg));
-        }
+        // SAFETY: `cfg` is NULL or from its _new function, not used again (see # Safety).
+        free_box(cfg)
     }
 }
 
@@ -306,7 +307,7 @@ pub unsafe extern "C" fn nat64_dns64_new(cfg: *const nat64_dns64_config, out: *m
         let out = try_mut!(out);
         match Dns64::new(cfg.inner.clone()) {
             Ok(d) => {
-                *out = Box::into_raw(Box::new(nat64_dns64 { inner: d }));
+                *out = Box::into_raw(Box::new(nat64_dns64 { inner: Arc::new(d) }));
                 nat64_result::Ok
             }
             Err(e) => fail(nat64_result::InvalidConfig, e),
@@ -321,15 +322,24 @@ pub unsafe extern "C" fn nat64_dns64_new(cfg: *const nat64_dns64_config, out: *m
 #[no_mangle]
 pub unsafe extern "C" fn nat64_dns64_free(d: *mut nat64_dns64) {
     ffi_panic_boundary! {
-        if !d.is_null() {
-            drop(Box::from_raw(d));
-        }
+        // SAFETY: `d` is NULL or from its _new function, not used again (see # Safety).
+        free_box(d)
     }
 }
 
 /// Parses the client's query, or fails with NAT64_RESULT_DNS_BAD_QUERY.
-unsafe fn query<'a>(q: *const u8, len: usize) -> Result<Query<'a>, (nat64_result, i32)> {
-    let b = slice(q, len).map_err(|c| (c, -1))?;
+///
+/// # Safety
+/// `q` NULL or `len` readable bytes.
+unsafe fn query<'a>(q: *const u8, len: usize) -> Result<Query<'a>, nat64_result> {
+    // SAFETY: the caller passes NULL or `len` readable bytes (see # Safety).
+    let b = slice(q, len)?;
+    parse_query(b).map_err(|(code, _)| code)
+}
+
+/// Parses a client message as a query, or fails with
+/// NAT64_RESULT_DNS_BAD_QUERY and the RCODE to answer with (-1: silence).
+fn parse_query(b: &[u8]) -> Result<Query<'_>, (nat64_result, i32)> {
     Query::parse(b).map_err(|e| {
         let rc = e.rcode().map_or(-1, i32::from);
         (fail(nat64_result::DnsBadQuery, e), rc)
@@ -344,17 +354,38 @@ unsafe fn opt_slice<'a>(p: *const u8, len: usize) -> Result<Option<&'a [u8]>, na
     }
 }
 
-macro_rules! try_query {
-    ($q:expr, $len:expr) => {
-        match query($q, $len) {
-            Ok(q) => q,
-            Err((code, _)) => return code,
-        }
-    };
-}
-
 fn dns_fail(e: nat64_core::dns64::Dns64Error) -> nat64_result {
     fail(nat64_result::DnsUpstream, e)
+}
+
+/// What the calls that write a response share: `d`, `w`, the client's query
+/// and `out` checked, then `write` run on them; the response it wrote (if
+/// any) is described in `*w`. `Ok(false)`: it wrote none (`*w` untouched).
+///
+/// # Safety
+/// `d` and `w` NULL or valid; the buffers NULL or as their lengths say.
+unsafe fn respond(
+    d: *const nat64_dns64,
+    query: *const u8,
+    query_len: usize,
+    out: *mut u8,
+    out_len: usize,
+    w: *mut nat64_written,
+    write: impl FnOnce(&Dns64, &Query<'_>, &mut [u8]) -> Result<Option<Written>, nat64_result>,
+) -> Result<bool, nat64_result> {
+    // SAFETY: the caller passes NULL or valid pointers (see # Safety).
+    let (Some(d), Some(w)) = (d.as_ref(), w.as_mut()) else {
+        return Err(nat64_result::NullParameter);
+    };
+    // SAFETY: the caller passes NULL or `query_len` readable bytes.
+    let q = self::query(query, query_len)?;
+    // SAFETY: the caller passes NULL or `out_len` writable bytes.
+    let out = slice_mut(out, out_len)?;
+    let x = write(&d.inner, &q, out)?;
+    if let Some(x) = x {
+        *w = written(x);
+    }
+    Ok(x.is_some())
 }
 
 /// What to do with a query from `client` (IPv4 or IPv6 text). When the
@@ -374,32 +405,61 @@ pub unsafe extern "C" fn nat64_dns64_plan(
     ffi_panic_boundary! {
         let d = try_ref!(d);
         let plan = try_mut!(plan);
-        *plan = nat64_plan { kind: 0, synthesize: false, ptr_target: [0; 4], rcode: -1 };
-        let c = try_res!(cstr(client));
-        let Ok(client) = c.parse::<IpAddr>() else {
-            return fail(nat64_result::InvalidAddress, format!("{c:?} is not an IP address"));
-        };
-        let q = match self::query(query, query_len) {
-            Ok(q) => q,
-            Err((code, rc)) => {
-                plan.rcode = rc;
-                return code;
-            }
-        };
-        match d.inner.plan(&q, client) {
-            Plan::Forward => plan.kind = nat64_plan_kind::Forward as u32,
-            Plan::Local { synthesize } => {
-                plan.kind = nat64_plan_kind::Local as u32;
-                plan.synthesize = synthesize;
-            }
-            Plan::Aaaa => plan.kind = nat64_plan_kind::Aaaa as u32,
-            Plan::Ptr(name) => {
-                plan.kind = nat64_plan_kind::Ptr as u32;
-                plan.ptr_target = name.addr().octets();
-            }
-        }
-        nat64_result::Ok
+        *plan = nat64_plan::NONE;
+        // SAFETY: the caller passes a NUL-terminated string (see # Safety).
+        let client = try_res!(client_addr(client));
+        // SAFETY: the caller passes `query_len` readable bytes (see # Safety).
+        let msg = try_res!(slice(query, query_len));
+        plan_into(&d.inner, msg, client, plan)
     }
+}
+
+impl nat64_plan {
+    /// Before a plan is made: no kind, and silence.
+    const NONE: nat64_plan = nat64_plan {
+        kind: 0,
+        synthesize: false,
+        ptr_target: [0; 4],
+        rcode: -1,
+    };
+}
+
+/// Reads a client address argument (IPv4 or IPv6 text).
+///
+/// # Safety
+/// `client` NULL or NUL-terminated.
+pub(crate) unsafe fn client_addr(client: *const c_char) -> Result<IpAddr, nat64_result> {
+    // SAFETY: the caller passes NULL or a NUL-terminated string (see # Safety).
+    let c = cstr(client)?;
+    c.parse::<IpAddr>()
+        .map_err(|_| fail(nat64_result::InvalidAddress, format!("{c:?} is not an IP address")))
+}
+
+/// The plan of `d` for the client message `msg` from `client` into `*plan`,
+/// or NAT64_RESULT_DNS_BAD_QUERY with `plan->rcode` (nat64_dns64_plan and
+/// nat64_dns64_exchange_plan).
+pub(crate) fn plan_into(d: &Dns64, msg: &[u8], client: IpAddr, plan: &mut nat64_plan) -> nat64_result {
+    *plan = nat64_plan::NONE;
+    let q = match parse_query(msg) {
+        Ok(q) => q,
+        Err((code, rc)) => {
+            plan.rcode = rc;
+            return code;
+        }
+    };
+    match d.plan(&q, client) {
+        Plan::Forward => plan.kind = nat64_plan_kind::Forward as u32,
+        Plan::Local { synthesize } => {
+            plan.kind = nat64_plan_kind::Local as u32;
+            plan.synthesize = synthesize;
+        }
+        Plan::Aaaa => plan.kind = nat64_plan_kind::Aaaa as u32,
+        Plan::Ptr(name) => {
+            plan.kind = nat64_plan_kind::Ptr as u32;
+            plan.ptr_target = name.addr().octets();
+        }
+    }
+    nat64_result::Ok
 }
 
 /// Whether `client` gets DNS64 (client ranges, allow_ipv4).
@@ -415,10 +475,7 @@ pub unsafe extern "C" fn nat64_dns64_serves(
     ffi_panic_boundary! {
         let d = try_ref!(d);
         let out = try_mut!(out);
-        let c = try_res!(cstr(client));
-        let Ok(a) = c.parse::<IpAddr>() else {
-            return fail(nat64_result::InvalidAddress, format!("{c:?} is not an IP address"));
-        };
+        let a = try_res!(client_addr(client));
         *out = d.inner.serves(a);
         nat64_result::Ok
     }
@@ -439,7 +496,7 @@ pub unsafe extern "C" fn nat64_dns64_response_limit(
     ffi_panic_boundary! {
         let d = try_ref!(d);
         let out = try_mut!(out);
-        let q = try_query!(query, query_len);
+        let q = try_res!(self::query(query, query_len));
         *out = d.inner.response_limit(&q, tcp);
         nat64_result::Ok
     }
@@ -465,7 +522,7 @@ pub unsafe extern "C" fn nat64_dns64_upstream_query(
     ffi_panic_boundary! {
         let d = try_ref!(d);
         let written = try_mut!(written);
-        let q = try_query!(query, query_len);
+        let q = try_res!(self::query(query, query_len));
         let name = try_res!(slice(qname, qname_len));
         let out = try_res!(slice_mut(out, out_len));
         match d.inner.upstream_query(&q, id, name, qtype, out) {
@@ -495,7 +552,7 @@ pub unsafe extern "C" fn nat64_dns64_needs_a_query(
     ffi_panic_boundary! {
         let d = try_ref!(d);
         let query_a = try_mut!(query_a);
-        let q = try_query!(query, query_len);
+        let q = try_res!(self::query(query, query_len));
         let aaaa = try_res!(opt_slice(aaaa, aaaa_len));
         match d.inner.needs_a_query(&q, aaaa) {
             Ok(dec) => {
@@ -527,19 +584,12 @@ pub unsafe extern "C" fn nat64_dns64_synthesize(
     w: *mut nat64_written,
 ) -> nat64_result {
     ffi_panic_boundary! {
-        let d = try_ref!(d);
-        let w = try_mut!(w);
-        let q = try_query!(query, query_len);
-        let aaaa = try_res!(opt_slice(aaaa, aaaa_len));
-        let a = try_res!(opt_slice(a, a_len));
-        let out = try_res!(slice_mut(out, out_len));
-        match d.inner.synthesize(&q, aaaa, a, out) {
-            Ok(x) => {
-                *w = written(x);
-                nat64_result::Ok
-            }
-            Err(e) => dns_fail(e),
-        }
+        try_res!(respond(d, query, query_len, out, out_len, w, |d, q, out| {
+            // SAFETY: the caller passes NULL or `*_len` readable bytes (see # Safety).
+            let (aaaa, a) = (opt_slice(aaaa, aaaa_len)?, opt_slice(a, a_len)?);
+            d.synthesize(q, aaaa, a, out).map(Some).map_err(dns_fail)
+        }));
+        nat64_result::Ok
     }
 }
 
@@ -559,18 +609,12 @@ pub unsafe extern "C" fn nat64_dns64_relay(
     w: *mut nat64_written,
 ) -> nat64_result {
     ffi_panic_boundary! {
-        let d = try_ref!(d);
-        let w = try_mut!(w);
-        let q = try_query!(query, query_len);
-        let r = try_res!(slice(response, response_len));
-        let out = try_res!(slice_mut(out, out_len));
-        match d.inner.relay(&q, r, out) {
-            Ok(x) => {
-                *w = written(x);
-                nat64_result::Ok
-            }
-            Err(e) => dns_fail(e),
-        }
+        try_res!(respond(d, query, query_len, out, out_len, w, |d, q, out| {
+            // SAFETY: the caller passes `response_len` readable bytes (see # Safety).
+            let r = slice(response, response_len)?;
+            d.relay(q, r, out).map(Some).map_err(dns_fail)
+        }));
+        nat64_result::Ok
     }
 }
 
@@ -594,24 +638,15 @@ pub unsafe extern "C" fn nat64_dns64_synthesize_ptr(
     answered: *mut bool,
 ) -> nat64_result {
     ffi_panic_boundary! {
-        let d = try_ref!(d);
-        let w = try_mut!(w);
         let answered = try_mut!(answered);
         let target = try_ref!(target.cast::<[u8; 4]>());
-        let q = try_query!(query, query_len);
-        let r = try_res!(slice(response, response_len));
-        let out = try_res!(slice_mut(out, out_len));
-        let name = InAddrName::new(Ipv4Addr::from(*target));
-        match d.inner.synthesize_ptr(&q, &name, r, out) {
-            Ok(x) => {
-                *answered = x.is_some();
-                if let Some(x) = x {
-                    *w = written(x);
-                }
-                nat64_result::Ok
-            }
-            Err(e) => dns_fail(e),
-        }
+        *answered = try_res!(respond(d, query, query_len, out, out_len, w, |d, q, out| {
+            // SAFETY: the caller passes `response_len` readable bytes (see # Safety).
+            let r = slice(response, response_len)?;
+            let name = InAddrName::new(Ipv4Addr::from(*target));
+            d.synthesize_ptr(q, &name, r, out).map_err(dns_fail)
+        }));
+        nat64_result::Ok
     }
 }
 
@@ -630,17 +665,10 @@ pub unsafe extern "C" fn nat64_dns64_answer_local(
     w: *mut nat64_written,
 ) -> nat64_result {
     ffi_panic_boundary! {
-        let d = try_ref!(d);
-        let w = try_mut!(w);
-        let q = try_query!(query, query_len);
-        let out = try_res!(slice_mut(out, out_len));
-        match d.inner.answer_local(&q, synthesize, out) {
-            Ok(x) => {
-                *w = written(x);
-                nat64_result::Ok
-            }
-            Err(e) => dns_fail(e),
-        }
+        try_res!(respond(d, query, query_len, out, out_len, w, |d, q, out| {
+            d.answer_local(q, synthesize, out).map(Some).map_err(dns_fail)
+        }));
+        nat64_result::Ok
     }
 }
 

@@ -46,6 +46,9 @@ pub enum nat64_result {
     DnsUpstream = 13,
     /// Discovery: no NAT64 prefix in the answer.
     NoPrefix = 14,
+    /// DNS64 exchange: no question for the upstreams is pending (the
+    /// exchange is not started, or finished).
+    DnsNoQuestion = 15,
 }
 
 impl nat64_result {
@@ -66,6 +69,7 @@ impl nat64_result {
             nat64_result::DnsBadQuery => "the DNS message is not a query that gets a normal answer\0",
             nat64_result::DnsUpstream => "the upstream DNS responses cannot make a response\0",
             nat64_result::NoPrefix => "no NAT64 prefix found\0",
+            nat64_result::DnsNoQuestion => "the DNS64 exchange has no question for the upstreams now\0",
         }
     }
 }
@@ -101,6 +105,7 @@ pub extern "C" fn nat64_result_text(result: u32) -> *const c_char {
             nat64_result::DnsBadQuery,
             nat64_result::DnsUpstream,
             nat64_result::NoPrefix,
+            nat64_result::DnsNoQuestion,
         ];
         let t = all.iter().find(|r| **r as u32 == result).map_or("unknown result code\0", |r| r.text());
         t.as_ptr().cast()

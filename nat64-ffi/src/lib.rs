@@ -14,6 +14,7 @@ mod codes;
 mod config;
 mod dns64;
 mod error;
+mod exchange;
 mod nat64;
 mod panic;
 mod prefix;
@@ -23,6 +24,7 @@ pub use codes::*;
 pub use config::*;
 pub use dns64::*;
 pub use error::*;
+pub use exchange::*;
 pub use nat64::*;
 pub use prefix::*;
 pub use translator::*;
@@ -47,6 +49,18 @@ const _: () = assert!(NAT64_OUTPUT_BUFFER_LEN == nat64_core::OUTPUT_BUFFER_LEN);
 pub extern "C" fn nat64_version() -> *const std::ffi::c_char {
     ffi_panic_boundary! {
         concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    }
+}
+
+/// Frees an object a `_new` function made with `Box::into_raw` (NULL is
+/// accepted): what every `_free` function does.
+///
+/// # Safety
+/// `p` NULL or from `Box::into_raw` of a `Box<T>`, not used afterwards.
+pub(crate) unsafe fn free_box<T>(p: *mut T) {
+    if !p.is_null() {
+        // SAFETY: `p` came from Box::into_raw and is not used again (see # Safety).
+        drop(Box::from_raw(p));
     }
 }
 

@@ -2,12 +2,12 @@
 //! argument: microseconds since an epoch the caller chooses (a monotonic
 //! clock), as in the core.
 
-use nat64_core::nat64::{Bib, Instant, Nat64, Session, SessionFilter};
+use nat64_core::nat64::{Bib, Instant, Nat64, Proto, Session, SessionFilter};
 
 use crate::codes::{nat64_counters, nat64_proto, nat64_tcp_state, nat64_verdict};
 use crate::config::nat64_nat64_config;
 use crate::error::{fail, nat64_result};
-use crate::{ffi_panic_boundary, nat64_packet, slice, slice_mut, try_mut, try_ref, try_res};
+use crate::{ffi_panic_boundary, free_box, nat64_packet, slice, slice_mut, try_mut, try_ref, try_res};
 
 /// A stateful NAT64. Not thread-safe: use one per thread, or lock.
 pub struct nat64_nat64 {
@@ -131,9 +131,8 @@ pub unsafe extern "C" fn nat64_nat64_new(cfg: *const nat64_nat64_config, out: *m
 #[no_mangle]
 pub unsafe extern "C" fn nat64_nat64_free(n: *mut nat64_nat64) {
     ffi_panic_boundary! {
-        if !n.is_null() {
-            drop(Box::from_raw(n));
-        }
+        // SAFETY: `n` is NULL or from its _new function, not used again (see # Safety).
+        free_box(n)
     }
 }
 
@@ -267,24 +266,11 @@ pub unsafe extern "C" fn nat64_nat64_sessions(
     count: *mut usize,
 ) -> nat64_result {
     ffi_panic_boundary! {
-        let n = try_ref!(n);
-        let count = try_mut!(count);
-        if sessions.is_null() && cap > 0 {
-            return nat64_result::NullParameter;
-        }
-        let Ok(proto) = nat64_proto::core(proto) else {
-            return fail(nat64_result::InvalidValue, format!("{proto} is not a nat64_proto"));
-        };
-        let client = client.cast::<[u8; 16]>().as_ref().map(|a| std::net::Ipv6Addr::from(*a));
-        let mut i = 0;
-        n.inner.for_each_session(SessionFilter { proto, client }, &mut |s| {
-            if i < cap {
-                *sessions.add(i) = nat64_session::of(s);
-            }
-            i += 1;
-        });
-        *count = i;
-        nat64_result::Ok
+        list(n, proto, sessions, cap, count, |n, proto, put| {
+            // SAFETY: the caller passes NULL or 16 readable bytes (see # Safety).
+            let client = client.cast::<[u8; 16]>().as_ref().map(|a| std::net::Ipv6Addr::from(*a));
+            n.for_each_session(SessionFilter { proto, client }, &mut |s| put(nat64_session::of(s)));
+        })
     }
 }
 
@@ -302,24 +288,44 @@ pub unsafe extern "C" fn nat64_nat64_bibs(
     count: *mut usize,
 ) -> nat64_result {
     ffi_panic_boundary! {
-        let n = try_ref!(n);
-        let count = try_mut!(count);
-        if bibs.is_null() && cap > 0 {
-            return nat64_result::NullParameter;
-        }
-        let Ok(proto) = nat64_proto::core(proto) else {
-            return fail(nat64_result::InvalidValue, format!("{proto} is not a nat64_proto"));
-        };
-        let mut i = 0;
-        n.inner.for_each_bib(proto, &mut |b| {
-            if i < cap {
-                *bibs.add(i) = nat64_bib::of(b);
-            }
-            i += 1;
-        });
-        *count = i;
-        nat64_result::Ok
+        list(n, proto, bibs, cap, count, |n, proto, put| {
+            n.for_each_bib(proto, &mut |b| put(nat64_bib::of(b)));
+        })
     }
+}
+
+/// What the listing calls share: `n`, `count` and the array checked, `proto`
+/// (a nat64_proto) read, then `each` lists with `put`, which stores the first
+/// `cap` items at `items` and counts them all into `*count`.
+///
+/// # Safety
+/// `n` and `count` NULL or valid; `items` NULL or `cap` writable elements.
+unsafe fn list<T>(
+    n: *const nat64_nat64,
+    proto: u32,
+    items: *mut T,
+    cap: usize,
+    count: *mut usize,
+    each: impl FnOnce(&Nat64, Option<Proto>, &mut dyn FnMut(T)),
+) -> nat64_result {
+    let n = try_ref!(n);
+    let count = try_mut!(count);
+    if items.is_null() && cap > 0 {
+        return nat64_result::NullParameter;
+    }
+    let Ok(proto) = nat64_proto::core(proto) else {
+        return fail(nat64_result::InvalidValue, format!("{proto} is not a nat64_proto"));
+    };
+    let mut i = 0;
+    each(&n.inner, proto, &mut |t| {
+        if i < cap {
+            // SAFETY: `items` holds `cap` elements (checked non-NULL above when `cap` > 0).
+            *items.add(i) = t;
+        }
+        i += 1;
+    });
+    *count = i;
+    nat64_result::Ok
 }
 
 /// Copies the table sizes to `*out`.

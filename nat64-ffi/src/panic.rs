@@ -27,6 +27,11 @@ impl PanicOrDefault for u8 {
         0
     }
 }
+impl PanicOrDefault for usize {
+    fn value() -> Self {
+        0
+    }
+}
 impl PanicOrDefault for () {
     fn value() -> Self {}
 }
@@ -54,6 +59,8 @@ macro_rules! ffi_panic_boundary {
 #[doc(hidden)]
 macro_rules! try_ref {
     ($p:expr) => {
+        // SAFETY: every exported function's # Safety asks for pointer
+        // arguments that are NULL or valid.
         match unsafe { $p.as_ref() } {
             Some(r) => r,
             None => return $crate::error::nat64_result::NullParameter,
@@ -66,6 +73,7 @@ macro_rules! try_ref {
 #[doc(hidden)]
 macro_rules! try_mut {
     ($p:expr) => {
+        // SAFETY: as in try_ref!.
         match unsafe { $p.as_mut() } {
             Some(r) => r,
             None => return $crate::error::nat64_result::NullParameter,

@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use nat64_core::Prefix64;
 
 use crate::error::{cstr, fail, nat64_result};
-use crate::{ffi_panic_boundary, try_mut, try_ref, try_res};
+use crate::{ffi_panic_boundary, free_box, try_mut, try_ref, try_res};
 
 /// An RFC 6052 translation prefix (/32, /40, /48, /56, /64 or /96).
 pub struct nat64_prefix64 {
@@ -40,9 +40,8 @@ pub unsafe extern "C" fn nat64_prefix64_new(text: *const c_char, out: *mut *mut 
 #[no_mangle]
 pub unsafe extern "C" fn nat64_prefix64_free(p: *mut nat64_prefix64) {
     ffi_panic_boundary! {
-        if !p.is_null() {
-            drop(Box::from_raw(p));
-        }
+        // SAFETY: `p` is NULL or from its _new function, not used again (see # Safety).
+        free_box(p)
     }
 }
 

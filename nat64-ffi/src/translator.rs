@@ -5,7 +5,7 @@ use nat64_core::Translator;
 use crate::codes::{nat64_counters, nat64_verdict};
 use crate::config::nat64_config;
 use crate::error::{fail, nat64_result};
-use crate::{ffi_panic_boundary, nat64_packet, slice, slice_mut, try_mut, try_ref, try_res};
+use crate::{ffi_panic_boundary, free_box, nat64_packet, slice, slice_mut, try_mut, try_ref, try_res};
 
 /// A stateless translator (SIIT: RFC 7915 with RFC 6052, RFC 7757, RFC 6791).
 /// Not thread-safe: use one per thread, or lock.
@@ -43,9 +43,8 @@ pub unsafe extern "C" fn nat64_translator_new(
 #[no_mangle]
 pub unsafe extern "C" fn nat64_translator_free(t: *mut nat64_translator) {
     ffi_panic_boundary! {
-        if !t.is_null() {
-            drop(Box::from_raw(t));
-        }
+        // SAFETY: `t` is NULL or from its _new function, not used again (see # Safety).
+        free_box(t)
     }
 }
 

@@ -10,18 +10,7 @@
 #include <string.h>
 
 #include "nat64.h"
-
-static int passed, failed;
-
-#define EXPECT(cond)                                                  \
-  do {                                                                \
-    if (cond) {                                                       \
-      passed++;                                                       \
-    } else {                                                          \
-      failed++;                                                       \
-      printf("FAIL  %s:%d: %s\n", __FILE__, __LINE__, #cond);         \
-    }                                                                 \
-  } while (0)
+#include "testing.h"
 
 static uint16_t csum(const uint8_t *p, size_t n, uint32_t s) {
   for (size_t i = 0; i + 1 < n; i += 2) s += (uint32_t)(p[i] << 8 | p[i + 1]);
@@ -289,40 +278,6 @@ static void test_nat64(void) {
   nat64_nat64_free(nat);
 }
 
-/* DNS wire format helpers: a name, a message with one question, a record. */
-static size_t put_name(uint8_t *p, const char *name) {
-  size_t n = 0;
-  while (*name) {
-    const char *dot = strchr(name, '.');
-    size_t l = dot ? (size_t)(dot - name) : strlen(name);
-    p[n++] = (uint8_t)l;
-    memcpy(p + n, name, l);
-    n += l;
-    name += l + (dot ? 1 : 0);
-  }
-  p[n++] = 0;
-  return n;
-}
-
-static size_t dns_msg(uint8_t *p, uint16_t id, uint16_t flags, const char *qname, uint16_t qtype, uint16_t an,
-                      uint16_t ns) {
-  memset(p, 0, 12);
-  p[0] = (uint8_t)(id >> 8), p[1] = (uint8_t)id, p[2] = (uint8_t)(flags >> 8), p[3] = (uint8_t)flags;
-  p[5] = 1, p[7] = (uint8_t)an, p[9] = (uint8_t)ns;
-  size_t n = 12 + put_name(p + 12, qname);
-  p[n++] = 0, p[n++] = (uint8_t)qtype, p[n++] = 0, p[n++] = 1;
-  return n;
-}
-
-static size_t dns_rr(uint8_t *p, const char *owner, uint16_t type, uint32_t ttl, const uint8_t *rdata, size_t rlen) {
-  size_t n = put_name(p, owner);
-  uint8_t f[10] = {0, (uint8_t)type, 0, 1, (uint8_t)(ttl >> 24), (uint8_t)(ttl >> 16), (uint8_t)(ttl >> 8), (uint8_t)ttl,
-                   0, (uint8_t)rlen};
-  memcpy(p + n, f, 10);
-  memcpy(p + n + 10, rdata, rlen);
-  return n + 10 + rlen;
-}
-
 static void test_dns64(void) {
   nat64_dns64_config *cfg = NULL;
   nat64_dns64 *d = NULL;
@@ -345,12 +300,7 @@ static void test_dns64(void) {
 
   /* NOERROR, no AAAA, an SOA with minimum 300. */
   size_t al = dns_msg(aaaa, 0x1234, 0x8180, "example.net", 28, 0, 1);
-  uint8_t soa[64];
-  size_t sl = put_name(soa, "ns.net");
-  sl += put_name(soa + sl, "h.net");
-  uint8_t nums[20] = {0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 44};
-  memcpy(soa + sl, nums, 20);
-  al += dns_rr(aaaa + al, "net", 6, 900, soa, sl + 20);
+  al += dns_soa(aaaa + al, "net", 900, 300);
   bool query_a = false;
   EXPECT(nat64_dns64_needs_a_query(d, q, ql, aaaa, al, &query_a) == NAT64_RESULT_OK && query_a);
   size_t l4 = dns_msg(a, 0x1234, 0x8180, "example.net", 1, 1, 0);

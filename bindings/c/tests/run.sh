@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds libnat64 (nat64-ffi) and runs the C tests: the API tests and the
-# Jool vectors, compiled with gcc -Wall -Wextra -Werror, three ways:
+# Builds libnat64 (nat64-ffi) and runs the C tests: the API tests, the DNS64
+# exchange driven through its whole sequence (dns64_exchange.c) and the Jool
+# vectors, compiled with gcc -Wall -Wextra -Werror, three ways:
 #   1. linked with the static library, run as is;
 #   2. with AddressSanitizer and UBSan (-fsanitize=address,undefined);
 #   3. under valgrind (memcheck, --error-exitcode), linked with the shared library.
@@ -43,18 +44,21 @@ run() { # run NAME COMMAND...
 mkdir "$TMP/lib"
 cp "$LIB/libnat64.so" "$TMP/lib/libnat64.so.0"
 ln -s libnat64.so.0 "$TMP/lib/libnat64.so"
-for t in api vectors; do
+for t in api dns64_exchange vectors; do
   gcc "${CFLAGS[@]}" -O1 -o "$TMP/$t" "bindings/c/tests/$t.c" "$LIB/libnat64.a" "${LIBS[@]}"
   gcc "${CFLAGS[@]}" -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
     -o "$TMP/$t-asan" "bindings/c/tests/$t.c" "$LIB/libnat64.a" "${LIBS[@]}"
   gcc "${CFLAGS[@]}" -O0 -o "$TMP/$t-so" "bindings/c/tests/$t.c" -L "$TMP/lib" -lnat64 -Wl,-rpath,"$TMP/lib"
 done
 run "api (static)" "$TMP/api"
+run "dns64_exchange (static)" "$TMP/dns64_exchange"
 run "vectors (static)" "$TMP/vectors" "$TMP/cases.txt"
 run "api (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$TMP/api-asan"
+run "dns64_exchange (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$TMP/dns64_exchange-asan"
 run "vectors (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$TMP/vectors-asan" "$TMP/cases.txt"
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)
 run "api (valgrind)" "${VG[@]}" "$TMP/api-so"
+run "dns64_exchange (valgrind)" "${VG[@]}" "$TMP/dns64_exchange-so"
 run "vectors (valgrind)" "${VG[@]}" "$TMP/vectors-so" "$TMP/cases.txt"
 echo "c-tests: $PASS passed, $FAIL failed, $SKIP skipped${SKIP_REASON:+ ($SKIP_REASON)}"
 [ "$FAIL" = 0 ]
