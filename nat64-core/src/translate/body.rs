@@ -18,51 +18,52 @@ use super::{Engine, Map, DF_THRESHOLD};
 use crate::checksum;
 use crate::icmp::{self, Mapped};
 use crate::verdict::{Direction, DropReason, Emitted, Verdict};
-use crate::wire::{self, be16, proto, V4Header, V4Out, V6Header};
+use crate::wire::{self, be16, proto, V4Header, V6Header};
 
 /// An address family, as the checksum and ICMP rules see it.
 pub(crate) trait Family: Copy {
     /// Its ICMP's protocol number.
     const ICMP: u8;
+    /// Whether its ICMP checksum covers a pseudo-header: ICMPv6's does
+    /// (RFC 4443 section 2.3), ICMPv4's does not.
+    const ICMP_PSEUDO: bool;
     /// Sum of the address's 16-bit words (its part of a pseudo-header).
     fn sum(self) -> u32;
     /// The pseudo-header of a transport segment of `len` bytes (RFC 768,
-    /// RFC 9293 section 3.1, RFC 8200 section 8.1).
-    fn pseudo(src: Self, dst: Self, proto: u8, len: usize) -> u32;
-    /// The pseudo-header its ICMP checksum covers: ICMPv6's (RFC 4443
-    /// section 2.3); ICMPv4 has none (0).
-    fn icmp_pseudo(src: Self, dst: Self, len: usize) -> u32;
+    /// RFC 9293 section 3.1, RFC 8200 section 8.1: the same words in both
+    /// families but for the length's width, and an IPv4 segment's length
+    /// fits in 16 bits).
+    #[inline(always)]
+    fn pseudo(src: Self, dst: Self, proto: u8, len: usize) -> u32 {
+        let len = len as u32;
+        src.sum() + dst.sum() + u32::from(proto) + (len >> 16) + (len & 0xffff)
+    }
+    /// The pseudo-header its ICMP checksum covers (0 for none).
+    #[inline(always)]
+    fn icmp_pseudo(src: Self, dst: Self, len: usize) -> u32 {
+        if Self::ICMP_PSEUDO {
+            Self::pseudo(src, dst, Self::ICMP, len)
+        } else {
+            0
+        }
+    }
 }
 
 impl Family for Ipv4Addr {
     const ICMP: u8 = proto::ICMP;
+    const ICMP_PSEUDO: bool = false;
     #[inline(always)]
     fn sum(self) -> u32 {
         checksum::sum_v4(self)
-    }
-    #[inline(always)]
-    fn pseudo(src: Self, dst: Self, proto: u8, len: usize) -> u32 {
-        checksum::pseudo_v4(src, dst, proto, len as u16)
-    }
-    #[inline(always)]
-    fn icmp_pseudo(_: Self, _: Self, _: usize) -> u32 {
-        0
     }
 }
 
 impl Family for Ipv6Addr {
     const ICMP: u8 = proto::ICMPV6;
+    const ICMP_PSEUDO: bool = true;
     #[inline(always)]
     fn sum(self) -> u32 {
         checksum::sum_v6(self)
-    }
-    #[inline(always)]
-    fn pseudo(src: Self, dst: Self, proto: u8, len: usize) -> u32 {
-        checksum::pseudo_v6(src, dst, proto, len as u32)
-    }
-    #[inline(always)]
-    fn icmp_pseudo(src: Self, dst: Self, len: usize) -> u32 {
-        Self::pseudo(src, dst, proto::ICMPV6, len)
     }
 }
 
@@ -244,7 +245,8 @@ impl Dir for To4 {
             Some(f) => (f.id as u16, f.offset, f.mf),
             None => (eng.next_ipv4_id(plan.df), 0, false),
         };
-        let hdr = V4Out {
+        let hdr = V4Header {
+            hlen: 20,
             tos: eng.cfg.override_tos.unwrap_or(h.tc),
             total_len: plan.total as u16,
             id,

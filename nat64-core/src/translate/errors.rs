@@ -7,7 +7,7 @@ use super::{Engine, ErrorMap, Pass, DF_THRESHOLD, ICMP4_ERROR_MAX, ICMP6_ERROR_M
 use crate::checksum;
 use crate::icmp::{self, Mapped, Rest};
 use crate::verdict::{Direction, DropReason, Emitted, Verdict};
-use crate::wire::{self, be16, be32, proto, walk_chain, V4Header, V4Out, V6Header};
+use crate::wire::{self, be16, be32, proto, walk_chain, V4Header, V6Header};
 
 impl Engine {
     /// RFC 7915 sections 5.2 and 5.3: an ICMPv6 error and its quoted packet.
@@ -71,7 +71,8 @@ impl Engine {
             Some(f) => (f.id as u16, f.offset, f.mf),
             None => (0, 0, false),
         };
-        V4Out {
+        V4Header {
+            hlen: 20,
             tos: self.cfg.override_tos.unwrap_or(ih.tc),
             total_len: inner_total.min(usize::from(u16::MAX)) as u16,
             id: iid,
@@ -100,7 +101,8 @@ impl Engine {
             Some(f) => f.id as u16,
             None => self.next_ipv4_id(false),
         };
-        V4Out {
+        V4Header {
+            hlen: 20,
             tos: self.cfg.override_tos.unwrap_or(h.tc),
             total_len: total as u16,
             id,
@@ -233,7 +235,8 @@ impl Engine {
         out[28..total].copy_from_slice(&pkt[..quote]);
         icmp_header(&mut out[20..total], ty, code, rest, 0);
         let id = self.next_ipv4_id(false);
-        V4Out {
+        V4Header {
+            hlen: 20,
             tos: 0,
             total_len: total as u16,
             id,

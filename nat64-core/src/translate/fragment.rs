@@ -2,11 +2,11 @@
 //! MTU (RFC 791), IPv6 fragments for a DF=0 packet (RFC 7915 section 4).
 
 use crate::verdict::{Direction, DropReason, Emitted, Verdict};
-use crate::wire::{self, proto, V4Header, V4Out};
+use crate::wire::{self, proto, V4Header};
 
 /// Splits a translated IPv4 packet at `out[..total]` into fragments of at
 /// most `mtu` bytes (the translator acting as an IPv4 router, RFC 791).
-pub(super) fn fragment_ipv4(out: &mut [u8], total: usize, mtu: usize, hdr: V4Out) -> Verdict {
+pub(super) fn fragment_ipv4(out: &mut [u8], total: usize, mtu: usize, hdr: V4Header) -> Verdict {
     let payload = total - 20;
     let chunk = ((mtu - 20) / 8) * 8;
     if chunk == 0 {
@@ -27,7 +27,8 @@ pub(super) fn fragment_ipv4(out: &mut [u8], total: usize, mtu: usize, hdr: V4Out
         let dst = i * (chunk + 20) + 20;
         out.copy_within(src..src + size, dst);
         let last = i + 1 == n;
-        V4Out {
+        V4Header {
+            hlen: 20,
             total_len: (20 + size) as u16,
             mf: if last { hdr.mf } else { true },
             frag_off: hdr.frag_off + (i * chunk / 8) as u16,

@@ -109,22 +109,9 @@ impl V4Header {
     }
 }
 
-/// Fields of an IPv4 header to write.
-pub(crate) struct V4Out {
-    pub tos: u8,
-    pub total_len: u16,
-    pub id: u16,
-    pub df: bool,
-    pub mf: bool,
-    pub frag_off: u16,
-    pub ttl: u8,
-    pub proto: u8,
-    pub src: Ipv4Addr,
-    pub dst: Ipv4Addr,
-}
-
-impl V4Out {
-    /// Writes a 20-byte header with its checksum into `o[..20]`.
+impl V4Header {
+    /// Writes it as a 20-byte header (no options: `hlen` is not read) with
+    /// its checksum into `o[..20]`.
     #[inline]
     pub fn write(&self, o: &mut [u8]) {
         let ff = (u16::from(self.df) << 14) | (u16::from(self.mf) << 13) | (self.frag_off & 0x1fff);
