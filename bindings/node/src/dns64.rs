@@ -7,7 +7,7 @@ use napi::{Error, Result};
 use napi_derive::napi;
 use nat64_core::dns64::discovery::{self, Pref64 as CorePref64};
 use nat64_core::dns64::reverse::InAddrName;
-use nat64_core::dns64::{Answer, ClientPrefix, Decision, Dns64 as CoreDns64, Dns64Config as CoreDns64Config, Plan};
+use nat64_core::dns64::{ClientPrefix, Decision, Dns64 as CoreDns64, Dns64Config as CoreDns64Config, Plan};
 use nat64_core::dns64::{PrefixRule as CorePrefixRule, Query, Written as CoreWritten};
 
 use crate::args::{
@@ -82,20 +82,11 @@ pub struct Written {
 }
 
 fn written(w: CoreWritten, out: &[u8]) -> Written {
-    let (answer, records) = match w.answer {
-        Answer::Relayed => ("relayed", 0),
-        Answer::Filtered { removed } => ("filtered", removed),
-        Answer::Synthesized { records } => ("synthesized", records),
-        Answer::Empty => ("empty", 0),
-        Answer::PtrCname => ("ptr_cname", 0),
-        Answer::Local => ("local", 0),
-        Answer::Error => ("error", 0),
-    };
     Written {
         response: Buffer::from(out[..w.len].to_vec()),
         truncated: w.truncated,
-        answer: answer.into(),
-        records: u32::from(records),
+        answer: w.answer.label().into(),
+        records: u32::from(w.answer.records()),
     }
 }
 
