@@ -50,7 +50,7 @@ unsafe fn throw(
     Error::new(Status::PendingException, msg)
 }
 
-fn type_error(env: sys::napi_env, msg: String) -> Error {
+pub(crate) fn type_error(env: sys::napi_env, msg: String) -> Error {
     // SAFETY: as for `throw`.
     unsafe { throw(env, sys::napi_throw_type_error, c"ERR_INVALID_ARG_TYPE", msg) }
 }
@@ -91,7 +91,7 @@ unsafe fn typed_array_type(env: sys::napi_env, v: sys::napi_value) -> Result<Opt
 }
 
 /// What a value is, for a message: "string", "an Array", "an Int16Array".
-unsafe fn describe(env: sys::napi_env, v: sys::napi_value) -> String {
+pub(crate) unsafe fn describe(env: sys::napi_env, v: sys::napi_value) -> String {
     // SAFETY (whole body): the caller's `env` and `v`.
     unsafe {
         let name = match type_of(env, v) {
@@ -196,6 +196,8 @@ arg_names!(
     Qname = "qname",
     ClientMsg = "clientMsg",
     Pref64Option = "option",
+    AnswerArg = "answer",
+    ReplyArg = "reply",
 );
 
 /// A `Buffer` or `Uint8Array` argument named `N`, borrowed for the call.
