@@ -39,74 +39,75 @@ impl ToNapiValue for Bytes {
     }
 }
 
-// These enums declare the TypeScript types (discriminated unions on `kind`);
-// verdicts are built by `JsVerdict` (below), which makes the same objects
-// faster. Every verdict object has all eight keys; those a kind does not
-// list are undefined (`len`, `count`, `firstLen`: 0).
-/// What happened to a packet (`translate`, `translateBatch`, `poll`).
-/// `kind` says which verdict, and TypeScript narrows on it:
-/// - `Translated`: `packets` (one unless fragmented), `direction`, `len`
-///   (bytes in all), `count`, `firstLen` (of each packet but the last);
-/// - `IcmpError`: `packet`, the ICMP error for the sender, and `reason`;
-/// - `Dropped`, `NotOurs`: `reason` (a label such as "hop_limit_exceeded";
-///   `explain(reason)` says what it means and what to do);
-/// - `Held`: `reason` ("fragment" or "simultaneous_open").
-#[napi(discriminant = "kind", object_from_js = false)]
-pub enum Verdict {
-    Translated {
-        #[napi(ts_type = "Array<Buffer>")]
-        packets: Vec<Bytes>,
-        #[napi(ts_type = "'6to4' | '4to6' | '6to6'")]
-        direction: String,
-        len: u32,
-        count: u32,
-        first_len: u32,
-    },
-    IcmpError {
-        #[napi(ts_type = "Buffer")]
-        packet: Bytes,
-        len: u32,
-        reason: String,
-    },
-    Dropped {
-        reason: String,
-    },
-    NotOurs {
-        reason: String,
-    },
-    Held {
-        #[napi(ts_type = "'fragment' | 'simultaneous_open'")]
-        reason: String,
-    },
+/// Declares a verdict type for TypeScript (a union discriminated on `kind`),
+/// with the fields that hold the bytes, if any, before the others: the one
+/// shape of [`Verdict`] and [`VerdictInto`]. Verdicts are built by `JsVerdict`
+/// (below), which makes the same objects faster. Every verdict object has all
+/// eight keys; those a kind does not list are undefined (`len`, `count`,
+/// `firstLen`: 0). The docs are `#[doc = "..."]` attributes: napi-rs reads
+/// `///` comments passed through a macro (raw strings) as `r"..."`.
+macro_rules! verdict_type {
+    ($(#[$doc:meta])* $name:ident { Translated { $($packets:tt)* } IcmpError { $($packet:tt)* } }) => {
+        $(#[$doc])*
+        #[napi(discriminant = "kind", object_from_js = false)]
+        pub enum $name {
+            Translated {
+                $($packets)*
+                #[napi(ts_type = "'6to4' | '4to6' | '6to6'")]
+                direction: String,
+                len: u32,
+                count: u32,
+                first_len: u32,
+            },
+            IcmpError {
+                $($packet)*
+                len: u32,
+                reason: String,
+            },
+            Dropped {
+                reason: String,
+            },
+            NotOurs {
+                reason: String,
+            },
+            Held {
+                #[napi(ts_type = "'fragment' | 'simultaneous_open'")]
+                reason: String,
+            },
+        }
+    };
 }
 
-/// What happened to a packet translated by `translateInto`: as [`Verdict`],
-/// without the bytes, which are in the caller's buffer (`len` bytes in all;
-/// each packet but the last is `firstLen` long; an ICMP error is `len` long).
-#[napi(discriminant = "kind", object_from_js = false)]
-pub enum VerdictInto {
-    Translated {
-        #[napi(ts_type = "'6to4' | '4to6' | '6to6'")]
-        direction: String,
-        len: u32,
-        count: u32,
-        first_len: u32,
-    },
-    IcmpError {
-        len: u32,
-        reason: String,
-    },
-    Dropped {
-        reason: String,
-    },
-    NotOurs {
-        reason: String,
-    },
-    Held {
-        #[napi(ts_type = "'fragment' | 'simultaneous_open'")]
-        reason: String,
-    },
-}
+verdict_type!(
+    #[doc = " What happened to a packet (`translate`, `translateBatch`, `poll`)."]
+    #[doc = " `kind` says which verdict, and TypeScript narrows on it:"]
+    #[doc = " - `Translated`: `packets` (one unless fragmented), `direction`, `len`"]
+    #[doc = "   (bytes in all), `count`, `firstLen` (of each packet but the last);"]
+    #[doc = " - `IcmpError`: `packet`, the ICMP error for the sender, and `reason`;"]
+    #[doc = " - `Dropped`, `NotOurs`: `reason` (a label such as \"hop_limit_exceeded\";"]
+    #[doc = "   `explain(reason)` says what it means and what to do);"]
+    #[doc = " - `Held`: `reason` (\"fragment\" or \"simultaneous_open\")."]
+    Verdict {
+        Translated {
+            #[napi(ts_type = "Array<Buffer>")]
+            packets: Vec<Bytes>,
+        }
+        IcmpError {
+            #[napi(ts_type = "Buffer")]
+            packet: Bytes,
+        }
+    }
+);
+
+verdict_type!(
+    #[doc = " What happened to a packet translated by `translateInto`: as [`Verdict`],"]
+    #[doc = " without the bytes, which are in the caller's buffer (`len` bytes in all;"]
+    #[doc = " each packet but the last is `firstLen` long; an ICMP error is `len` long)."]
+    VerdictInto {
+        Translated {}
+        IcmpError {}
+    }
+);
 
 /// A verdict on its way to JS. Built by hand rather than by
 /// `#[napi(object)]`: the kind and direction strings are made once per thread,
@@ -434,28 +435,26 @@ pub struct Reason {
     pub explain: String,
 }
 
+/// Each of `all` as a [`Reason`].
+fn reasons<R: Copy>(all: &[R], label: fn(R) -> &'static str, explain: fn(R) -> &'static str) -> Vec<Reason> {
+    all.iter()
+        .map(|&r| Reason {
+            label: label(r).into(),
+            explain: explain(r).into(),
+        })
+        .collect()
+}
+
 /// The drop reasons, in the core's counter order.
 #[napi]
 pub fn drop_reasons() -> Vec<Reason> {
-    DropReason::ALL
-        .iter()
-        .map(|r| Reason {
-            label: r.label().into(),
-            explain: r.explain().into(),
-        })
-        .collect()
+    reasons(DropReason::ALL, DropReason::label, DropReason::explain)
 }
 
 /// The not-ours reasons.
 #[napi]
 pub fn not_ours_reasons() -> Vec<Reason> {
-    NotOurs::ALL
-        .iter()
-        .map(|r| Reason {
-            label: r.label().into(),
-            explain: r.explain().into(),
-        })
-        .collect()
+    reasons(NotOurs::ALL, NotOurs::label, NotOurs::explain)
 }
 
 /// Counters per verdict and per reason; `dropped` and `notOurs` map labels
