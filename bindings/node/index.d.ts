@@ -123,12 +123,24 @@ export declare class Dns64Exchange {
  */
 export declare class Nat64 {
   constructor(config: Nat64Config)
-  /** Translates one packet at `now`. */
+  /**
+   * Translates one packet.
+   * At `now` (microseconds).
+   */
   translate(packet: Uint8Array, now: number | bigint): Verdict
-  /** Translates one packet at `now` into `out`. */
+  /**
+   * Translates one packet into `out` (`OUTPUT_BUFFER_LEN` bytes always
+   * suffice); the verdict says where the bytes are.
+   * At `now` (microseconds).
+   */
   translateInto(packet: Uint8Array, out: Uint8Array, now: number | bigint): VerdictInto
-  /** Translates every packet at `now`, in one call. */
+  /**
+   * Translates every packet in one call.
+   * At `now` (microseconds).
+   */
   translateBatch(packets: Array<Uint8Array>, now: number | bigint): Batch
+  /** Counters per verdict and per reason. */
+  counters(): Counters
   /**
    * Runs the timers at `now`: a verdict (an ICMP error for a held SYN
    * that timed out), or null when there is nothing more to do.
@@ -142,8 +154,6 @@ export declare class Nat64 {
   bibs(proto?: 'tcp' | 'udp' | 'icmp' | null): Array<Bib>
   /** Table sizes. */
   stats(): Nat64Stats
-  /** Counters per verdict and per reason. */
-  counters(): Counters
 }
 
 /** The PREF64 Router Advertisement option (RFC 8781). */

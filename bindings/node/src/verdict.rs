@@ -8,7 +8,7 @@ use nat64_core::{
     OUTPUT_BUFFER_LEN as CORE_OUTPUT_BUFFER_LEN,
 };
 
-use crate::args::{Index, Int};
+use crate::args::{Index, Int, OutBuf, Packets};
 use crate::check;
 
 /// Packet bytes handed to JS as a new `Buffer` holding a copy
@@ -546,43 +546,176 @@ impl Batch {
     }
 }
 
-/// Runs `f` on every packet, writing outputs back to back in `scratch`
-/// (kept by the translator between calls, so it is zeroed and grown only
-/// once), then copies them into the `Batch`.
-pub(crate) fn batch(
-    packets: Vec<&[u8]>,
-    scratch: &mut Vec<u8>,
-    mut f: impl FnMut(&[u8], &mut [u8]) -> CoreVerdict,
-) -> Batch {
-    let mut verdicts = Vec::with_capacity(packets.len());
-    let mut offsets = Vec::with_capacity(packets.len());
-    let mut at = 0;
-    for p in packets {
-        // Room for this packet's worst case (fragments, or an ICMP error
-        // quoting it); OUTPUT_BUFFER_LEN for large ones.
-        let room = (p.len() * 2 + 1024).min(CORE_OUTPUT_BUFFER_LEN);
-        if scratch.len() < at + room {
-            scratch.resize(at + room, 0);
-        }
-        let v = f(p, &mut scratch[at..]);
-        offsets.push(at as u32);
-        at += match v {
-            CoreVerdict::Translated(e) => e.total_len(),
-            CoreVerdict::IcmpError { len, .. } => len as usize,
-            _ => 0,
-        };
-        verdicts.push(v);
+/// What a translator object (`Translator`, `Nat64`) keeps for its verdicts
+/// between calls: the output buffer of `translate` and `poll` (a
+/// [`Scratch`]) and the one `translateBatch` writes into (zeroed and grown
+/// only once). Released when the object is finalized ([`release_outputs`]).
+pub(crate) struct Outputs {
+    one: Scratch,
+    batch: Vec<u8>,
+}
+
+impl Outputs {
+    pub(crate) fn new(env: &Env) -> Result<Self> {
+        Ok(Outputs {
+            one: Scratch::new(env)?,
+            batch: Vec::new(),
+        })
     }
-    Batch {
-        verdicts,
-        offsets,
-        data: scratch[..at].to_vec(),
+
+    /// The verdict of `f`, which writes into the output buffer.
+    pub(crate) fn verdict(&mut self, env: &Env, f: impl FnOnce(&mut [u8]) -> CoreVerdict) -> Result<JsVerdict> {
+        let v = f(self.one.bytes(env)?);
+        Ok(self.js(v))
+    }
+
+    /// As [`Outputs::verdict`], for a call that may have none (`poll`).
+    pub(crate) fn maybe(
+        &mut self,
+        env: &Env,
+        f: impl FnOnce(&mut [u8]) -> Option<CoreVerdict>,
+    ) -> Result<Option<JsVerdict>> {
+        let v = f(self.one.bytes(env)?);
+        Ok(v.map(|v| self.js(v)))
+    }
+
+    /// A verdict whose packets are in the output buffer.
+    fn js(&self, v: CoreVerdict) -> JsVerdict {
+        let mut o = verdict(v, None);
+        o.scratch = Some(self.one.buf);
+        o
+    }
+
+    /// Runs `f` on every packet, writing outputs back to back, then copies
+    /// them into the `Batch`.
+    pub(crate) fn batch(&mut self, packets: Packets, mut f: impl FnMut(&[u8], &mut [u8]) -> CoreVerdict) -> Batch {
+        let (packets, scratch) = (packets.0, &mut self.batch);
+        let mut verdicts = Vec::with_capacity(packets.len());
+        let mut offsets = Vec::with_capacity(packets.len());
+        let mut at = 0;
+        for p in packets {
+            // Room for this packet's worst case (fragments, or an ICMP error
+            // quoting it); OUTPUT_BUFFER_LEN for large ones.
+            let room = (p.len() * 2 + 1024).min(CORE_OUTPUT_BUFFER_LEN);
+            if scratch.len() < at + room {
+                scratch.resize(at + room, 0);
+            }
+            let v = f(p, &mut scratch[at..]);
+            offsets.push(at as u32);
+            at += match v {
+                CoreVerdict::Translated(e) => e.total_len(),
+                CoreVerdict::IcmpError { len, .. } => len as usize,
+                _ => 0,
+            };
+            verdicts.push(v);
+        }
+        Batch {
+            verdicts,
+            offsets,
+            data: scratch[..at].to_vec(),
+        }
+    }
+
+    /// Once, when the object holding them is finalized.
+    pub(crate) fn release(&self, env: &Env) -> Result<()> {
+        self.one.release(env)
     }
 }
 
-/// A verdict whose packets are in `out`.
-pub(crate) fn scratch_verdict(v: CoreVerdict, out: &Scratch) -> JsVerdict {
-    let mut o = verdict(v, None);
-    o.scratch = Some(out.buf);
-    o
+/// `translateInto`: the verdict of `f`, which writes the output of `packet`
+/// into `out` (checked not to overlap it).
+pub(crate) fn verdict_into(
+    packet: &[u8],
+    out: &mut OutBuf,
+    f: impl FnOnce(&[u8], &mut [u8]) -> CoreVerdict,
+) -> Result<JsVerdict> {
+    Ok(verdict(f(packet, out.slice(packet)?), None))
 }
+
+/// A translator class (`Translator`, `Nat64`): the struct (the core's
+/// engine `inner` and its [`Outputs`]), its finalizer, its constructor (from
+/// the configuration object, by `$make`), and the methods both have:
+/// `translate`, `translateInto`, `translateBatch`, `counters`; with `now:
+/// "doc"`, the first three take a timestamp `now` last, which the doc line
+/// describes. The class's own methods go in
+/// another `#[napi] impl` block. Docs are `#[doc = "..."]`: napi-rs reads
+/// `///` comments that pass through a macro (raw strings) as `r"..."`. The
+/// caller has `napi::Env` in scope as `Env` (how napi-rs knows the argument).
+macro_rules! translator_class {
+    (
+        $(#[doc = $doc:tt])*
+        $class:ident { inner: $core:ty, config: $config:ty = $ts_config:tt, make: $make:path $(, $now:ident: $at:tt)? }
+    ) => {
+        $(#[doc = $doc])*
+        #[napi(custom_finalize)]
+        pub struct $class {
+            inner: $core,
+            out: $crate::verdict::Outputs,
+        }
+
+        impl napi::bindgen_prelude::ObjectFinalize for $class {
+            fn finalize(self, env: napi::Env) -> napi::Result<()> {
+                self.out.release(&env)
+            }
+        }
+
+        #[napi]
+        impl $class {
+            #[napi(constructor)]
+            pub fn new(
+                env: Env,
+                #[napi(ts_arg_type = $ts_config)] config: $crate::args::Strict<$config>,
+            ) -> napi::Result<Self> {
+                Ok($class {
+                    inner: $make(&config.0)?,
+                    out: $crate::verdict::Outputs::new(&env)?,
+                })
+            }
+            #[doc = " Translates one packet."]
+            $(#[doc = $at])?
+            #[napi(ts_return_type = "Verdict")]
+            pub fn translate(
+                &mut self,
+                env: Env,
+                #[napi(ts_arg_type = "Uint8Array")] packet: $crate::args::Bin<$crate::args::Packet>,
+                $(#[napi(ts_arg_type = "number | bigint")] $now: $crate::args::Now,)?
+            ) -> napi::Result<$crate::verdict::JsVerdict> {
+                $(let $now = nat64_core::nat64::Instant::from_micros($now.0);)?
+                let t = &mut self.inner;
+                self.out.verdict(&env, |out| t.translate(&packet, out $(, $now)?))
+            }
+            #[doc = " Translates one packet into `out` (`OUTPUT_BUFFER_LEN` bytes always"]
+            #[doc = " suffice); the verdict says where the bytes are."]
+            $(#[doc = $at])?
+            #[napi(ts_return_type = "VerdictInto")]
+            pub fn translate_into(
+                &mut self,
+                #[napi(ts_arg_type = "Uint8Array")] packet: $crate::args::Bin<$crate::args::Packet>,
+                #[napi(ts_arg_type = "Uint8Array")] mut out: $crate::args::OutBuf,
+                $(#[napi(ts_arg_type = "number | bigint")] $now: $crate::args::Now,)?
+            ) -> napi::Result<$crate::verdict::JsVerdict> {
+                $(let $now = nat64_core::nat64::Instant::from_micros($now.0);)?
+                let t = &mut self.inner;
+                $crate::verdict::verdict_into(&packet, &mut out, |p, o| t.translate(p, o $(, $now)?))
+            }
+            #[doc = " Translates every packet in one call."]
+            $(#[doc = $at])?
+            #[napi]
+            pub fn translate_batch(
+                &mut self,
+                #[napi(ts_arg_type = "Array<Uint8Array>")] packets: $crate::args::Packets,
+                $(#[napi(ts_arg_type = "number | bigint")] $now: $crate::args::Now,)?
+            ) -> $crate::verdict::Batch {
+                $(let $now = nat64_core::nat64::Instant::from_micros($now.0);)?
+                let t = &mut self.inner;
+                self.out.batch(packets, |p, out| t.translate(p, out $(, $now)?))
+            }
+            #[doc = " Counters per verdict and per reason."]
+            #[napi]
+            pub fn counters(&self) -> $crate::verdict::Counters {
+                $crate::verdict::counters(self.inner.counters())
+            }
+        }
+    };
+}
+pub(crate) use translator_class;
