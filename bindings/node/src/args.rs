@@ -18,8 +18,9 @@
 //! or shrink (a resizable `ArrayBuffer`) whenever JS runs. So once a borrow is
 //! taken, no JS may run until the call's Rust code is done with it: the
 //! converters here that come after a byte argument in any method ([`Int`],
-//! [`Bin`], [`OutBuf`], strings, booleans) read values with Node-API calls
-//! that never call into JS (no getters, no `valueOf`); [`Strict`] objects,
+//! [`Bin`], [`OutBuf`], strings, booleans, and the exchange's `cache`,
+//! `CacheArg`) read values with Node-API calls that never call into JS (no
+//! getters, no `valueOf`); [`Strict`] objects,
 //! which do run getters, are never in the same call as a byte argument; and
 //! [`Packets`] reads every element (which may run an index getter or a Proxy
 //! trap) before it takes the bytes of any.

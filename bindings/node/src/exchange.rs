@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Buffer, Either, FromNapiValue, This, TypeName, ValidateNapiValue, ValueType};
+use napi::bindgen_prelude::{Buffer, Either, FromNapiValue, This, TypeName, ValueType};
 use napi::{sys, Env, Error, JsValue, Result};
 use napi_derive::napi;
 use nat64_core::dns64::{
@@ -165,8 +165,6 @@ impl TypeName for CacheArg {
         ValueType::Object
     }
 }
-
-impl ValidateNapiValue for CacheArg {}
 
 /// The cache of one step: the caller's, or none.
 struct StepCache<'a>(Option<RefCell<&'a mut ResponseCache>>);
