@@ -27,6 +27,15 @@ function asked(ex, id, qtype, qname) {
   return m
 }
 
+// A step asking `qtype`, the query written for it, a reply to it judged the
+// answer and given to the exchange, which then ends with a response.
+function answerOnce(step, ex, id, qtype, qname, reply) {
+  assert.deepEqual(step, { kind: 'ask', qtype })
+  asked(ex, id, qtype, qname)
+  assert.equal(ex.judge(id, reply, 'udp'), 'answer')
+  return done(ex.onAnswer(reply, T0), 'answered')
+}
+
 function done(s, outcome) {
   assert.equal(s.kind, 'done')
   assert.equal(s.outcome, outcome)
@@ -39,11 +48,8 @@ test('AAAA with records: asked, judged and relayed', () => {
   assert.deepEqual(ex.plan, { kind: 'aaaa', synthesize: true })
   assert.equal(ex.responseLimit, 512)
   assert.equal(ex.isDone, false)
-  assert.deepEqual(ex.start(T0), { kind: 'ask', qtype: AAAA })
-  asked(ex, 0x4242, AAAA, 'v6.example')
   const reply = dns(0x4242, 0x8180, 'v6.example', AAAA, [rr('v6.example', AAAA, 300, v6bytes('2001:db8:1::7'))])
-  assert.equal(ex.judge(0x4242, reply, 'udp'), 'answer')
-  const s = done(ex.onAnswer(reply, T0), 'answered')
+  const s = answerOnce(ex.start(T0), ex, 0x4242, AAAA, 'v6.example', reply)
   assert.equal(s.answer, 'relayed')
   assert.equal(s.records, 0)
   assert.equal(s.truncated, false)
@@ -100,11 +106,8 @@ test('PTR under the prefix: asked for the in-addr.arpa name (RFC 6147 section 5.
   const ip6 = nibbles.reverse().map((n) => n.toString(16)).join('.') + '.ip6.arpa'
   const ex = d.exchange(dns(0x55, 0x0100, ip6, PTR), CLIENT)
   assert.deepEqual(ex.plan, { kind: 'ptr', synthesize: true, ptrTarget: '192.0.2.33' })
-  assert.deepEqual(ex.start(T0), { kind: 'ask', qtype: PTR })
-  asked(ex, 9, PTR, '33.2.0.192.in-addr.arpa')
   const reply = dns(9, 0x8180, '33.2.0.192.in-addr.arpa', PTR, [rr('33.2.0.192.in-addr.arpa', PTR, 600, name('host.example'))])
-  assert.equal(ex.judge(9, reply, 'udp'), 'answer')
-  const s = done(ex.onAnswer(reply, T0), 'answered')
+  const s = answerOnce(ex.start(T0), ex, 9, PTR, '33.2.0.192.in-addr.arpa', reply)
   assert.equal(s.answer, 'ptr_cname')
   const m = parseDns(s.response)
   assert.equal(m.id, 0x55)
