@@ -32,6 +32,12 @@ export declare class Batch {
 /** DNS64 (RFC 6147) on DNS wire format: the caller owns sockets and cache. */
 export declare class Dns64 {
   constructor(config?: Dns64Config | undefined | null)
+  /**
+   * A state machine answering one client message (`query`, from
+   * `client`, over TCP or UDP) with the caller's I/O: see `Dns64Exchange`.
+   * It keeps this `Dns64` alive.
+   */
+  exchange(query: Uint8Array, client: string, tcp?: boolean | undefined | null): Dns64Exchange
   /** Whether `client` gets DNS64. */
   serves(client: string): boolean
   /** The largest response for this query over UDP or TCP. */
@@ -64,17 +70,77 @@ export declare class Dns64 {
 }
 
 /**
+ * The response cache of the DNS64 (RFC 1035 section 7.4, RFC 2308 section
+ * 5; see the core's `ResponseCache`): pass it to `start` and `onAnswer` of
+ * every exchange that should share it.
+ */
+export declare class Dns64Cache {
+  constructor(options?: Dns64CacheOptions | undefined | null)
+  /** How many responses it holds (some perhaps expired). */
+  get size(): number
+}
+
+/**
+ * One client message being answered (made by `Dns64.exchange`); it keeps
+ * its `Dns64` alive.
+ */
+export declare class Dns64Exchange {
+  /**
+   * Begins at `now` (microseconds, as elsewhere): the answer from the
+   * cache, a local answer or an error response, or the first question.
+   */
+  start(now: number | bigint, cache?: Dns64Cache | undefined | null): Dns64Step
+  /**
+   * Takes the answer to the question asked (null: no upstream gave one)
+   * at `now` and says what next. A finished exchange answers SERVFAIL.
+   */
+  onAnswer(answer: Uint8Array | undefined | null, now: number | bigint, cache?: Dns64Cache | undefined | null): Dns64Step
+  /**
+   * The upstream query for the question being asked, with this `id`; an
+   * error when no question is pending.
+   */
+  writeQuery(id: number): Buffer
+  /**
+   * What an upstream's message `reply` is to the query sent with `id`,
+   * received as `how`: "udp" (a whole datagram), "udp_oversized" (larger
+   * than the query's EDNS size, cut: only its header counts) or "tcp".
+   * "foreign": not the answer, keep waiting; "truncated": ask again over
+   * TCP; "answer"; "failed": SERVFAIL or REFUSED, another upstream is
+   * worth trying.
+   */
+  judge(id: number, reply: Uint8Array, how: 'udp' | 'udp_oversized' | 'tcp'): 'foreign' | 'truncated' | 'answer' | 'failed'
+  /** What DNS64 does with the query, or null when it is refused. */
+  get plan(): Dns64Plan | null
+  /** The largest response the client takes. */
+  get responseLimit(): number
+  /** Whether it has finished (a step said `kind: 'done'`). */
+  get isDone(): boolean
+}
+
+/**
  * The stateful NAT64 (RFC 6146). Time is explicit: `now` is microseconds
  * since an epoch of the caller's choosing.
  */
 export declare class Nat64 {
   constructor(config: Nat64Config)
-  /** Translates one packet at `now`. */
+  /**
+   * Translates one packet.
+   * At `now` (microseconds).
+   */
   translate(packet: Uint8Array, now: number | bigint): Verdict
-  /** Translates one packet at `now` into `out`. */
+  /**
+   * Translates one packet into `out` (`OUTPUT_BUFFER_LEN` bytes always
+   * suffice); the verdict says where the bytes are.
+   * At `now` (microseconds).
+   */
   translateInto(packet: Uint8Array, out: Uint8Array, now: number | bigint): VerdictInto
-  /** Translates every packet at `now`, in one call. */
+  /**
+   * Translates every packet in one call.
+   * At `now` (microseconds).
+   */
   translateBatch(packets: Array<Uint8Array>, now: number | bigint): Batch
+  /** Counters per verdict and per reason. */
+  counters(): Counters
   /**
    * Runs the timers at `now`: a verdict (an ICMP error for a held SYN
    * that timed out), or null when there is nothing more to do.
@@ -88,8 +154,6 @@ export declare class Nat64 {
   bibs(proto?: 'tcp' | 'udp' | 'icmp' | null): Array<Bib>
   /** Table sizes. */
   stats(): Nat64Stats
-  /** Counters per verdict and per reason. */
-  counters(): Counters
 }
 
 /** The PREF64 Router Advertisement option (RFC 8781). */
@@ -198,6 +262,25 @@ export interface Counters {
   notOurs: Record<string, number>
 }
 
+/**
+ * A step that asks the upstreams a question of type `qtype`: send
+ * `writeQuery(id)` (a fresh, unpredictable `id` per upstream), check what
+ * comes back with `judge`, and give the answer (or null: none came) to
+ * `onAnswer`.
+ */
+export interface Dns64Ask {
+  kind: 'ask'
+  qtype: number
+}
+
+/** `new Dns64Cache({ capacity, maxTtl })`: both optional. */
+export interface Dns64CacheOptions {
+  /** At most this many responses (0: caches nothing); default 10000. */
+  capacity?: number
+  /** Longest time a response is kept, in seconds; default 86400. */
+  maxTtl?: number
+}
+
 /** DNS64 configuration: the fields of the core's `Dns64Config`. */
 export interface Dns64Config {
   prefixes?: Array<string | PrefixRule>
@@ -209,6 +292,21 @@ export interface Dns64Config {
   ednsUdpSize?: number
 }
 
+/**
+ * The last step: `outcome` says how it ended, and TypeScript narrows on it:
+ * - `answered`: `response` for the client; `answer` says what it holds
+ *   ("relayed" for a response from the cache), `records` how many records
+ *   were synthesized (removed, for "filtered"), `truncated` whether TC is
+ *   set, `fromCache` whether it came from the cache;
+ * - `error`: `response`, an error response with RCODE `rcode` (FORMERR,
+ *   NOTIMP, BADVERS, SERVFAIL);
+ * - `silent`: nothing to send (the client's message is not a query).
+ */
+export type Dns64Done =
+  | { outcome: 'answered', kind: 'done', response: Buffer, answer: 'relayed' | 'filtered' | 'synthesized' | 'empty' | 'ptr_cname' | 'local' | 'error', records: number, truncated: boolean, fromCache: boolean }
+  | { outcome: 'error', kind: 'done', response: Buffer, rcode: number }
+  | { outcome: 'silent', kind: 'done' }
+
 /** What to do with a client query. */
 export interface Dns64Plan {
   kind: 'forward' | 'local' | 'aaaa' | 'ptr'
@@ -216,6 +314,12 @@ export interface Dns64Plan {
   /** Plan "ptr": the IPv4 address whose in-addr.arpa name to resolve. */
   ptrTarget?: string
 }
+
+/**
+ * What the caller does next: `kind` 'ask' ([`Dns64Ask`]) or 'done'
+ * ([`Dns64Done`]).
+ */
+export type Dns64Step = Dns64Ask | Dns64Done
 
 /** The drop reasons, in the core's counter order. */
 export declare function dropReasons(): Array<Reason>

@@ -18,8 +18,9 @@
 //! or shrink (a resizable `ArrayBuffer`) whenever JS runs. So once a borrow is
 //! taken, no JS may run until the call's Rust code is done with it: the
 //! converters here that come after a byte argument in any method ([`Int`],
-//! [`Bin`], [`OutBuf`], strings, booleans) read values with Node-API calls
-//! that never call into JS (no getters, no `valueOf`); [`Strict`] objects,
+//! [`Bin`], [`OutBuf`], strings, booleans, and the exchange's `cache`,
+//! `CacheArg`) read values with Node-API calls that never call into JS (no
+//! getters, no `valueOf`); [`Strict`] objects,
 //! which do run getters, are never in the same call as a byte argument; and
 //! [`Packets`] reads every element (which may run an index getter or a Proxy
 //! trap) before it takes the bytes of any.
@@ -50,7 +51,7 @@ unsafe fn throw(
     Error::new(Status::PendingException, msg)
 }
 
-fn type_error(env: sys::napi_env, msg: String) -> Error {
+pub(crate) fn type_error(env: sys::napi_env, msg: String) -> Error {
     // SAFETY: as for `throw`.
     unsafe { throw(env, sys::napi_throw_type_error, c"ERR_INVALID_ARG_TYPE", msg) }
 }
@@ -91,7 +92,7 @@ unsafe fn typed_array_type(env: sys::napi_env, v: sys::napi_value) -> Result<Opt
 }
 
 /// What a value is, for a message: "string", "an Array", "an Int16Array".
-unsafe fn describe(env: sys::napi_env, v: sys::napi_value) -> String {
+pub(crate) unsafe fn describe(env: sys::napi_env, v: sys::napi_value) -> String {
     // SAFETY (whole body): the caller's `env` and `v`.
     unsafe {
         let name = match type_of(env, v) {
@@ -196,6 +197,8 @@ arg_names!(
     Qname = "qname",
     ClientMsg = "clientMsg",
     Pref64Option = "option",
+    AnswerArg = "answer",
+    ReplyArg = "reply",
 );
 
 /// A `Buffer` or `Uint8Array` argument named `N`, borrowed for the call.

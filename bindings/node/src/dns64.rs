@@ -1,19 +1,21 @@
 //! DNS64 (RFC 6147) and NAT64 prefix discovery (RFC 7050, RFC 8781).
 
 use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
 
 use napi::bindgen_prelude::{Buffer, Either};
 use napi::{Error, Result};
 use napi_derive::napi;
 use nat64_core::dns64::discovery::{self, Pref64 as CorePref64};
 use nat64_core::dns64::reverse::InAddrName;
-use nat64_core::dns64::{Answer, ClientPrefix, Decision, Dns64 as CoreDns64, Dns64Config as CoreDns64Config, Plan};
+use nat64_core::dns64::{ClientPrefix, Decision, Dns64 as CoreDns64, Dns64Config as CoreDns64Config, Plan};
 use nat64_core::dns64::{PrefixRule as CorePrefixRule, Query, Written as CoreWritten};
 
 use crate::args::{
     AResponse, AaaaResponse, Bin, ClientMsg, Id, Int, LifetimeSecs, MaxLen, Pref64Option, Qname, Qtype,
     Query as QueryArg, Rcode, Response, Shape, Shaped, Strict,
 };
+use crate::exchange::Dns64Exchange;
 use crate::stateless::Prefix64;
 use crate::{addr, err, parse};
 
@@ -82,20 +84,26 @@ pub struct Written {
 }
 
 fn written(w: CoreWritten, out: &[u8]) -> Written {
-    let (answer, records) = match w.answer {
-        Answer::Relayed => ("relayed", 0),
-        Answer::Filtered { removed } => ("filtered", removed),
-        Answer::Synthesized { records } => ("synthesized", records),
-        Answer::Empty => ("empty", 0),
-        Answer::PtrCname => ("ptr_cname", 0),
-        Answer::Local => ("local", 0),
-        Answer::Error => ("error", 0),
-    };
     Written {
         response: Buffer::from(out[..w.len].to_vec()),
         truncated: w.truncated,
-        answer: answer.into(),
-        records: u32::from(records),
+        answer: w.answer.label().into(),
+        records: u32::from(w.answer.records()),
+    }
+}
+
+/// A plan as JS sees it.
+pub(crate) fn plan_object(p: Plan) -> Dns64Plan {
+    let (kind, synthesize, ptr_target) = match p {
+        Plan::Forward => ("forward", false, None),
+        Plan::Local { synthesize } => ("local", synthesize, None),
+        Plan::Aaaa => ("aaaa", true, None),
+        Plan::Ptr(n) => ("ptr", true, Some(n.addr().to_string())),
+    };
+    Dns64Plan {
+        kind: kind.into(),
+        synthesize,
+        ptr_target,
     }
 }
 
@@ -109,7 +117,7 @@ fn query(q: &[u8]) -> Result<Query<'_>> {
 /// DNS64 (RFC 6147) on DNS wire format: the caller owns sockets and cache.
 #[napi(js_name = "Dns64")]
 pub struct Dns64 {
-    inner: CoreDns64,
+    inner: Arc<CoreDns64>,
 }
 
 #[napi]
@@ -144,8 +152,26 @@ impl Dns64 {
             c.edns_udp_size = cfg.edns_udp_size.map_or(c.edns_udp_size, |n| n.0);
         }
         Ok(Dns64 {
-            inner: CoreDns64::new(c).map_err(err)?,
+            inner: Arc::new(CoreDns64::new(c).map_err(err)?),
         })
+    }
+    /// A state machine answering one client message (`query`, from
+    /// `client`, over TCP or UDP) with the caller's I/O: see `Dns64Exchange`.
+    /// It keeps this `Dns64` alive.
+    #[napi]
+    pub fn exchange(
+        &self,
+        #[napi(ts_arg_type = "Uint8Array")] query: Bin<QueryArg>,
+        client: String,
+        tcp: Option<bool>,
+    ) -> Result<Dns64Exchange> {
+        let client = addr::<IpAddr>(&client)?;
+        Ok(Dns64Exchange::new(
+            self.inner.clone(),
+            &query,
+            client,
+            tcp.unwrap_or(false),
+        ))
     }
     /// Whether `client` gets DNS64.
     #[napi]
@@ -165,17 +191,7 @@ impl Dns64 {
     #[napi]
     pub fn plan(&self, #[napi(ts_arg_type = "Uint8Array")] query: Bin<QueryArg>, client: String) -> Result<Dns64Plan> {
         let q = self::query(&query)?;
-        let (kind, synthesize, ptr_target) = match self.inner.plan(&q, addr::<IpAddr>(&client)?) {
-            Plan::Forward => ("forward", false, None),
-            Plan::Local { synthesize } => ("local", synthesize, None),
-            Plan::Aaaa => ("aaaa", true, None),
-            Plan::Ptr(n) => ("ptr", true, Some(n.addr().to_string())),
-        };
-        Ok(Dns64Plan {
-            kind: kind.into(),
-            synthesize,
-            ptr_target,
-        })
+        Ok(plan_object(self.inner.plan(&q, addr::<IpAddr>(&client)?)))
     }
     /// The query to send upstream for `qname` (wire format) / `qtype`.
     #[napi]

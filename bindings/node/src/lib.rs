@@ -6,7 +6,8 @@
 //! - [`args`]: what JS hands in (packets, timestamps, configuration objects),
 //!   checked with messages that name the argument or key;
 //! - [`verdict`]: verdicts, batches and counters on their way out;
-//! - [`stateless`], [`stateful`], [`dns64`]: the core's engines.
+//! - [`stateless`], [`stateful`], [`dns64`]: the core's engines;
+//! - [`exchange`]: the DNS64 exchange and its cache.
 
 use std::fmt::Display;
 use std::str::FromStr;
@@ -17,6 +18,7 @@ use nat64_core::OUTPUT_BUFFER_LEN as CORE_OUTPUT_BUFFER_LEN;
 
 pub mod args;
 pub mod dns64;
+pub mod exchange;
 pub mod stateful;
 pub mod stateless;
 pub mod verdict;

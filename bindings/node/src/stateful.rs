@@ -3,7 +3,6 @@
 use std::net::Ipv6Addr;
 use std::time::Duration;
 
-use napi::bindgen_prelude::ObjectFinalize;
 use napi::{Env, Error, Result};
 use napi_derive::napi;
 use nat64_core::nat64::{
@@ -11,9 +10,9 @@ use nat64_core::nat64::{
     Session as CoreSession, SessionFilter, Taddr4, Taddr6,
 };
 
-use crate::args::{Bin, Int, Now, OutBuf, Packet, Packets, Secs, Shape, Shaped, Strict, U64};
+use crate::args::{Int, Now, Secs, Shape, Shaped, U64};
 use crate::stateless::{core_config, Config, CONFIG};
-use crate::verdict::{batch, counters, scratch_verdict, verdict, Batch, Counters, JsVerdict, Scratch};
+use crate::verdict::{translator_class, JsVerdict};
 use crate::{addr, err, parse};
 
 fn proto(s: &str) -> Result<Proto> {
@@ -277,19 +276,14 @@ pub struct Nat64Stats {
     pub sessions_evicted: i64,
 }
 
-/// The stateful NAT64 (RFC 6146). Time is explicit: `now` is microseconds
-/// since an epoch of the caller's choosing.
-#[napi(custom_finalize)]
-pub struct Nat64 {
-    inner: CoreNat64,
-    out: Scratch,
-    batch_out: Vec<u8>,
+fn nat64(c: &Nat64Config) -> Result<CoreNat64> {
+    CoreNat64::new(core_nat64_config(c)?).map_err(err)
 }
 
-impl ObjectFinalize for Nat64 {
-    fn finalize(self, env: Env) -> Result<()> {
-        self.out.release(&env)
-    }
+translator_class! {
+    #[doc = " The stateful NAT64 (RFC 6146). Time is explicit: `now` is microseconds"]
+    #[doc = " since an epoch of the caller's choosing."]
+    Nat64 { inner: CoreNat64, config: Nat64Config = "Nat64Config", make: nat64, now: " At `now` (microseconds)." }
 }
 
 fn instant(now: Now) -> Instant {
@@ -298,55 +292,12 @@ fn instant(now: Now) -> Instant {
 
 #[napi]
 impl Nat64 {
-    #[napi(constructor)]
-    pub fn new(env: Env, #[napi(ts_arg_type = "Nat64Config")] config: Strict<Nat64Config>) -> Result<Self> {
-        Ok(Nat64 {
-            inner: CoreNat64::new(core_nat64_config(&config.0)?).map_err(err)?,
-            out: Scratch::new(&env)?,
-            batch_out: Vec::new(),
-        })
-    }
-    /// Translates one packet at `now`.
-    #[napi(ts_return_type = "Verdict")]
-    pub fn translate(
-        &mut self,
-        env: Env,
-        #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>,
-        #[napi(ts_arg_type = "number | bigint")] now: Now,
-    ) -> Result<JsVerdict> {
-        let v = self.inner.translate(&packet, self.out.bytes(&env)?, instant(now));
-        Ok(scratch_verdict(v, &self.out))
-    }
-    /// Translates one packet at `now` into `out`.
-    #[napi(ts_return_type = "VerdictInto")]
-    pub fn translate_into(
-        &mut self,
-        #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>,
-        #[napi(ts_arg_type = "Uint8Array")] mut out: OutBuf,
-        #[napi(ts_arg_type = "number | bigint")] now: Now,
-    ) -> Result<JsVerdict> {
-        let out = out.slice(&packet)?;
-        Ok(verdict(self.inner.translate(&packet, out, instant(now)), None))
-    }
-    /// Translates every packet at `now`, in one call.
-    #[napi]
-    pub fn translate_batch(
-        &mut self,
-        #[napi(ts_arg_type = "Array<Uint8Array>")] packets: Packets,
-        #[napi(ts_arg_type = "number | bigint")] now: Now,
-    ) -> Batch {
-        let (t, now) = (&mut self.inner, instant(now));
-        batch(packets.0, &mut self.batch_out, |p, out| t.translate(p, out, now))
-    }
     /// Runs the timers at `now`: a verdict (an ICMP error for a held SYN
     /// that timed out), or null when there is nothing more to do.
     #[napi(ts_return_type = "Verdict | null")]
     pub fn poll(&mut self, env: Env, #[napi(ts_arg_type = "number | bigint")] now: Now) -> Result<Option<JsVerdict>> {
-        let out = self.out.bytes(&env)?;
-        Ok(self
-            .inner
-            .poll(instant(now), out)
-            .map(|v| scratch_verdict(v, &self.out)))
+        let (t, now) = (&mut self.inner, instant(now));
+        self.out.maybe(&env, |out| t.poll(now, out))
     }
     /// When `poll` next has work (microseconds), or null.
     #[napi]
@@ -397,10 +348,5 @@ impl Nat64 {
             held_syns: s.held_syns as u32,
             sessions_evicted: s.sessions_evicted as i64,
         }
-    }
-    /// Counters per verdict and per reason.
-    #[napi]
-    pub fn counters(&self) -> Counters {
-        counters(self.inner.counters())
     }
 }

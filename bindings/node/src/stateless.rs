@@ -2,7 +2,6 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use napi::bindgen_prelude::ObjectFinalize;
 use napi::{Env, Error, Result};
 use napi_derive::napi;
 use nat64_core::{
@@ -10,8 +9,8 @@ use nat64_core::{
     Translator as CoreTranslator,
 };
 
-use crate::args::{Bin, Int, OutBuf, Packet, Packets, Shape, Shaped, Strict, U64};
-use crate::verdict::{batch, counters, scratch_verdict, verdict, Batch, Counters, JsVerdict, Scratch};
+use crate::args::{Int, Shape, Shaped, Strict, U64};
+use crate::verdict::translator_class;
 use crate::{addr, err, parse};
 
 // ------------------------------------------------------------------ prefixes
@@ -216,62 +215,17 @@ pub(crate) fn core_config(c: &Config) -> Result<CoreConfig> {
     Ok(o)
 }
 
-/// The stateless translator (SIIT: RFC 7915, RFC 6052, RFC 7757, RFC 6791).
-#[napi(custom_finalize)]
-pub struct Translator {
-    inner: CoreTranslator,
-    out: Scratch,
-    batch_out: Vec<u8>,
+fn translator(c: &Config) -> Result<CoreTranslator> {
+    CoreTranslator::new(core_config(c)?).map_err(err)
 }
 
-impl ObjectFinalize for Translator {
-    fn finalize(self, env: Env) -> Result<()> {
-        self.out.release(&env)
-    }
+translator_class! {
+    #[doc = " The stateless translator (SIIT: RFC 7915, RFC 6052, RFC 7757, RFC 6791)."]
+    Translator { inner: CoreTranslator, config: Config = "Config", make: translator }
 }
 
 #[napi]
 impl Translator {
-    #[napi(constructor)]
-    pub fn new(env: Env, #[napi(ts_arg_type = "Config")] config: Strict<Config>) -> Result<Self> {
-        Ok(Translator {
-            inner: CoreTranslator::new(core_config(&config.0)?).map_err(err)?,
-            out: Scratch::new(&env)?,
-            batch_out: Vec::new(),
-        })
-    }
-    /// Translates one packet.
-    #[napi(ts_return_type = "Verdict")]
-    pub fn translate(
-        &mut self,
-        env: Env,
-        #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>,
-    ) -> Result<JsVerdict> {
-        let v = self.inner.translate(&packet, self.out.bytes(&env)?);
-        Ok(scratch_verdict(v, &self.out))
-    }
-    /// Translates one packet into `out` (`OUTPUT_BUFFER_LEN` bytes always
-    /// suffice); the verdict says where the bytes are.
-    #[napi(ts_return_type = "VerdictInto")]
-    pub fn translate_into(
-        &mut self,
-        #[napi(ts_arg_type = "Uint8Array")] packet: Bin<Packet>,
-        #[napi(ts_arg_type = "Uint8Array")] mut out: OutBuf,
-    ) -> Result<JsVerdict> {
-        let out = out.slice(&packet)?;
-        Ok(verdict(self.inner.translate(&packet, out), None))
-    }
-    /// Translates every packet in one call.
-    #[napi]
-    pub fn translate_batch(&mut self, #[napi(ts_arg_type = "Array<Uint8Array>")] packets: Packets) -> Batch {
-        let t = &mut self.inner;
-        batch(packets.0, &mut self.batch_out, |p, out| t.translate(p, out))
-    }
-    /// Counters per verdict and per reason.
-    #[napi]
-    pub fn counters(&self) -> Counters {
-        counters(self.inner.counters())
-    }
     /// Replaces the configuration, keeping the counters (on error the old
     /// one stays).
     #[napi]

@@ -8,7 +8,7 @@ use nat64_core::{
     OUTPUT_BUFFER_LEN as CORE_OUTPUT_BUFFER_LEN,
 };
 
-use crate::args::{Index, Int};
+use crate::args::{Index, Int, OutBuf, Packets};
 use crate::check;
 
 /// Packet bytes handed to JS as a new `Buffer` holding a copy
@@ -39,74 +39,75 @@ impl ToNapiValue for Bytes {
     }
 }
 
-// These enums declare the TypeScript types (discriminated unions on `kind`);
-// verdicts are built by `JsVerdict` (below), which makes the same objects
-// faster. Every verdict object has all eight keys; those a kind does not
-// list are undefined (`len`, `count`, `firstLen`: 0).
-/// What happened to a packet (`translate`, `translateBatch`, `poll`).
-/// `kind` says which verdict, and TypeScript narrows on it:
-/// - `Translated`: `packets` (one unless fragmented), `direction`, `len`
-///   (bytes in all), `count`, `firstLen` (of each packet but the last);
-/// - `IcmpError`: `packet`, the ICMP error for the sender, and `reason`;
-/// - `Dropped`, `NotOurs`: `reason` (a label such as "hop_limit_exceeded";
-///   `explain(reason)` says what it means and what to do);
-/// - `Held`: `reason` ("fragment" or "simultaneous_open").
-#[napi(discriminant = "kind", object_from_js = false)]
-pub enum Verdict {
-    Translated {
-        #[napi(ts_type = "Array<Buffer>")]
-        packets: Vec<Bytes>,
-        #[napi(ts_type = "'6to4' | '4to6' | '6to6'")]
-        direction: String,
-        len: u32,
-        count: u32,
-        first_len: u32,
-    },
-    IcmpError {
-        #[napi(ts_type = "Buffer")]
-        packet: Bytes,
-        len: u32,
-        reason: String,
-    },
-    Dropped {
-        reason: String,
-    },
-    NotOurs {
-        reason: String,
-    },
-    Held {
-        #[napi(ts_type = "'fragment' | 'simultaneous_open'")]
-        reason: String,
-    },
+/// Declares a verdict type for TypeScript (a union discriminated on `kind`),
+/// with the fields that hold the bytes, if any, before the others: the one
+/// shape of [`Verdict`] and [`VerdictInto`]. Verdicts are built by `JsVerdict`
+/// (below), which makes the same objects faster. Every verdict object has all
+/// eight keys; those a kind does not list are undefined (`len`, `count`,
+/// `firstLen`: 0). The docs are `#[doc = "..."]` attributes: napi-rs reads
+/// `///` comments passed through a macro (raw strings) as `r"..."`.
+macro_rules! verdict_type {
+    ($(#[$doc:meta])* $name:ident { Translated { $($packets:tt)* } IcmpError { $($packet:tt)* } }) => {
+        $(#[$doc])*
+        #[napi(discriminant = "kind", object_from_js = false)]
+        pub enum $name {
+            Translated {
+                $($packets)*
+                #[napi(ts_type = "'6to4' | '4to6' | '6to6'")]
+                direction: String,
+                len: u32,
+                count: u32,
+                first_len: u32,
+            },
+            IcmpError {
+                $($packet)*
+                len: u32,
+                reason: String,
+            },
+            Dropped {
+                reason: String,
+            },
+            NotOurs {
+                reason: String,
+            },
+            Held {
+                #[napi(ts_type = "'fragment' | 'simultaneous_open'")]
+                reason: String,
+            },
+        }
+    };
 }
 
-/// What happened to a packet translated by `translateInto`: as [`Verdict`],
-/// without the bytes, which are in the caller's buffer (`len` bytes in all;
-/// each packet but the last is `firstLen` long; an ICMP error is `len` long).
-#[napi(discriminant = "kind", object_from_js = false)]
-pub enum VerdictInto {
-    Translated {
-        #[napi(ts_type = "'6to4' | '4to6' | '6to6'")]
-        direction: String,
-        len: u32,
-        count: u32,
-        first_len: u32,
-    },
-    IcmpError {
-        len: u32,
-        reason: String,
-    },
-    Dropped {
-        reason: String,
-    },
-    NotOurs {
-        reason: String,
-    },
-    Held {
-        #[napi(ts_type = "'fragment' | 'simultaneous_open'")]
-        reason: String,
-    },
-}
+verdict_type!(
+    #[doc = " What happened to a packet (`translate`, `translateBatch`, `poll`)."]
+    #[doc = " `kind` says which verdict, and TypeScript narrows on it:"]
+    #[doc = " - `Translated`: `packets` (one unless fragmented), `direction`, `len`"]
+    #[doc = "   (bytes in all), `count`, `firstLen` (of each packet but the last);"]
+    #[doc = " - `IcmpError`: `packet`, the ICMP error for the sender, and `reason`;"]
+    #[doc = " - `Dropped`, `NotOurs`: `reason` (a label such as \"hop_limit_exceeded\";"]
+    #[doc = "   `explain(reason)` says what it means and what to do);"]
+    #[doc = " - `Held`: `reason` (\"fragment\" or \"simultaneous_open\")."]
+    Verdict {
+        Translated {
+            #[napi(ts_type = "Array<Buffer>")]
+            packets: Vec<Bytes>,
+        }
+        IcmpError {
+            #[napi(ts_type = "Buffer")]
+            packet: Bytes,
+        }
+    }
+);
+
+verdict_type!(
+    #[doc = " What happened to a packet translated by `translateInto`: as [`Verdict`],"]
+    #[doc = " without the bytes, which are in the caller's buffer (`len` bytes in all;"]
+    #[doc = " each packet but the last is `firstLen` long; an ICMP error is `len` long)."]
+    VerdictInto {
+        Translated {}
+        IcmpError {}
+    }
+);
 
 /// A verdict on its way to JS. Built by hand rather than by
 /// `#[napi(object)]`: the kind and direction strings are made once per thread,
@@ -434,28 +435,26 @@ pub struct Reason {
     pub explain: String,
 }
 
+/// Each of `all` as a [`Reason`].
+fn reasons<R: Copy>(all: &[R], label: fn(R) -> &'static str, explain: fn(R) -> &'static str) -> Vec<Reason> {
+    all.iter()
+        .map(|&r| Reason {
+            label: label(r).into(),
+            explain: explain(r).into(),
+        })
+        .collect()
+}
+
 /// The drop reasons, in the core's counter order.
 #[napi]
 pub fn drop_reasons() -> Vec<Reason> {
-    DropReason::ALL
-        .iter()
-        .map(|r| Reason {
-            label: r.label().into(),
-            explain: r.explain().into(),
-        })
-        .collect()
+    reasons(DropReason::ALL, DropReason::label, DropReason::explain)
 }
 
 /// The not-ours reasons.
 #[napi]
 pub fn not_ours_reasons() -> Vec<Reason> {
-    NotOurs::ALL
-        .iter()
-        .map(|r| Reason {
-            label: r.label().into(),
-            explain: r.explain().into(),
-        })
-        .collect()
+    reasons(NotOurs::ALL, NotOurs::label, NotOurs::explain)
 }
 
 /// Counters per verdict and per reason; `dropped` and `notOurs` map labels
@@ -547,43 +546,176 @@ impl Batch {
     }
 }
 
-/// Runs `f` on every packet, writing outputs back to back in `scratch`
-/// (kept by the translator between calls, so it is zeroed and grown only
-/// once), then copies them into the `Batch`.
-pub(crate) fn batch(
-    packets: Vec<&[u8]>,
-    scratch: &mut Vec<u8>,
-    mut f: impl FnMut(&[u8], &mut [u8]) -> CoreVerdict,
-) -> Batch {
-    let mut verdicts = Vec::with_capacity(packets.len());
-    let mut offsets = Vec::with_capacity(packets.len());
-    let mut at = 0;
-    for p in packets {
-        // Room for this packet's worst case (fragments, or an ICMP error
-        // quoting it); OUTPUT_BUFFER_LEN for large ones.
-        let room = (p.len() * 2 + 1024).min(CORE_OUTPUT_BUFFER_LEN);
-        if scratch.len() < at + room {
-            scratch.resize(at + room, 0);
-        }
-        let v = f(p, &mut scratch[at..]);
-        offsets.push(at as u32);
-        at += match v {
-            CoreVerdict::Translated(e) => e.total_len(),
-            CoreVerdict::IcmpError { len, .. } => len as usize,
-            _ => 0,
-        };
-        verdicts.push(v);
+/// What a translator object (`Translator`, `Nat64`) keeps for its verdicts
+/// between calls: the output buffer of `translate` and `poll` (a
+/// [`Scratch`]) and the one `translateBatch` writes into (zeroed and grown
+/// only once). Released when the object is finalized ([`release_outputs`]).
+pub(crate) struct Outputs {
+    one: Scratch,
+    batch: Vec<u8>,
+}
+
+impl Outputs {
+    pub(crate) fn new(env: &Env) -> Result<Self> {
+        Ok(Outputs {
+            one: Scratch::new(env)?,
+            batch: Vec::new(),
+        })
     }
-    Batch {
-        verdicts,
-        offsets,
-        data: scratch[..at].to_vec(),
+
+    /// The verdict of `f`, which writes into the output buffer.
+    pub(crate) fn verdict(&mut self, env: &Env, f: impl FnOnce(&mut [u8]) -> CoreVerdict) -> Result<JsVerdict> {
+        let v = f(self.one.bytes(env)?);
+        Ok(self.js(v))
+    }
+
+    /// As [`Outputs::verdict`], for a call that may have none (`poll`).
+    pub(crate) fn maybe(
+        &mut self,
+        env: &Env,
+        f: impl FnOnce(&mut [u8]) -> Option<CoreVerdict>,
+    ) -> Result<Option<JsVerdict>> {
+        let v = f(self.one.bytes(env)?);
+        Ok(v.map(|v| self.js(v)))
+    }
+
+    /// A verdict whose packets are in the output buffer.
+    fn js(&self, v: CoreVerdict) -> JsVerdict {
+        let mut o = verdict(v, None);
+        o.scratch = Some(self.one.buf);
+        o
+    }
+
+    /// Runs `f` on every packet, writing outputs back to back, then copies
+    /// them into the `Batch`.
+    pub(crate) fn batch(&mut self, packets: Packets, mut f: impl FnMut(&[u8], &mut [u8]) -> CoreVerdict) -> Batch {
+        let (packets, scratch) = (packets.0, &mut self.batch);
+        let mut verdicts = Vec::with_capacity(packets.len());
+        let mut offsets = Vec::with_capacity(packets.len());
+        let mut at = 0;
+        for p in packets {
+            // Room for this packet's worst case (fragments, or an ICMP error
+            // quoting it); OUTPUT_BUFFER_LEN for large ones.
+            let room = (p.len() * 2 + 1024).min(CORE_OUTPUT_BUFFER_LEN);
+            if scratch.len() < at + room {
+                scratch.resize(at + room, 0);
+            }
+            let v = f(p, &mut scratch[at..]);
+            offsets.push(at as u32);
+            at += match v {
+                CoreVerdict::Translated(e) => e.total_len(),
+                CoreVerdict::IcmpError { len, .. } => len as usize,
+                _ => 0,
+            };
+            verdicts.push(v);
+        }
+        Batch {
+            verdicts,
+            offsets,
+            data: scratch[..at].to_vec(),
+        }
+    }
+
+    /// Once, when the object holding them is finalized.
+    pub(crate) fn release(&self, env: &Env) -> Result<()> {
+        self.one.release(env)
     }
 }
 
-/// A verdict whose packets are in `out`.
-pub(crate) fn scratch_verdict(v: CoreVerdict, out: &Scratch) -> JsVerdict {
-    let mut o = verdict(v, None);
-    o.scratch = Some(out.buf);
-    o
+/// `translateInto`: the verdict of `f`, which writes the output of `packet`
+/// into `out` (checked not to overlap it).
+pub(crate) fn verdict_into(
+    packet: &[u8],
+    out: &mut OutBuf,
+    f: impl FnOnce(&[u8], &mut [u8]) -> CoreVerdict,
+) -> Result<JsVerdict> {
+    Ok(verdict(f(packet, out.slice(packet)?), None))
 }
+
+/// A translator class (`Translator`, `Nat64`): the struct (the core's
+/// engine `inner` and its [`Outputs`]), its finalizer, its constructor (from
+/// the configuration object, by `$make`), and the methods both have:
+/// `translate`, `translateInto`, `translateBatch`, `counters`; with `now:
+/// "doc"`, the first three take a timestamp `now` last, which the doc line
+/// describes. The class's own methods go in
+/// another `#[napi] impl` block. Docs are `#[doc = "..."]`: napi-rs reads
+/// `///` comments that pass through a macro (raw strings) as `r"..."`. The
+/// caller has `napi::Env` in scope as `Env` (how napi-rs knows the argument).
+macro_rules! translator_class {
+    (
+        $(#[doc = $doc:tt])*
+        $class:ident { inner: $core:ty, config: $config:ty = $ts_config:tt, make: $make:path $(, $now:ident: $at:tt)? }
+    ) => {
+        $(#[doc = $doc])*
+        #[napi(custom_finalize)]
+        pub struct $class {
+            inner: $core,
+            out: $crate::verdict::Outputs,
+        }
+
+        impl napi::bindgen_prelude::ObjectFinalize for $class {
+            fn finalize(self, env: napi::Env) -> napi::Result<()> {
+                self.out.release(&env)
+            }
+        }
+
+        #[napi]
+        impl $class {
+            #[napi(constructor)]
+            pub fn new(
+                env: Env,
+                #[napi(ts_arg_type = $ts_config)] config: $crate::args::Strict<$config>,
+            ) -> napi::Result<Self> {
+                Ok($class {
+                    inner: $make(&config.0)?,
+                    out: $crate::verdict::Outputs::new(&env)?,
+                })
+            }
+            #[doc = " Translates one packet."]
+            $(#[doc = $at])?
+            #[napi(ts_return_type = "Verdict")]
+            pub fn translate(
+                &mut self,
+                env: Env,
+                #[napi(ts_arg_type = "Uint8Array")] packet: $crate::args::Bin<$crate::args::Packet>,
+                $(#[napi(ts_arg_type = "number | bigint")] $now: $crate::args::Now,)?
+            ) -> napi::Result<$crate::verdict::JsVerdict> {
+                $(let $now = nat64_core::nat64::Instant::from_micros($now.0);)?
+                let t = &mut self.inner;
+                self.out.verdict(&env, |out| t.translate(&packet, out $(, $now)?))
+            }
+            #[doc = " Translates one packet into `out` (`OUTPUT_BUFFER_LEN` bytes always"]
+            #[doc = " suffice); the verdict says where the bytes are."]
+            $(#[doc = $at])?
+            #[napi(ts_return_type = "VerdictInto")]
+            pub fn translate_into(
+                &mut self,
+                #[napi(ts_arg_type = "Uint8Array")] packet: $crate::args::Bin<$crate::args::Packet>,
+                #[napi(ts_arg_type = "Uint8Array")] mut out: $crate::args::OutBuf,
+                $(#[napi(ts_arg_type = "number | bigint")] $now: $crate::args::Now,)?
+            ) -> napi::Result<$crate::verdict::JsVerdict> {
+                $(let $now = nat64_core::nat64::Instant::from_micros($now.0);)?
+                let t = &mut self.inner;
+                $crate::verdict::verdict_into(&packet, &mut out, |p, o| t.translate(p, o $(, $now)?))
+            }
+            #[doc = " Translates every packet in one call."]
+            $(#[doc = $at])?
+            #[napi]
+            pub fn translate_batch(
+                &mut self,
+                #[napi(ts_arg_type = "Array<Uint8Array>")] packets: $crate::args::Packets,
+                $(#[napi(ts_arg_type = "number | bigint")] $now: $crate::args::Now,)?
+            ) -> $crate::verdict::Batch {
+                $(let $now = nat64_core::nat64::Instant::from_micros($now.0);)?
+                let t = &mut self.inner;
+                self.out.batch(packets, |p, out| t.translate(p, out $(, $now)?))
+            }
+            #[doc = " Counters per verdict and per reason."]
+            #[napi]
+            pub fn counters(&self) -> $crate::verdict::Counters {
+                $crate::verdict::counters(self.inner.counters())
+            }
+        }
+    };
+}
+pub(crate) use translator_class;

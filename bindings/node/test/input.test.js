@@ -59,6 +59,7 @@ const OBJECTS = [
   { iface: 'TableLimits', path: 'Nat64Config.limits', make: (o) => new nat64.Nat64({ xlat: { pool6: POOL6 }, pool4: POOL4, limits: { ...o } }) },
   { iface: 'Dns64Config', path: 'Dns64Config', make: (o) => new nat64.Dns64({ prefixes: [POOL6], ...o }) },
   { iface: 'PrefixRule', path: 'Dns64Config.prefixes[1]', make: (o) => new nat64.Dns64({ prefixes: [POOL6, { prefix: '2001:db8:65::/96', ...o }] }) },
+  { iface: 'Dns64CacheOptions', path: 'Dns64CacheOptions', make: (o) => new nat64.Dns64Cache({ ...o }) },
 ]
 
 for (const { iface, path: where, make } of OBJECTS) {

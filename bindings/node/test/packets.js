@@ -60,4 +60,50 @@ function rr(owner, type, ttl, rdata) {
   return Buffer.concat([name(owner), f, rdata])
 }
 
-module.exports = { sum, v6bytes, udp6, name, dns, rr }
+
+// A DNS message read by hand (RFC 1035 section 4, compression pointers
+// included): the independent reader of what the binding writes.
+function readName(m, at) {
+  const labels = []
+  let end = null
+  for (let hops = 0; ; hops++) {
+    if (hops > 128) throw new Error('name loop')
+    const len = m[at]
+    if (len === 0) return { name: labels.join('.'), next: end ?? at + 1 }
+    if ((len & 0xc0) === 0xc0) {
+      if (end === null) end = at + 2
+      at = m.readUInt16BE(at) & 0x3fff
+      continue
+    }
+    labels.push(m.toString('latin1', at + 1, at + 1 + len))
+    at += 1 + len
+  }
+}
+function parseDns(m) {
+  const h = { id: m.readUInt16BE(0), flags: m.readUInt16BE(2), rcode: m[3] & 0xf, tc: (m[2] & 2) !== 0, qr: (m[2] & 0x80) !== 0 }
+  const counts = [4, 6, 8, 10].map((o) => m.readUInt16BE(o))
+  let at = 12
+  const questions = []
+  for (let i = 0; i < counts[0]; i++) {
+    const n = readName(m, at)
+    questions.push({ name: n.name, type: m.readUInt16BE(n.next), class: m.readUInt16BE(n.next + 2) })
+    at = n.next + 4
+  }
+  const sections = [[], [], []]
+  for (let s = 0; s < 3; s++) {
+    for (let i = 0; i < counts[s + 1]; i++) {
+      const n = readName(m, at)
+      const f = n.next
+      const rdlen = m.readUInt16BE(f + 8)
+      const rdata = m.subarray(f + 10, f + 10 + rdlen)
+      const rec = { name: n.name, type: m.readUInt16BE(f), class: m.readUInt16BE(f + 2), ttl: m.readUInt32BE(f + 4), rdata }
+      if (rec.type === 5 || rec.type === 12) rec.target = readName(m, f + 10).name
+      sections[s].push(rec)
+      at = f + 10 + rdlen
+    }
+  }
+  if (at !== m.length) throw new Error(`${m.length - at} bytes after the last record`)
+  return { ...h, questions, answers: sections[0], authority: sections[1], additional: sections[2] }
+}
+
+module.exports = { sum, v6bytes, udp6, name, dns, rr, parseDns }
