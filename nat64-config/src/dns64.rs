@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use nat64_core::dns64::{Dns64Options, MappedRange, PrefixRule};
+use nat64_core::dns64::{Dns64Options, MappedRange, PrefixRule, ResponseCache};
 use nat64_core::Prefix64;
 use serde::Deserialize;
 
@@ -230,8 +230,11 @@ pub fn merge(a: &Flags, t: &Dns64Table) -> Result<Settings, Error> {
         listen,
         upstreams,
         timeout: Duration::from_millis(timeout_ms),
-        cache_size: a.cache_size.or(t.cache_size).unwrap_or(10_000),
-        max_cache_ttl: a.max_cache_ttl.or(t.max_cache_ttl).unwrap_or(86_400),
+        cache_size: a.cache_size.or(t.cache_size).unwrap_or(ResponseCache::DEFAULT_CAPACITY),
+        max_cache_ttl: a
+            .max_cache_ttl
+            .or(t.max_cache_ttl)
+            .unwrap_or(ResponseCache::DEFAULT_MAX_TTL),
         metrics_interval: Duration::from_secs(a.metrics_interval.or(t.metrics_interval).unwrap_or(60)),
         threads,
     })

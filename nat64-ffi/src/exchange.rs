@@ -699,15 +699,11 @@ mod tests {
         }
     }
 
-    /// The C constants are what `nat64 dns64` uses when no flag or key sets them.
+    /// The C constants (literals, for cbindgen) are the core's defaults,
+    /// which `nat64 dns64` uses when no flag or key sets them.
     #[test]
     fn the_cache_defaults_are_those_of_nat64_dns64() {
-        let flags = nat64_config::dns64::Flags {
-            upstreams: vec!["192.0.2.53:53".parse().unwrap()],
-            ..Default::default()
-        };
-        let s = nat64_config::dns64::settings(None, &flags).unwrap();
-        assert_eq!(s.cache_size, NAT64_DNS64_CACHE_CAPACITY);
-        assert_eq!(s.max_cache_ttl, NAT64_DNS64_CACHE_MAX_TTL);
+        assert_eq!(NAT64_DNS64_CACHE_CAPACITY, ResponseCache::DEFAULT_CAPACITY);
+        assert_eq!(NAT64_DNS64_CACHE_MAX_TTL, ResponseCache::DEFAULT_MAX_TTL);
     }
 }

@@ -23,8 +23,8 @@ use crate::verdict::Bytes;
 // -------------------------------------------------------------------- cache
 
 /// The defaults of `nat64 dns64` (`--cache-size`, `--max-cache-ttl`).
-const DEFAULT_CAPACITY: u32 = 10_000;
-const DEFAULT_MAX_TTL: u32 = 86_400;
+const DEFAULT_CAPACITY: u32 = ResponseCache::DEFAULT_CAPACITY as u32;
+const DEFAULT_MAX_TTL: u32 = ResponseCache::DEFAULT_MAX_TTL;
 
 /// `new Dns64Cache({ capacity, maxTtl })`: both optional.
 #[napi(object, object_to_js = false)]
@@ -321,7 +321,7 @@ impl Dns64Exchange {
         let n = self
             .inner
             .write_query(&self.dns64, id.0, &mut out)
-            .map_err(|e| Error::from_reason(format!("writeQuery: no question is pending ({e})")))?;
+            .map_err(|e| Error::from_reason(format!("writeQuery: {e}")))?;
         Ok(Buffer::from(out[..n].to_vec()))
     }
     /// What an upstream's message `reply` is to the query sent with `id`,

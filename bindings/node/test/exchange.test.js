@@ -204,11 +204,11 @@ test('the cache: a second identical query is answered from it, its TTLs aged', (
 test('a finished exchange fed another answer gives SERVFAIL; writeQuery needs a pending question', () => {
   const d = new nat64.Dns64({ prefixes: [POOL6] })
   const ex = d.exchange(dns(3, 0x0100, 'v6.example', AAAA), CLIENT)
-  assert.throws(() => ex.writeQuery(1), /writeQuery: no question is pending/)
+  assert.throws(() => ex.writeQuery(1), /writeQuery: no upstream question is pending/)
   ex.start(T0)
   const reply = dns(1, 0x8180, 'v6.example', AAAA, [rr('v6.example', AAAA, 300, v6bytes('2001:db8:1::7'))])
   done(ex.onAnswer(reply, T0), 'answered')
-  assert.throws(() => ex.writeQuery(1), /no question is pending/)
+  assert.throws(() => ex.writeQuery(1), /no upstream question is pending/)
   const s = done(ex.onAnswer(reply, T0), 'error')
   assert.equal(s.rcode, 2)
   assert.equal(parseDns(s.response).id, 3)

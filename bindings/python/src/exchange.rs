@@ -13,11 +13,12 @@ use pyo3::types::PyBytes;
 use crate::conv::{addr, err, lit, lit_bool, opt_bytes, with_bytes, Call, Nat64Error};
 use crate::dns64::{plan_obj, Dns64, Dns64Plan};
 
-/// The cache size `nat64 dns64` uses (nat64-config's `cache_size` default).
-const DEFAULT_CAPACITY: usize = 10_000;
-/// The longest `nat64 dns64` keeps a response, in seconds (nat64-config's
-/// `max_cache_ttl` default).
-const DEFAULT_MAX_TTL: u32 = 86_400;
+/// The cache size `nat64 dns64` uses (the core's default; the signature
+/// of `Dns64Cache.__new__` repeats it for Python's help text, and a test
+/// checks the two agree).
+const DEFAULT_CAPACITY: usize = ResponseCache::DEFAULT_CAPACITY;
+/// The longest `nat64 dns64` keeps a response, in seconds.
+const DEFAULT_MAX_TTL: u32 = ResponseCache::DEFAULT_MAX_TTL;
 
 /// Responses kept for `Dns64Exchange.start` (RFC 2181 section 8 and RFC
 /// 2308 section 5 TTLs, aged when served): at most `capacity` (0: caches

@@ -235,6 +235,14 @@ pub struct ResponseCache {
 }
 
 impl ResponseCache {
+    /// How many responses a resolver keeps unless told otherwise
+    /// (`nat64 dns64 --cache-size`, the bindings' cache objects).
+    pub const DEFAULT_CAPACITY: usize = 10_000;
+    /// The longest a resolver keeps a response, and the largest TTL it
+    /// serves, unless told otherwise: a day (`--max-cache-ttl`, as unbound's
+    /// `cache-max-ttl`).
+    pub const DEFAULT_MAX_TTL: u32 = 86_400;
+
     /// A cache of at most `capacity` responses (0: caches nothing), each
     /// kept at most `max_ttl` seconds.
     pub fn new(capacity: usize, max_ttl: u32) -> Self {
