@@ -91,7 +91,8 @@ pub struct Args {
     /// Cache entries (default 10000; 0 disables the cache).
     #[arg(long, value_name = "N")]
     pub cache_size: Option<usize>,
-    /// Longest time a response is cached, in seconds (default 86400).
+    /// Longest time a response is cached, and the largest TTL any response
+    /// carries, in seconds (default 86400).
     #[arg(long, value_name = "SECS")]
     pub max_cache_ttl: Option<u32>,
     /// EDNS UDP payload size we send and accept (default 1232).

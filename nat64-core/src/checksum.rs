@@ -81,16 +81,24 @@ pub fn sum_v6(a: Ipv6Addr) -> u32 {
     )))
 }
 
+/// Pseudo-header sum from the two addresses' sums ([`sum_v4`] or
+/// [`sum_v6`]): the same words in both families but for the length's width
+/// (16 bits in IPv4, 32 in IPv6; an IPv4 length always fits in 16).
+#[inline(always)]
+pub fn pseudo(addrs: u32, proto: u8, len: u32) -> u32 {
+    addrs + u32::from(proto) + (len >> 16) + (len & 0xffff)
+}
+
 /// Pseudo-header sum for IPv4 (RFC 768 / RFC 9293 section 3.1).
 #[inline]
 pub fn pseudo_v4(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, len: u16) -> u32 {
-    sum_v4(src) + sum_v4(dst) + u32::from(proto) + u32::from(len)
+    pseudo(sum_v4(src) + sum_v4(dst), proto, u32::from(len))
 }
 
 /// Pseudo-header sum for IPv6 (RFC 8200 section 8.1).
 #[inline]
 pub fn pseudo_v6(src: Ipv6Addr, dst: Ipv6Addr, proto: u8, len: u32) -> u32 {
-    sum_v6(src) + sum_v6(dst) + (len >> 16) + (len & 0xffff) + u32::from(proto)
+    pseudo(sum_v6(src) + sum_v6(dst), proto, len)
 }
 
 /// RFC 1624 equation 3: `HC' = ~(~HC + ~m + m')`, where `old` is the

@@ -17,6 +17,7 @@ const SHARDS: usize = 16;
 pub struct SharedCache {
     shards: Box<[Mutex<ResponseCache>]>,
     enabled: bool,
+    max_ttl: u32,
 }
 
 impl SharedCache {
@@ -29,6 +30,7 @@ impl SharedCache {
                 .map(|_| Mutex::new(ResponseCache::new(capacity.div_ceil(n), max_ttl)))
                 .collect(),
             enabled: capacity > 0,
+            max_ttl,
         }
     }
 
@@ -67,6 +69,11 @@ impl Cache for SharedCache {
         if let Ok(mut s) = self.shard(key).lock() {
             s.put(key, response, now);
         }
+    }
+
+    /// `--max-cache-ttl` caps the TTLs served even with the cache off.
+    fn max_ttl(&self) -> Option<u32> {
+        Some(self.max_ttl)
     }
 }
 

@@ -195,6 +195,12 @@ impl Cache for StepCache<'_> {
             c.put(key, response, now);
         }
     }
+    fn max_ttl(&self) -> Option<u32> {
+        match self {
+            StepCache::None => None,
+            StepCache::Some(c) => c.max_ttl(),
+        }
+    }
 }
 
 /// A new response cache of at most `capacity` responses (0: it keeps
@@ -412,12 +418,16 @@ pub unsafe extern "C" fn nat64_dns64_exchange_write_query(
                 *written = n;
                 nat64_result::Ok
             }
-            Err(e @ Dns64Error::BufferTooSmall { .. }) => fail(nat64_result::BufferTooSmall, e),
-            Err(_) => fail(
+            Err(Dns64Error::BufferTooSmall { len }) => fail(
+                nat64_result::BufferTooSmall,
+                format!("an output buffer of {len} bytes cannot hold the upstream query: pass 300 bytes or more"),
+            ),
+            Err(Dns64Error::NoQuestion) => fail(
                 nat64_result::DnsNoQuestion,
                 "the exchange has no question for the upstreams now: write a query only after a step \
                  of kind NAT64_DNS64_STEP_KIND_ASK",
             ),
+            Err(e) => fail(nat64_result::InvalidValue, e),
         }
     }
 }

@@ -222,7 +222,7 @@ mod tests {
             &[("packet", &PacketSummary(&[0x20]))],
         );
         assert!(
-            line.ends_with("packet=\"len 1 (malformed: IP version 2, expected 0)\""),
+            line.ends_with("packet=\"len 1 (malformed: IP version 2: not IPv4 or IPv6)\""),
             "{line}"
         );
     }

@@ -184,6 +184,9 @@ impl Cache for StepCache<'_> {
             c.put(key, response, now)
         }
     }
+    fn max_ttl(&self) -> Option<u32> {
+        self.0.as_ref().and_then(Cache::max_ttl)
+    }
 }
 
 // ----------------------------------------------------------------- exchange

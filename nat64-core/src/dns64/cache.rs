@@ -4,7 +4,8 @@
 //! that asked (synthesized, relayed, or local), for the TTL RFC 2181 section
 //! 8 and RFC 2308 section 5 give it ([`cache_ttl`]: the smallest TTL of the
 //! answer and authority records, or for a negative answer the smaller of
-//! the SOA's TTL and MINIMUM), capped by the operator's maximum. A hit is
+//! the SOA's TTL and MINIMUM), capped by the operator's maximum (which caps
+//! every TTL a client is told too, [`cap_ttls`]). A hit is
 //! the cached response with the asking client's ID, RD bit and question
 //! spelling, and every TTL aged by the time it spent in the cache (RFC 1035
 //! section 7.4). The key holds what changes the response besides the name
@@ -110,7 +111,8 @@ pub enum Hit {
     TooBig(Vec<u8>),
 }
 
-/// A final response as it was sent to the first client that asked.
+/// A final response as it was sent to the first client that asked (its
+/// TTLs capped, [`cap_ttls`]).
 #[derive(Debug, Clone)]
 pub struct CachedResponse {
     msg: Box<[u8]>,
@@ -133,15 +135,8 @@ impl CachedResponse {
         if ttl == 0 || m.qname() != HEADER_LEN {
             return None;
         }
-        // A record's TTL is capped at `max_ttl`, so that no client is told
-        // to keep a record longer than the operator allows (as unbound's
-        // cache-max-ttl does).
-        let ttls: Box<[(u16, u32)]> = [Section::Answer, Section::Authority, Section::Additional]
-            .into_iter()
-            .flat_map(|s| m.records(s))
-            .filter(|rr| rr.rtype != rtype::OPT)
-            .map(|rr| (rr.ttl_at as u16, rr.ttl.min(max_ttl)))
-            .collect();
+        // The response as capped for its first client (see `cap_ttls`).
+        let ttls: Box<[(u16, u32)]> = ttl_fields(&m).map(|(at, t)| (at as u16, t.min(max_ttl))).collect();
         let mut msg: Box<[u8]> = msg.into();
         for &(at, t) in ttls.iter() {
             let at = usize::from(at);
@@ -198,9 +193,35 @@ impl CachedResponse {
     }
 }
 
+/// Where the TTL fields of a message's records are (OPT left out) and
+/// their values.
+fn ttl_fields<'m>(m: &'m Message<'_>) -> impl Iterator<Item = (usize, u32)> + 'm {
+    [Section::Answer, Section::Authority, Section::Additional]
+        .into_iter()
+        .flat_map(|s| m.records(s))
+        .filter(|rr| rr.rtype != rtype::OPT)
+        .map(|rr| (rr.ttl_at, rr.ttl))
+}
+
+/// Lowers every record TTL of the response `msg` above `max_ttl` to it, so
+/// that no client is told to keep a record longer than the operator allows
+/// (as unbound's `cache-max-ttl` does, for the first answer and the cached
+/// ones alike). A message that does not parse is left alone.
+pub fn cap_ttls(msg: &mut [u8], max_ttl: u32) {
+    let over: Vec<usize> = match Message::parse(msg) {
+        Ok(m) => ttl_fields(&m).filter(|&(_, t)| t > max_ttl).map(|(at, _)| at).collect(),
+        Err(_) => return,
+    };
+    for at in over {
+        msg[at..at + 4].copy_from_slice(&max_ttl.to_be_bytes());
+    }
+}
+
 /// Where an [`Exchange`](super::Exchange) looks for and leaves responses.
 /// Shared (`&self`): a multi-threaded resolver implements it over maps
-/// behind locks.
+/// behind locks. One cache serves the exchanges of one [`Dns64`](super::Dns64)
+/// only: a [`CacheKey`] does not name the DNS64 rules, so a response
+/// synthesized under one prefix would be served under another.
 pub trait Cache {
     /// The fresh response to `q` under `key`, for a buffer of `out.len()`
     /// bytes (see [`CachedResponse::answer`]).
@@ -208,6 +229,10 @@ pub trait Cache {
     /// Keeps `response`, written at `now`, under `key` (if it may be
     /// cached at all, see [`CachedResponse::new`]).
     fn put(&self, key: &CacheKey, response: &[u8], now: Instant);
+    /// The largest TTL a response may carry ([`cap_ttls`]); `None`: no cap.
+    fn max_ttl(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// No cache: every query is resolved.
@@ -321,6 +346,9 @@ impl Cache for core::cell::RefCell<ResponseCache> {
     fn put(&self, key: &CacheKey, response: &[u8], now: Instant) {
         self.borrow_mut().put(key, response, now)
     }
+    fn max_ttl(&self) -> Option<u32> {
+        Some(self.borrow().max_ttl)
+    }
 }
 
 /// For a cache the caller holds by `&mut` (a binding's cache object) for
@@ -331,5 +359,8 @@ impl Cache for core::cell::RefCell<&mut ResponseCache> {
     }
     fn put(&self, key: &CacheKey, response: &[u8], now: Instant) {
         self.borrow_mut().put(key, response, now)
+    }
+    fn max_ttl(&self) -> Option<u32> {
+        Some(self.borrow().max_ttl)
     }
 }

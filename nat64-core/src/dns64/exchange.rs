@@ -375,6 +375,9 @@ impl<'a> Exchange<'a> {
             return self.finish_error(rcode::SERVFAIL, out);
         };
         self.state = State::Done;
+        if let Some(max) = cache.max_ttl() {
+            super::cache::cap_ttls(&mut out[..w.len], max);
+        }
         if !w.truncated && u16::from(out[3] & 0xf) != rcode::SERVFAIL {
             if let Some(key) = self.cache_key() {
                 cache.put(&key, &out[..w.len], now);

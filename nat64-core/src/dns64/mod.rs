@@ -162,7 +162,7 @@ pub enum Dns64Error {
     /// [`Exchange::write_query`](exchange::Exchange::write_query) was
     /// called when no question is pending (before the start, or after the
     /// end, or for a refused query).
-    #[error("no upstream question is pending: write a query only after start or on_answer returned Step::Ask")]
+    #[error("no upstream question is pending: write a query only after a step that asks one (start or on_answer)")]
     NoQuestion,
     /// The output buffer is too small even for a truncated response.
     #[error("output buffer of {len} bytes cannot hold even a truncated response: pass at least 512 bytes")]

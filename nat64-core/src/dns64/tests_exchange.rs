@@ -548,3 +548,28 @@ fn the_owned_exchange_takes_the_same_steps_as_the_borrowed_one() {
         other => panic!("expected SERVFAIL, got {other:?}"),
     }
 }
+
+#[test]
+fn max_ttl_caps_the_ttls_of_the_first_answer_too() {
+    let d = wkp();
+    let q = query(7, "dual.example", rtype::AAAA);
+    let aaaa = MessageBuilder::response(0, "dual.example", rtype::AAAA, 0)
+        .aaaa("dual.example", 3600, v6("2001:db8::35"))
+        .build();
+    let cache = RefCell::new(ResponseCache::new(100, 60));
+    let mut x = Drive::new(&d, &q);
+    x.start(&cache, T0);
+    let s = x.answer(Some(&aaaa), &cache, T0);
+    let (_, from_cache, out) = x.response(s);
+    assert!(!from_cache);
+    assert_eq!(
+        read_section(&out, Section::Answer)[0].ttl,
+        60,
+        "the first client is told 60 too"
+    );
+    // Without a cache, nothing is capped.
+    let mut y = Drive::new(&d, &q);
+    y.start(&NoCache, T0);
+    let s = y.answer(Some(&aaaa), &NoCache, T0);
+    assert_eq!(read_section(&y.response(s).2, Section::Answer)[0].ttl, 3600);
+}

@@ -30,13 +30,10 @@ pub(crate) trait Family: Copy {
     /// Sum of the address's 16-bit words (its part of a pseudo-header).
     fn sum(self) -> u32;
     /// The pseudo-header of a transport segment of `len` bytes (RFC 768,
-    /// RFC 9293 section 3.1, RFC 8200 section 8.1: the same words in both
-    /// families but for the length's width, and an IPv4 segment's length
-    /// fits in 16 bits).
+    /// RFC 9293 section 3.1, RFC 8200 section 8.1: [`checksum::pseudo`]).
     #[inline(always)]
     fn pseudo(src: Self, dst: Self, proto: u8, len: usize) -> u32 {
-        let len = len as u32;
-        src.sum() + dst.sum() + u32::from(proto) + (len >> 16) + (len & 0xffff)
+        checksum::pseudo(src.sum() + dst.sum(), proto, len as u32)
     }
     /// The pseudo-header its ICMP checksum covers (0 for none).
     #[inline(always)]

@@ -45,14 +45,19 @@ pub enum WireError {
     /// Empty buffer: no version to read.
     #[error("empty buffer: not an IP packet")]
     Empty,
-    /// The version nibble is not the one the view reads (or neither 4 nor 6
-    /// for [`IpPacket`]).
+    /// The version nibble is not the one the view reads.
     #[error("IP version {found}, expected {expected}")]
     Version {
         /// The version in the buffer.
         found: u8,
-        /// The version the view reads (0: 4 or 6).
+        /// The version the view reads.
         expected: u8,
+    },
+    /// The version nibble is neither 4 nor 6 ([`IpPacket`]).
+    #[error("IP version {found}: not IPv4 or IPv6")]
+    NotIp {
+        /// The version in the buffer.
+        found: u8,
     },
     /// The buffer ends before what the header says is there.
     #[error("{layer} needs {required} bytes, the buffer has {len}")]
@@ -497,14 +502,14 @@ impl<T: AsRef<[u8]>> IpPacket<T> {
     /// let p = [0x60, 0, 0, 0, 0, 0, 59, 64].iter().chain(&[0u8; 32]).copied().collect::<Vec<u8>>();
     /// let v = IpPacket::new_checked(&p[..]).unwrap();
     /// assert_eq!(v.summary().to_string(), "ipv6 :: > :: proto 59 len 40");
-    /// assert_eq!(IpPacket::new_checked(&[0x20u8][..]), Err(WireError::Version { found: 2, expected: 0 }));
+    /// assert_eq!(IpPacket::new_checked(&[0x20u8][..]), Err(WireError::NotIp { found: 2 }));
     /// ```
     pub fn new_checked(buffer: T) -> Result<Self, WireError> {
         match buffer.as_ref().first().map(|b| b >> 4) {
             None => Err(WireError::Empty),
             Some(4) => Ipv4Packet::new_checked(buffer).map(IpPacket::V4),
             Some(6) => Ipv6Packet::new_checked(buffer).map(IpPacket::V6),
-            Some(found) => Err(WireError::Version { found, expected: 0 }),
+            Some(found) => Err(WireError::NotIp { found }),
         }
     }
 
@@ -525,7 +530,7 @@ impl<T: AsRef<[u8]>> IpPacket<T> {
             return Ipv6Packet::new_lax(buffer).map(IpPacket::V6);
         }
         Ipv4Packet::new_lax(buffer).map(IpPacket::V4).map_err(|e| match e {
-            WireError::Version { found, .. } => WireError::Version { found, expected: 0 },
+            WireError::Version { found, .. } => WireError::NotIp { found },
             e => e,
         })
     }

@@ -346,3 +346,43 @@ impl SessionTable for DefaultTable {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 6146 section 3.5: one BIB entry per IPv6 and per IPv4 transport
+    /// address; the four cases by hand (the model test uses the function).
+    #[test]
+    fn existing_bib_cases() {
+        let bib = Bib {
+            proto: Proto::Udp,
+            v6: Taddr6 {
+                addr: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1),
+                port: 1000,
+            },
+            v4: Taddr4 {
+                addr: Ipv4Addr::new(192, 0, 2, 1),
+                port: 2000,
+            },
+            is_static: false,
+        };
+        let v4_taken = Err(InsertError::V4InUse {
+            proto: Proto::Udp,
+            v4: bib.v4,
+        });
+        let v6_taken = Err(InsertError::V6InUse {
+            proto: Proto::Udp,
+            v6: bib.v6,
+        });
+        assert_eq!(existing_bib::<u32>(&bib, None, None), Ok(None), "both free");
+        assert_eq!(existing_bib(&bib, Some(7), Some(7)), Ok(Some(7)), "there already");
+        assert_eq!(
+            existing_bib(&bib, Some(7), Some(8)),
+            v4_taken,
+            "two entries: IPv4 named first"
+        );
+        assert_eq!(existing_bib(&bib, Some(7), None), v4_taken);
+        assert_eq!(existing_bib(&bib, None, Some(8)), v6_taken);
+    }
+}
