@@ -24,7 +24,8 @@ const DEFAULT_MAX_TTL: u32 = ResponseCache::DEFAULT_MAX_TTL;
 /// 2308 section 5 TTLs, aged when served): at most `capacity` (0: caches
 /// nothing; when full the entry stored longest ago goes), each at most
 /// `max_ttl` seconds. `len(cache)` counts the responses held (some perhaps
-/// expired). Shared by any number of exchanges.
+/// expired). Shared by any number of exchanges of one `Dns64` (the cache
+/// key does not name the DNS64 rules); `max_ttl` also caps every TTL served.
 #[pyclass(module = "nat64")]
 pub(crate) struct Dns64Cache {
     inner: ResponseCache,
