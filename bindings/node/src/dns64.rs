@@ -367,4 +367,7 @@ impl Pref64 {
     pub fn scaled_lifetime(&self) -> u16 {
         self.inner.scaled_lifetime
     }
+    /// The receiver check of the getters (see lib.rs).
+    #[napi(skip_typescript, js_name = "__nat64Receiver")]
+    pub fn receiver(&self) {}
 }

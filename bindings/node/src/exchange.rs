@@ -131,6 +131,9 @@ impl Dns64Cache {
     pub fn size(&self) -> u32 {
         self.inner.len() as u32
     }
+    /// The receiver check of the getters (see lib.rs).
+    #[napi(skip_typescript, js_name = "__nat64Receiver")]
+    pub fn receiver(&self) {}
 }
 
 /// A `cache` argument: a `Dns64Cache`, borrowed for the call; anything
@@ -372,4 +375,7 @@ impl Dns64Exchange {
     pub fn is_done(&self) -> bool {
         self.inner.is_done()
     }
+    /// The receiver check of the getters (see lib.rs).
+    #[napi(skip_typescript, js_name = "__nat64Receiver")]
+    pub fn receiver(&self) {}
 }

@@ -16,6 +16,22 @@ use napi::{sys, Error, Result};
 use napi_derive::napi;
 use nat64_core::OUTPUT_BUFFER_LEN as CORE_OUTPUT_BUFFER_LEN;
 
+// The getters' receiver check: every class with getters has a hidden method,
+//
+//     /// The receiver check of the getters (see lib.rs).
+//     #[napi(skip_typescript, js_name = "__nat64Receiver")]
+//     pub fn receiver(&self) {}
+//
+// which only a real instance can call: V8 checks the receiver of a class's
+// methods ("Illegal invocation") but not of its accessors, and napi-rs
+// unwraps whatever object a getter is called on as the class
+// (`Object.getOwnPropertyDescriptor(Dns64Cache.prototype, 'size').get.call(dns64)`
+// read a `Dns64` as a `Dns64Cache`). index.js takes the method off the
+// prototype and makes each getter call it first, so a foreign receiver is a
+// `TypeError`. test/receiver.test.js fails for a class with getters and
+// without the method. (It sits in the class's own `#[napi] impl`: a second
+// one would add a blank line to the class in index.d.ts.)
+
 pub mod args;
 pub mod dns64;
 pub mod exchange;

@@ -62,6 +62,9 @@ impl Prefix64 {
     pub fn to_text(&self) -> String {
         self.inner.to_string()
     }
+    /// The receiver check of the getters (see lib.rs).
+    #[napi(skip_typescript, js_name = "__nat64Receiver")]
+    pub fn receiver(&self) {}
 }
 
 // ---------------------------------------------------------------- stateless

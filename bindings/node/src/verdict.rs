@@ -544,6 +544,9 @@ impl Batch {
             .filter(|v| matches!(v, CoreVerdict::Translated(_)))
             .count() as u32
     }
+    /// The receiver check of the getters (see lib.rs).
+    #[napi(skip_typescript, js_name = "__nat64Receiver")]
+    pub fn receiver(&self) {}
 }
 
 /// What a translator object (`Translator`, `Nat64`) keeps for its verdicts
