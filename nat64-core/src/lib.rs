@@ -12,7 +12,8 @@
 //!   RFC 7915 stateless translation (SIIT), with RFC 6791 error sources.
 //! - [`nat64`]: RFC 6146 stateful NAT64: BIBs and sessions behind the
 //!   [`nat64::SessionTable`] trait, pool4 with RFC 6056 port selection, the
-//!   TCP state machine, fragment reassembly; time is an argument.
+//!   TCP state machine, fragment reassembly, the sessions saved and restored
+//!   with their remaining lifetimes (`nat64::state`); time is an argument.
 //! - [`dns64`]: RFC 6147 DNS64 on DNS wire format (query checks, the
 //!   synthesis plan, AAAA synthesis, PTR for pool6) and RFC 7050 / RFC 8781
 //!   prefix discovery.

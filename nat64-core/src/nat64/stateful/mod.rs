@@ -180,6 +180,18 @@ impl<T: SessionTable> Nat64<T> {
     pub fn config(&self) -> &Nat64Config {
         &self.cfg
     }
+    /// The pool6 prefix in force.
+    pub fn pool6(&self) -> Prefix64 {
+        self.pool6
+    }
+    /// Whether `t` is a pool4 transport address of `proto`.
+    pub(crate) fn pool4_contains(&self, proto: Proto, t: Taddr4) -> bool {
+        self.pool4.contains(proto, t)
+    }
+    /// The table, for the core's own operations on it ([`super::state`]).
+    pub(crate) fn table_mut(&mut self) -> &mut T {
+        &mut self.table
+    }
     /// Table sizes and pool4 use.
     pub fn stats(&self) -> Nat64Stats {
         Nat64Stats {
